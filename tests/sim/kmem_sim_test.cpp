@@ -1,0 +1,172 @@
+// kmem-sim as a user runs it: exit codes, the one-line errors, the JSON.
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace kmem {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SimRun {
+    int status = -1;
+    std::string out, err;
+};
+
+SimRun run_sim(const std::string &args) {
+    fs::create_directories(KMEM_SIM_WORK_DIR);
+    const std::string err_path = std::string(KMEM_SIM_WORK_DIR) + "/stderr." +
+                                 std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    const std::string cmd = std::string(KMEM_SIM) + " " + args + " 2>" + err_path;
+    SimRun r;
+    FILE *p = popen(cmd.c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.err = test::read_file(err_path);
+    return r;
+}
+
+std::string write_temp(const std::string &name, const std::string &content) {
+    fs::create_directories(KMEM_SIM_WORK_DIR);
+    const std::string path = std::string(KMEM_SIM_WORK_DIR) + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+}
+
+// The JSON's own arithmetic must hold for any map.
+void check_json_consistent(const nlohmann::json &map) {
+    uint64_t usable = 0, prev_end = 0;
+    ASSERT_EQ(map["entries"].get<size_t>(), map["ranges"].size());
+    for (const auto &r : map["ranges"]) {
+        const auto start = r["start"].get<uint64_t>(), end = r["end"].get<uint64_t>();
+        EXPECT_LT(start, end);
+        EXPECT_LE(prev_end, start);
+        prev_end = end;
+        if (r["type"] == "usable") {
+            usable += end - start;
+            EXPECT_EQ(start % 4096, 0u);
+            EXPECT_EQ(end % 4096, 0u);
+        }
+    }
+    EXPECT_EQ(map["usable_bytes"].get<uint64_t>(), usable);
+}
+
+TEST(KmemSim, DefaultMachineRunsWithNoArguments) {
+    SimRun r = run_sim("");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("kmem: [mem 0x0000000000000000-0x0000000000098fff] usable node 0"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("63 ranges, 8 NUMA nodes"), std::string::npos) << r.out;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST(KmemSim, JsonForEveryRealMap) {
+    // usable bytes, entries and nodes as worked out in linux_text_test.cpp.
+    const struct {
+        const char *file;
+        uint64_t usable;
+        size_t entries;
+        unsigned nodes;
+    } maps[] = {
+        {"memmaps/asrock-b250m-hdv-desktop-i5-7400-8g.txt", 8551952384u, 20, 1},
+        {"memmaps/aws-ec2-xen-hvm-1g.txt", 1073340416u, 5, 1},
+        {"memmaps/dell-inspiron-5000e-2000-320m-sizeat.txt", 335081472u, 7, 1},
+        {"memmaps/dell-poweredge-6400-4g-no-remap-2003.txt", 3757637632u, 7, 1},
+        {"memmaps/hp-pavilion-dm1-laptop-amd-e450.txt", 3868626944u, 16, 1},
+        {"memmaps/hyperv-wsl2-12g.txt", 13653114880u, 5, 1},
+        {"memmaps/intel-440bx-p2-2001-128m-unsorted.txt", 133754880u, 7, 1},
+        {"memmaps/lenovo-g50-amd-laptop-uefi-insyde.efi.txt", 5327044608u, 19, 1},
+        {"memmaps/lenovo-g50-amd-laptop-uefi-insyde.txt", 5327044608u, 19, 1},
+        {"memmaps/qemu-i440fx-256m-newfmt-gaps.txt", 267907072u, 7, 1},
+        {"memmaps/qemu-q35-seabios-8g.txt", 8589398016u, 10, 1},
+        {"memmaps/rpi4-8g-arm64-dt-layout.txt", 8443133952u, 3, 1},
+        {"memmaps/supermicro-h11dsu-epyc-naples-1tib-8numa.txt", 1099409465344u, 63, 8},
+        {"linux-boot/linux-6.1-x86_64-qemu-1g-2cpu.log", 1073213440u, 7, 1},
+    };
+    for (const auto &m : maps) {
+        SCOPED_TRACE(m.file);
+        SimRun r = run_sim("--json --map " + test::data_path(m.file));
+        ASSERT_EQ(r.status, 0) << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        const auto &map = j["map"];
+        EXPECT_EQ(map["usable_bytes"].get<uint64_t>(), m.usable);
+        EXPECT_EQ(map["entries"].get<size_t>(), m.entries);
+        EXPECT_EQ(map["nodes"].get<unsigned>(), m.nodes);
+        EXPECT_TRUE(map.contains("reserved_bytes"));
+        check_json_consistent(map);
+    }
+}
+
+TEST(KmemSim, SysfsDirectory) {
+    SimRun r = run_sim("--json --map " + std::string(KMEM_TEST_DATA_DIR) + "/sysfs/dev-vm-24g");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto map = nlohmann::json::parse(r.out)["map"];
+    EXPECT_EQ(map["format"], "sysfs");
+    EXPECT_EQ(map["usable_bytes"].get<uint64_t>(), 25769406464u);
+    check_json_consistent(map);
+}
+
+TEST(KmemSim, DeviceTreeBlob) {
+    SimRun r = run_sim("--json --map " + test::data_path("dtbs/rockchip__rk3568-evb1-v10.dtb"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto map = nlohmann::json::parse(r.out)["map"];
+    EXPECT_EQ(map["format"], "fdt");
+    check_json_consistent(map);
+}
+
+TEST(KmemSim, BadTextGivesFileLineReasonAndStatus2) {
+    const std::string path = write_temp("bad.txt",
+                                        "BIOS-provided physical RAM map:\n"
+                                        "BIOS-e820: [mem 0x0-0x9fbff] usable\n"
+                                        "BIOS-e820: [mem 0x200000-0x1fffff] usable\n");
+    SimRun r = run_sim("--map " + path);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.err, "kmem-sim: " + path + ":3: range ends before it starts\n");
+    EXPECT_TRUE(r.out.empty());
+}
+
+TEST(KmemSim, BadBinaryGivesByteOffset) {
+    // An FDT header cut after 20 bytes.
+    std::string blob = test::read_file(test::data_path("dtbs/rockchip__rk3568-evb1-v10.dtb"));
+    const std::string path = write_temp("cut.dtb", blob.substr(0, 20));
+    SimRun r = run_sim("--format fdt --map " + path);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.err.rfind("kmem-sim: " + path + ":byte ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(KmemSim, MissingFileAndBadOptions) {
+    SimRun r = run_sim("--map /nonexistent/map.txt");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("kmem-sim: /nonexistent/map.txt: cannot open"), std::string::npos)
+        << r.err;
+    r = run_sim("--format banana --map " + test::data_path("memmaps/aws-ec2-xen-hvm-1g.txt"));
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("unknown --format 'banana'"), std::string::npos) << r.err;
+    r = run_sim("--no-such-option");
+    EXPECT_EQ(r.status, 2);
+}
+
+TEST(KmemSim, NoMapInText) {
+    const std::string path = write_temp("empty.txt", "hello\nworld\n");
+    SimRun r = run_sim("--map " + path);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("no memory map in the text"), std::string::npos) << r.err;
+}
+
+} // namespace
+} // namespace kmem
