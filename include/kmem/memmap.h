@@ -11,7 +11,7 @@
 //
 // Sanitizing follows Linux's e820 sanitizer:
 //   - where ranges overlap, the more restrictive type wins (MemType is ordered
-//     from least to most restrictive);
+//     from least to most restrictive) and the memory keeps the node it had;
 //   - zero-length ranges are dropped;
 //   - adjacent ranges with the same type, node and reason merge;
 //   - usable ranges shrink to whole 4 KiB pages (a partial page is not RAM the

@@ -25,6 +25,11 @@ enum class Errc : uint8_t {
     malformed,           // the structure is inconsistent
     unknown_type,        // a memory type name or number kmem does not know
     no_entries,          // the input holds no memory map at all
+    no_memory,           // nothing free that satisfies the request
+    double_free,         // the block is already free
+    not_allocated,       // the address is not an allocated block head
+    busy,                // the pages are held somewhere kmem cannot take them from now
+    wrong_phase,         // the call is not valid in the current boot phase
 };
 
 // Names of the codes, for messages and tests.
@@ -85,8 +90,11 @@ constexpr Error make_error(Errc code, const char *reason, Where where = Where::n
 } // namespace kmem
 
 // Propagate an error from an expression returning Status or Result<T>.
-#define KMEM_TRY(expr)                                                                   \
+#define KMEM_CONCAT_(a, b) a##b
+#define KMEM_CONCAT(a, b) KMEM_CONCAT_(a, b)
+#define KMEM_TRY(expr) KMEM_TRY_IMPL_(expr, KMEM_CONCAT(kmem_try_r_, __COUNTER__))
+#define KMEM_TRY_IMPL_(expr, var)                                                        \
     do {                                                                                 \
-        auto kmem_try_r_ = (expr);                                                       \
-        if (!kmem_try_r_.ok()) return kmem_try_r_.error();                              \
+        auto var = (expr);                                                               \
+        if (!var.ok()) return var.error();                                               \
     } while (0)

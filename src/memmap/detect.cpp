@@ -11,7 +11,7 @@
 //   4. multiboot1     a chain of entries (size >= 20) that ends exactly at len
 //   5. EFI            len a multiple of 48; every descriptor has a type UEFI
 //                     defines (or an OEM/OS one) and a 4 KiB-aligned start
-//   6. text           no NUL bytes and nearly all bytes printable
+//   6. text           no NUL bytes; nearly all bytes printable or UTF-8
 //
 // Binary forms come before text because text never contains the zero bytes
 // their small integers need. parse_memory_map() parses a buffer in a given
@@ -76,25 +76,48 @@ bool is_efi(const ByteReader &r) {
     return true;
 }
 
-// No NUL, and at most one byte in 32 a control character other than the
-// usual whitespace (bytes >= 0x80 count as text: UTF-8 in mail quotes).
+// Length of the well-formed UTF-8 sequence at i (0 if there is none).
+size_t utf8_len(const ByteReader &r, size_t i) {
+    const uint8_t *p = r.data();
+    const uint8_t c = p[i];
+    const size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+                     : c >= 0xe0 && c <= 0xef ? 3
+                     : c >= 0xf0 && c <= 0xf4 ? 4
+                                              : 0;
+    if (n == 0 || !r.fits(i, n)) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if ((p[i + k] & 0xc0) != 0x80) return 0;
+    return n;
+}
+
+// No NUL, and at most one byte in 16 neither printable ASCII, whitespace nor
+// part of well-formed UTF-8 (mail quotes carry dashes; logs carry escapes).
 bool is_text(const ByteReader &r) {
     if (r.size() == 0) return false;
     size_t odd = 0;
-    for (size_t i = 0; i < r.size(); ++i) {
+    for (size_t i = 0; i < r.size();) {
         const uint8_t c = r.data()[i];
         if (c == 0) return false;
         const bool space = c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v';
-        if ((c < 0x20 && !space) || c == 0x7f) ++odd;
+        if (c >= 0x80) {
+            const size_t n = utf8_len(r, i);
+            if (n != 0) {
+                i += n;
+                continue;
+            }
+            ++odd;
+        } else if ((c < 0x20 && !space) || c == 0x7f) {
+            ++odd;
+        }
+        ++i;
     }
-    return odd * 32 <= r.size();
+    return odd * 16 <= r.size();
 }
 
 Status parse_as(MapFormat f, const void *buf, size_t len, const ParseOptions &opts,
                 MemoryMap &out) {
     switch (f) {
-    case MapFormat::linux_text:
-        return parse_linux_text(static_cast<const char *>(buf), len, out);
+    case MapFormat::linux_text: return parse_linux_text(static_cast<const char *>(buf), len, out);
     case MapFormat::efi:
         return parse_efi_memory_map(buf, len, opts.efi_desc_size, opts.efi_desc_version, out);
     case MapFormat::multiboot1: return parse_multiboot1_mmap(buf, len, out);
@@ -137,14 +160,22 @@ MapFormat map_format_from_name(const char *name) {
         MapFormat format;
     };
     static constexpr Alias kAliases[] = {
-        {"text", MapFormat::linux_text},   {"e820", MapFormat::linux_text},
-        {"linux", MapFormat::linux_text},  {"dmesg", MapFormat::linux_text},
-        {"efi", MapFormat::efi},           {"uefi", MapFormat::efi},
-        {"mb1", MapFormat::multiboot1},    {"multiboot1", MapFormat::multiboot1},
-        {"mb2", MapFormat::multiboot2_info}, {"multiboot2", MapFormat::multiboot2_info},
-        {"mb2-tag", MapFormat::multiboot2_tag}, {"multiboot2-tag", MapFormat::multiboot2_tag},
-        {"fdt", MapFormat::fdt},           {"dtb", MapFormat::fdt},
-        {"sysfs", MapFormat::sysfs},       {"auto", MapFormat::unknown},
+        {"text", MapFormat::linux_text},
+        {"e820", MapFormat::linux_text},
+        {"linux", MapFormat::linux_text},
+        {"dmesg", MapFormat::linux_text},
+        {"efi", MapFormat::efi},
+        {"uefi", MapFormat::efi},
+        {"mb1", MapFormat::multiboot1},
+        {"multiboot1", MapFormat::multiboot1},
+        {"mb2", MapFormat::multiboot2_info},
+        {"multiboot2", MapFormat::multiboot2_info},
+        {"mb2-tag", MapFormat::multiboot2_tag},
+        {"multiboot2-tag", MapFormat::multiboot2_tag},
+        {"fdt", MapFormat::fdt},
+        {"dtb", MapFormat::fdt},
+        {"sysfs", MapFormat::sysfs},
+        {"auto", MapFormat::unknown},
     };
     if (name == nullptr) return MapFormat::unknown;
     for (const Alias &a : kAliases)
@@ -173,8 +204,8 @@ MapFormat detect_map_format(const void *buf, size_t len) {
     return MapFormat::unknown;
 }
 
-Status parse_memory_map(const void *buf, size_t len, const ParseOptions &opts,
-                        MemoryMap &out, MapFormat *used) {
+Status parse_memory_map(const void *buf, size_t len, const ParseOptions &opts, MemoryMap &out,
+                        MapFormat *used) {
     out.clear();
     if (buf == nullptr && len != 0) {
         if (used) *used = opts.format;

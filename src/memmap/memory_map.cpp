@@ -98,6 +98,11 @@ const char *errc_name(Errc code) {
     case Errc::malformed: return "malformed";
     case Errc::unknown_type: return "unknown type";
     case Errc::no_entries: return "no entries";
+    case Errc::no_memory: return "out of memory";
+    case Errc::double_free: return "double free";
+    case Errc::not_allocated: return "not allocated";
+    case Errc::busy: return "busy";
+    case Errc::wrong_phase: return "wrong boot phase";
     }
     return "?";
 }
@@ -143,7 +148,9 @@ Status MemoryMap::paint(uint64_t start, uint64_t end, Paint op, MemType type,
         MemRange in = clip(r, start, end);
         switch (op) {
         case Paint::add:
-            if (type > in.type) in = MemRange{in.start, in.end, type, node, nullptr};
+            // A more restrictive type takes over; the memory keeps its node
+            // (a carve-out inside node N's RAM is still node N's).
+            if (type > in.type) in = MemRange{in.start, in.end, type, in.node, nullptr};
             w.emit(in);
             break;
         case Paint::reserve:

@@ -76,10 +76,10 @@ Status parse_into(const void *buf, size_t map_size, size_t desc_size, uint32_t d
         return make_error(Errc::invalid_argument, "null EFI memory map buffer");
     KMEM_TRY(check_layout(map_size, desc_size, desc_version));
     const ByteReader r(buf, map_size);
-    for (size_t off = 0; off < map_size; off += desc_size) KMEM_TRY(add_descriptor(r, off, out));
+    for (size_t off = 0; off < map_size; off += desc_size)
+        KMEM_TRY(add_descriptor(r, off, out));
     out.trim_usable_to_pages();
-    if (out.empty())
-        return make_error(Errc::no_entries, "EFI memory map describes no memory");
+    if (out.empty()) return make_error(Errc::no_entries, "EFI memory map describes no memory");
     return {};
 }
 

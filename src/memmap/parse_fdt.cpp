@@ -31,12 +31,12 @@ namespace {
 using detail::ByteReader;
 
 constexpr uint32_t kFdtMagic = 0xd00dfeed;
-constexpr uint32_t kFirstVersion = 16;      // oldest version read
-constexpr uint32_t kLastCompVersion = 17;   // newest layout understood
-constexpr size_t kHeaderSizeV16 = 36;       // up to size_dt_strings
-constexpr size_t kHeaderSizeV17 = 40;       // plus size_dt_struct
-constexpr size_t kReserveEntrySize = 16;    // u64 address, u64 size
-constexpr size_t kMaxDepth = 64;            // open nodes, root included
+constexpr uint32_t kFirstVersion = 16;    // oldest version read
+constexpr uint32_t kLastCompVersion = 17; // newest layout understood
+constexpr size_t kHeaderSizeV16 = 36;     // up to size_dt_strings
+constexpr size_t kHeaderSizeV17 = 40;     // plus size_dt_struct
+constexpr size_t kReserveEntrySize = 16;  // u64 address, u64 size
+constexpr size_t kMaxDepth = 64;          // open nodes, root included
 
 enum Token : uint32_t {
     kBeginNode = 1,
@@ -110,8 +110,10 @@ private:
 
     Status read_header() {
         uint32_t magic = 0, total = 0, version = 0, last_comp = 0;
-        if (!blob_.be32(0, magic)) return fdt_error(Errc::truncated, "blob too short for an FDT header", 0);
-        if (magic != kFdtMagic) return fdt_error(Errc::bad_magic, "not an FDT blob (magic is not 0xd00dfeed)", 0);
+        if (!blob_.be32(0, magic))
+            return fdt_error(Errc::truncated, "blob too short for an FDT header", 0);
+        if (magic != kFdtMagic)
+            return fdt_error(Errc::bad_magic, "not an FDT blob (magic is not 0xd00dfeed)", 0);
         if (!blob_.fits(0, kHeaderSizeV16))
             return fdt_error(Errc::truncated, "blob too short for an FDT header", 0);
         (void)blob_.be32(kOffVersion, version);
@@ -126,9 +128,11 @@ private:
             return fdt_error(Errc::truncated, "blob too short for an FDT header", 0);
         (void)blob_.be32(kOffTotalSize, total);
         if (total > blob_.size())
-            return fdt_error(Errc::truncated, "buffer is shorter than the FDT totalsize", blob_.size());
+            return fdt_error(Errc::truncated, "buffer is shorter than the FDT totalsize",
+                             blob_.size());
         if (total < header_size)
-            return fdt_error(Errc::malformed, "FDT totalsize is smaller than its header", kOffTotalSize);
+            return fdt_error(Errc::malformed, "FDT totalsize is smaller than its header",
+                             kOffTotalSize);
         info_.version = version;
         r_ = ByteReader(blob_.data(), total);
         return read_block_offsets(header_size, version);
@@ -142,11 +146,14 @@ private:
         (void)r_.be32(kOffSizeStrings, size_strings);
         const size_t total = r_.size();
         if (off_rsvmap < header_size || off_rsvmap > total)
-            return fdt_error(Errc::malformed, "memory reservation block offset is out of bounds", kOffRsvmap);
+            return fdt_error(Errc::malformed, "memory reservation block offset is out of bounds",
+                             kOffRsvmap);
         if (off_rsvmap % 8 != 0)
-            return fdt_error(Errc::malformed, "memory reservation block is not 8-byte aligned", kOffRsvmap);
+            return fdt_error(Errc::malformed, "memory reservation block is not 8-byte aligned",
+                             kOffRsvmap);
         if (off_struct < header_size || off_struct > total)
-            return fdt_error(Errc::malformed, "structure block offset is out of bounds", kOffStruct);
+            return fdt_error(Errc::malformed, "structure block offset is out of bounds",
+                             kOffStruct);
         if (off_struct % 4 != 0)
             return fdt_error(Errc::malformed, "structure block is not 4-byte aligned", kOffStruct);
         if (off_strings < header_size || !r_.fits(off_strings, size_strings))
@@ -157,7 +164,8 @@ private:
             uint32_t size_struct = 0;
             (void)r_.be32(kOffSizeStruct, size_struct);
             if (!r_.fits(off_struct, size_struct))
-                return fdt_error(Errc::malformed, "structure block size is out of bounds", kOffSizeStruct);
+                return fdt_error(Errc::malformed, "structure block size is out of bounds",
+                                 kOffSizeStruct);
             struct_end_ = off_struct + size_struct;
         }
         rsvmap_ = off_rsvmap;
@@ -193,10 +201,12 @@ private:
         if (!struct_u32(pos, token))
             return fdt_error(Errc::truncated, "structure block is empty", pos);
         if (token != kBeginNode)
-            return fdt_error(Errc::malformed, "structure block does not start with the root node", pos);
+            return fdt_error(Errc::malformed, "structure block does not start with the root node",
+                             pos);
         for (;;) {
             if (!struct_u32(pos, token))
-                return fdt_error(Errc::truncated, "structure block ends without FDT_END", pos);
+                return fdt_error(Errc::truncated, "structure block ends without FDT_END",
+                                 pos < struct_end_ ? pos : struct_end_);
             switch (token) {
             case kBeginNode: KMEM_TRY(begin_node(pos)); break;
             case kEndNode: KMEM_TRY(end_node(pos)); break;
@@ -216,8 +226,7 @@ private:
         size_t name_len = 0;
         if (!r_.cstr(name, struct_end_, name_len))
             return fdt_error(Errc::malformed, "unterminated string: node name", name);
-        if (open_ == 0 && root_done_)
-            return fdt_error(Errc::malformed, "a second root node", pos);
+        if (open_ == 0 && root_done_) return fdt_error(Errc::malformed, "a second root node", pos);
         if (open_ == kMaxDepth)
             return fdt_error(Errc::capacity, "nodes nested deeper than 64 levels", pos);
         if (open_ > 0) has_subnode_[open_ - 1] = true;
@@ -234,8 +243,7 @@ private:
     }
 
     Status end_node(size_t &pos) {
-        if (open_ == 0)
-            return fdt_error(Errc::malformed, "FDT_END_NODE without an open node", pos);
+        if (open_ == 0) return fdt_error(Errc::malformed, "FDT_END_NODE without an open node", pos);
         const size_t level = --open_;
         if (level == 0) root_done_ = true;
         if (level == 1) KMEM_TRY(finish_memory_node(child_));
@@ -328,7 +336,8 @@ private:
         if (v.len != 4 || !r_.be32(v.off, id))
             return fdt_error(Errc::malformed, "numa-node-id is not one 32-bit cell", v.off);
         if (id >= kMaxNodes)
-            return fdt_error(Errc::invalid_argument, "numa-node-id is not below kMaxNodes", v.off);
+            return fdt_error(Errc::invalid_argument, "numa-node-id is not below kMaxNodes (64)",
+                             v.off);
         node = static_cast<uint16_t>(id);
         return {};
     }
@@ -336,7 +345,8 @@ private:
     // The #address-cells / #size-cells of `parent`, which decode `reg`.
     Status read_cells(const NodeProps &parent, PropValue reg, Cells &c) const {
         c = Cells{2, 1}; // defaults from the devicetree specification
-        KMEM_TRY(read_cell(parent.address_cells, c.address, "#address-cells is not one 32-bit cell"));
+        KMEM_TRY(
+            read_cell(parent.address_cells, c.address, "#address-cells is not one 32-bit cell"));
         KMEM_TRY(read_cell(parent.size_cells, c.size, "#size-cells is not one 32-bit cell"));
         const size_t at_a = parent.address_cells.present ? parent.address_cells.off : reg.off;
         const size_t at_s = parent.size_cells.present ? parent.size_cells.off : reg.off;
@@ -346,7 +356,7 @@ private:
         if (c.address == 0)
             return fdt_error(Errc::malformed, "#address-cells is 0 but reg needs an address", at_a);
         if (c.size == 0)
-            return fdt_error(Errc::malformed, "#size-cells is 0 but memory reg needs a size", at_s);
+            return fdt_error(Errc::malformed, "#size-cells is 0 but reg needs a size", at_s);
         return {};
     }
 
@@ -358,8 +368,8 @@ private:
 
     // reg = (address, size) pairs; each non-empty one becomes a range.
     Status add_reg(PropValue reg, Cells cells, MemType type, uint16_t node, uint32_t *pairs) {
-        const size_t address_bytes = cells.address * 4;
-        const size_t pair_bytes = (cells.address + cells.size) * 4;
+        const size_t address_bytes = size_t{cells.address} * 4;
+        const size_t pair_bytes = (size_t{cells.address} + cells.size) * 4;
         if (reg.len % pair_bytes != 0)
             return fdt_error(Errc::malformed, "reg length is not a multiple of its cells", reg.off);
         for (size_t off = reg.off; off < reg.off + reg.len; off += pair_bytes) {
@@ -370,6 +380,9 @@ private:
             if (address + size < address)
                 return fdt_error(Errc::invalid_range, "reg entry wraps past 2^64", off);
             KMEM_TRY(at_byte(out_.add_untrimmed(address, address + size, type, node), off));
+            // Carve-outs already inside this memory belong to its node too.
+            if (type == MemType::usable)
+                KMEM_TRY(at_byte(out_.set_node(address, address + size, node), off));
         }
         return {};
     }
@@ -378,8 +391,10 @@ private:
     uint64_t read_number(size_t off, uint32_t ncells) const {
         uint64_t v = 0;
         uint32_t v32 = 0;
-        if (ncells == 2) (void)r_.be64(off, v);
-        else if (r_.be32(off, v32)) v = v32;
+        if (ncells == 2)
+            (void)r_.be64(off, v);
+        else if (r_.be32(off, v32))
+            v = v32;
         return v;
     }
 
@@ -405,8 +420,8 @@ private:
         }
     }
 
-    ByteReader blob_;        // the whole buffer, for the header
-    ByteReader r_;           // the blob, bounded by its totalsize
+    ByteReader blob_; // the whole buffer, for the header
+    ByteReader r_;    // the blob, bounded by its totalsize
     MemoryMap &out_;
     FdtInfo &info_;
 
@@ -414,10 +429,10 @@ private:
     size_t struct_begin_ = 0, struct_end_ = 0;
     size_t strings_begin_ = 0, strings_size_ = 0;
 
-    size_t open_ = 0;                   // nodes open; the root is level 0
+    size_t open_ = 0; // nodes open; the root is level 0
     bool root_done_ = false;
-    bool has_subnode_[kMaxDepth] = {};  // per open level: a subnode has begun
-    bool in_reserved_memory_ = false;   // the open level-1 node is /reserved-memory
+    bool has_subnode_[kMaxDepth] = {}; // per open level: a subnode has begun
+    bool in_reserved_memory_ = false;  // the open level-1 node is /reserved-memory
     NodeProps root_, child_, grandchild_;
 };
 

@@ -53,11 +53,10 @@ MemType multiboot_type(uint32_t t) {
 }
 
 // One (base, length, type) entry; `off` is its byte offset for errors.
-Status add_entry(uint64_t base, uint64_t length, uint32_t type, uint64_t off,
-                 MemoryMap &out) {
+Status add_entry(uint64_t base, uint64_t length, uint32_t type, uint64_t off, MemoryMap &out) {
     if (base > UINT64_MAX - length)
-        return at_byte(Errc::invalid_range, "multiboot range wraps past the top of the 64-bit space",
-                       off);
+        return at_byte(Errc::invalid_range,
+                       "multiboot range wraps past the top of the 64-bit space", off);
     Status s = out.add_untrimmed(base, base + length, multiboot_type(type));
     if (!s.ok()) return at_byte(s.code(), s.reason(), off);
     return {};
@@ -65,7 +64,8 @@ Status add_entry(uint64_t base, uint64_t length, uint32_t type, uint64_t off,
 
 Status finish(MemoryMap &out) {
     out.trim_usable_to_pages();
-    if (out.empty()) return make_error(Errc::no_entries, "multiboot memory map describes no memory");
+    if (out.empty())
+        return make_error(Errc::no_entries, "multiboot memory map describes no memory");
     return {};
 }
 
@@ -75,7 +75,8 @@ Status mb1_into(const ByteReader &r, MemoryMap &out) {
         uint32_t size = 0, type = 0;
         uint64_t base = 0, length = 0;
         if (!r.le32(off, size))
-            return at_byte(Errc::truncated, "multiboot buffer ends inside an entry's size field", off);
+            return at_byte(Errc::truncated, "multiboot buffer ends inside an entry's size field",
+                           off);
         if (size < kMb1MinEntry)
             return at_byte(Errc::malformed, "multiboot entry size is below 20", off);
         if (!r.fits(off + 4, size))
@@ -131,7 +132,8 @@ Status mb2_tag_into(const ByteReader &r, size_t base, MemoryMap &out) {
 Status mb2_info_into(const ByteReader &r, MemoryMap &out) {
     uint32_t total = 0, reserved = 0;
     if (!r.le32(0, total) || !r.le32(4, reserved))
-        return at_byte(Errc::truncated, "buffer ends inside the multiboot2 boot information header", 0);
+        return at_byte(Errc::truncated, "buffer ends inside the multiboot2 boot information header",
+                       0);
     if (total < kMb2InfoHeader)
         return at_byte(Errc::malformed, "multiboot2 total_size is below 8", 0);
     if (total > r.size())
@@ -145,7 +147,8 @@ Status mb2_info_into(const ByteReader &r, MemoryMap &out) {
             return at_byte(Errc::malformed, "multiboot2 tag header runs past total_size", off);
         r.le32(off, type);
         r.le32(off + 4, size);
-        if (size < kMb2TagHeader) return at_byte(Errc::malformed, "multiboot2 tag size is below 8", off);
+        if (size < kMb2TagHeader)
+            return at_byte(Errc::malformed, "multiboot2 tag size is below 8", off);
         if (size > total - off)
             return at_byte(Errc::malformed, "multiboot2 tag runs past total_size", off);
         if (type == kMb2TagEnd) break;

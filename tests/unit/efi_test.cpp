@@ -28,10 +28,12 @@ struct EfiDesc {
 };
 
 void put32(Bytes &b, size_t off, uint32_t v) {
-    for (int i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
+    for (int i = 0; i < 4; ++i)
+        b[off + i] = static_cast<uint8_t>(v >> (8 * i));
 }
 void put64(Bytes &b, size_t off, uint64_t v) {
-    for (int i = 0; i < 8; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        b[off + i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
 // One EFI_MEMORY_DESCRIPTOR per entry, `stride` bytes apart; bytes past the
@@ -67,6 +69,7 @@ constexpr uint64_t kRt = uint64_t{1} << 63; // EFI_MEMORY_RUNTIME
 
 // Lenovo G50 (INSYDE UEFI 2.31), data/memmaps/lenovo-g50-amd-laptop-uefi-insyde.efi.txt:
 // the 56 efi: memNN lines, in firmware order (mem48/mem49 come out of order).
+// clang-format off
 const std::vector<EfiDesc> kLenovo = {
     { 3, 0xf,                  0x000000000, 0x000001000}, // mem00
     { 7, 0xf,                  0x000001000, 0x00006e000}, // mem01
@@ -125,6 +128,7 @@ const std::vector<EfiDesc> kLenovo = {
     {11, 0x8000000000000001,   0x0fee00000, 0x0fee01000}, // mem54
     {11, 0x8000000000000000,   0x0ff800000, 0x100000000}, // mem55
 };
+// clang-format on
 
 // Worked by hand. Types 1-4 and 7 without EFI_MEMORY_RUNTIME are usable;
 // 0, 5, 6, 11 reserved; 9 ACPI data; 10 ACPI NVS. Neighbours of one type merge:
@@ -257,17 +261,17 @@ TEST(EfiParse, DescriptorTypesAndAttributes) {
     StaticMemoryMap<> m;
     const uint64_t sp = uint64_t{1} << 18; // EFI_MEMORY_SP
     Bytes b = efi_bytes({
-        {7, 0xf, 0x00000, 0x10000},           // conventional -> usable
-        {7, 0xf | kRt, 0x10000, 0x20000},     // runtime conventional -> reserved
-        {7, 0xf | sp, 0x20000, 0x30000},      // specific purpose -> reserved
-        {8, 0xf, 0x30000, 0x40000},           // unusable
-        {15, 0xf, 0x40000, 0x50000},          // unaccepted -> unusable
-        {14, 0xf, 0x50000, 0x60000},          // persistent
-        {12, 0x1, 0x60000, 0x70000},          // MMIO port space -> reserved
-        {13, 0xf, 0x70000, 0x80000},          // PAL code -> reserved
-        {0x70000000, 0, 0x80000, 0x90000},    // OEM -> reserved
-        {0x80000000, 0, 0x90000, 0xa0000},    // OS loader defined -> reserved
-        {0xffffffff, 0, 0xa0000, 0xb0000},    // OS loader defined -> reserved
+        {7, 0xf, 0x00000, 0x10000},        // conventional -> usable
+        {7, 0xf | kRt, 0x10000, 0x20000},  // runtime conventional -> reserved
+        {7, 0xf | sp, 0x20000, 0x30000},   // specific purpose -> reserved
+        {8, 0xf, 0x30000, 0x40000},        // unusable
+        {15, 0xf, 0x40000, 0x50000},       // unaccepted -> unusable
+        {14, 0xf, 0x50000, 0x60000},       // persistent
+        {12, 0x1, 0x60000, 0x70000},       // MMIO port space -> reserved
+        {13, 0xf, 0x70000, 0x80000},       // PAL code -> reserved
+        {0x70000000, 0, 0x80000, 0x90000}, // OEM -> reserved
+        {0x80000000, 0, 0x90000, 0xa0000}, // OS loader defined -> reserved
+        {0xffffffff, 0, 0xa0000, 0xb0000}, // OS loader defined -> reserved
     });
     Status s = parse(b, 48, m);
     ASSERT_TRUE(s.ok()) << s.reason();
@@ -283,10 +287,10 @@ TEST(EfiParse, DescriptorTypesAndAttributes) {
 TEST(EfiParse, UnsortedOverlappingAndEmptyDescriptors) {
     StaticMemoryMap<> m;
     Bytes b = efi_bytes({
-        {7, 0xf, 0x200000, 0x400000},  // usable 2 MiB
-        {7, 0xf, 0x100000, 0x100000},  // zero pages: dropped
-        {0, 0x0, 0x300000, 0x380000},  // reserved inside the usable range wins
-        {7, 0xf, 0x000000, 0x100000},  // below everything else, listed last
+        {7, 0xf, 0x200000, 0x400000}, // usable 2 MiB
+        {7, 0xf, 0x100000, 0x100000}, // zero pages: dropped
+        {0, 0x0, 0x300000, 0x380000}, // reserved inside the usable range wins
+        {7, 0xf, 0x000000, 0x100000}, // below everything else, listed last
     });
     Status s = parse(b, 48, m);
     ASSERT_TRUE(s.ok()) << s.reason();

@@ -23,16 +23,18 @@ using Blob = std::vector<uint8_t>;
 constexpr uint64_t M = 1024 * 1024, G = 1024 * M;
 
 // Header field offsets (devicetree specification, 5.2).
-constexpr size_t kTotalSize = 4, kOffStruct = 8, kOffStrings = 12, kOffRsvmap = 16,
-                 kVersion = 20, kLastComp = 24, kSizeStrings = 32, kSizeStruct = 36;
+constexpr size_t kTotalSize = 4, kOffStruct = 8, kOffStrings = 12, kOffRsvmap = 16, kVersion = 20,
+                 kLastComp = 24, kSizeStrings = 32, kSizeStruct = 36;
 constexpr size_t kHeaderSize = 40;
 
 void put_be32(Blob &b, size_t off, uint32_t v) {
-    for (int i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+        b[off + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
 }
 uint32_t get_be32(const Blob &b, size_t off) {
     uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = (v << 8) | b[off + i];
+    for (int i = 0; i < 4; ++i)
+        v = (v << 8) | b[off + i];
     return v;
 }
 void append_be32(Blob &b, uint32_t v) {
@@ -56,7 +58,8 @@ public:
     }
     FdtBuilder &begin(const std::string &name) {
         token(1);
-        for (char c : name) st_.push_back(static_cast<uint8_t>(c));
+        for (char c : name)
+            st_.push_back(static_cast<uint8_t>(c));
         st_.push_back(0);
         pad();
         return *this;
@@ -82,7 +85,8 @@ public:
     }
     FdtBuilder &cells(const std::string &name, std::initializer_list<uint32_t> v) {
         Blob b;
-        for (uint32_t c : v) append_be32(b, c);
+        for (uint32_t c : v)
+            append_be32(b, c);
         return prop(name, b);
     }
     FdtBuilder &str(const std::string &name, const std::string &s) {
@@ -136,7 +140,8 @@ public:
             b.insert(b.end(), st.begin(), st.end());
             off_strings = b.size();
             b.insert(b.end(), strings_.begin(), strings_.end());
-            while (b.size() % 8) b.push_back(0);
+            while (b.size() % 8)
+                b.push_back(0);
             off_rsv = b.size();
             b.insert(b.end(), rsv.begin(), rsv.end());
         }
@@ -155,7 +160,8 @@ public:
 private:
     uint32_t name_offset(const std::string &name) {
         for (size_t i = 0; i + name.size() < strings_.size() + 1; ++i)
-            if ((i == 0 || strings_[i - 1] == '\0') && strings_.compare(i, name.size() + 1, name.c_str(), name.size() + 1) == 0)
+            if ((i == 0 || strings_[i - 1] == '\0') &&
+                strings_.compare(i, name.size() + 1, name.c_str(), name.size() + 1) == 0)
                 return static_cast<uint32_t>(i);
         const size_t off = strings_.size();
         strings_ += name;
@@ -163,7 +169,8 @@ private:
         return static_cast<uint32_t>(off);
     }
     void pad() {
-        while (st_.size() % 4) st_.push_back(0);
+        while (st_.size() % 4)
+            st_.push_back(0);
     }
     size_t rsv_bytes() const { return 16 * (rsv_.size() + (rsv_terminated ? 1 : 0)); }
 
@@ -233,8 +240,8 @@ TEST(FdtRealBlobs, EveryBoardParsesAndChecks) {
         std::string s = test::read_file(e.path().string());
         Blob b(s.begin(), s.end());
         auto p = parse(b);
-        EXPECT_TRUE(p->status.ok()) << e.path() << ": " << p->status.reason() << " at byte "
-                                    << p->status.error().at;
+        EXPECT_TRUE(p->status.ok())
+            << e.path() << ": " << p->status.reason() << " at byte " << p->status.error().at;
         EXPECT_TRUE(p->map.check().ok()) << e.path() << ": " << p->map.check().reason();
         EXPECT_EQ(p->info.version, 17u) << e.path();
     }
@@ -401,7 +408,12 @@ TEST(FdtBuilt, MemoryPropertiesInAnyOrderNumaAndNops) {
 
 TEST(FdtBuilt, DefaultCellsAreTwoAndOne) {
     FdtBuilder b; // root without #address-cells / #size-cells
-    b.begin("").begin("memory").str("device_type", "memory").cells("reg", {1, 0, 0x10000000}).end().end();
+    b.begin("")
+        .begin("memory")
+        .str("device_type", "memory")
+        .cells("reg", {1, 0, 0x10000000})
+        .end()
+        .end();
     auto p = parse(b.build());
     ASSERT_TRUE(p->status.ok()) << p->status.reason();
     ASSERT_EQ(p->map.size(), 1u);
@@ -412,21 +424,33 @@ TEST(FdtBuilt, DefaultCellsAreTwoAndOne) {
 TEST(FdtBuilt, StatusAndPlacementRules) {
     FdtBuilder b = root22();
     // disabled memory: skipped and not counted
-    b.begin("memory@0").str("device_type", "memory").str("status", "disabled")
-        .cells("reg", {0, 0, 0, 0x10000000}).end();
+    b.begin("memory@0")
+        .str("device_type", "memory")
+        .str("status", "disabled")
+        .cells("reg", {0, 0, 0, 0x10000000})
+        .end();
     // status "ok" is as good as "okay"
-    b.begin("memory@40000000").str("device_type", "memory").str("status", "ok")
-        .cells("reg", {0, 0x40000000, 0, 0x10000000}).end();
+    b.begin("memory@40000000")
+        .str("device_type", "memory")
+        .str("status", "ok")
+        .cells("reg", {0, 0x40000000, 0, 0x10000000})
+        .end();
     // a memory node without reg: counted, nothing added
     b.begin("memory@50000000").str("device_type", "memory").end();
     // device_type "memory" below the root level is not a memory node
-    b.begin("soc").begin("memory@60000000").str("device_type", "memory")
-        .cells("reg", {0, 0x60000000, 0, 0x10000000}).end().end();
+    b.begin("soc")
+        .begin("memory@60000000")
+        .str("device_type", "memory")
+        .cells("reg", {0, 0x60000000, 0, 0x10000000})
+        .end()
+        .end();
     // a PCI-style node with 3 address cells does not matter
     b.begin("pcie@0").cells("#address-cells", {3}).cells("#size-cells", {2}).end();
     // device_type not NUL-terminated inside its value: not "memory"
-    b.begin("memory@70000000").prop("device_type", Blob{'m', 'e', 'm', 'o', 'r', 'y'})
-        .cells("reg", {0, 0x70000000, 0, 0x10000000}).end();
+    b.begin("memory@70000000")
+        .prop("device_type", Blob{'m', 'e', 'm', 'o', 'r', 'y'})
+        .cells("reg", {0, 0x70000000, 0, 0x10000000})
+        .end();
     b.begin("reserved-memory").cells("#address-cells", {1}).cells("#size-cells", {1});
     b.begin("a@44000000").cells("reg", {0x44000000, 0x100000}).str("status", "okay").end();
     b.begin("b@45000000").cells("reg", {0x45000000, 0x100000}).str("status", "disabled").end();
@@ -464,8 +488,10 @@ TEST(FdtBuilt, MemreserveAndVersion16) {
 
 TEST(FdtBuilt, NestingUpToTheLimitIsFine) {
     FdtBuilder b;
-    for (int i = 0; i < 64; ++i) b.begin(i ? "n" : "");
-    for (int i = 0; i < 64; ++i) b.end();
+    for (int i = 0; i < 64; ++i)
+        b.begin(i ? "n" : "");
+    for (int i = 0; i < 64; ++i)
+        b.end();
     auto p = parse(b.build());
     EXPECT_TRUE(p->status.ok()) << p->status.reason();
 }
@@ -634,25 +660,37 @@ TEST(FdtHostile, CellPropertyNotFourBytes) {
     expect_error(b.build(), Errc::malformed, "#address-cells is not one 32-bit cell");
 
     FdtBuilder c = root22();
-    c.begin("memory@0").str("device_type", "memory").prop("numa-node-id", Blob{0, 1})
-        .cells("reg", {0, 0, 0, 0x1000}).end().end();
+    c.begin("memory@0")
+        .str("device_type", "memory")
+        .prop("numa-node-id", Blob{0, 1})
+        .cells("reg", {0, 0, 0, 0x1000})
+        .end()
+        .end();
     expect_error(c.build(), Errc::malformed, "numa-node-id is not one 32-bit cell");
 }
 
 TEST(FdtHostile, RegLengthNotMultipleOfCells) {
     FdtBuilder b = good_prefix();
-    b.begin("memory@80000000").str("device_type", "memory").cells("reg", {0, 0x80000000, 0}).end().end();
+    b.begin("memory@80000000")
+        .str("device_type", "memory")
+        .cells("reg", {0, 0x80000000, 0})
+        .end()
+        .end();
     expect_error(b.build(), Errc::malformed, "reg length");
 }
 
 TEST(FdtHostile, RegWrapsOrExceedsAddressLimit) {
     FdtBuilder b = good_prefix();
-    b.begin("memory@ffff").str("device_type", "memory")
-        .cells("reg", {0xffffffff, 0xfffff000, 0, 0x2000}).end().end();
+    b.begin("memory@ffff")
+        .str("device_type", "memory")
+        .cells("reg", {0xffffffff, 0xfffff000, 0, 0x2000})
+        .end()
+        .end();
     expect_error(b.build(), Errc::invalid_range, "wraps");
 
     FdtBuilder c = good_prefix();
-    c.begin("memory@big").str("device_type", "memory")
+    c.begin("memory@big")
+        .str("device_type", "memory")
         .cells("reg", {0x00100000, 0, 0, 0x1000}); // 2^52: beyond the physical limit
     const size_t reg = c.last_value_offset();
     c.end().end();
@@ -724,15 +762,19 @@ TEST(FdtHostile, UnknownToken) {
 
 TEST(FdtHostile, NestingDeeperThanLimit) {
     FdtBuilder b = good_prefix();
-    for (int i = 0; i < 64; ++i) b.begin("n");
-    for (int i = 0; i < 65; ++i) b.end();
+    for (int i = 0; i < 64; ++i)
+        b.begin("n");
+    for (int i = 0; i < 65; ++i)
+        b.end();
     expect_error(b.build(), Errc::capacity, "deeper than 64");
 }
 
 TEST(FdtHostile, NumaNodeIdTooLarge) {
     FdtBuilder b = good_prefix();
-    b.begin("memory@80000000").str("device_type", "memory")
-        .cells("reg", {0, 0x80000000, 0, 0x1000000}).cells("numa-node-id", {kMaxNodes});
+    b.begin("memory@80000000")
+        .str("device_type", "memory")
+        .cells("reg", {0, 0x80000000, 0, 0x1000000})
+        .cells("numa-node-id", {kMaxNodes});
     const size_t at = b.last_value_offset();
     b.end().end();
     auto p = expect_error(b.build(), Errc::invalid_argument, "numa-node-id");

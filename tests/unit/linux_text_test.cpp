@@ -334,7 +334,9 @@ void expect_error(const std::string &text, Errc code, uint64_t line, const char 
     EXPECT_EQ(p.status.code(), code) << text << " -> " << p.status.reason();
     EXPECT_EQ(p.status.error().where, Where::line);
     EXPECT_EQ(p.status.error().at, line);
-    if (reason) EXPECT_STREQ(p.status.reason(), reason);
+    if (reason) {
+        EXPECT_STREQ(p.status.reason(), reason);
+    }
     EXPECT_TRUE(p.map.empty()) << "a failed parse must leave the map empty";
 }
 

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the buddy page allocator - the first allocator that exists.
+//
+// PhysAllocator is built from nothing but a MemoryMap and the memory the boot
+// code has mapped: online_range() hands a mapped physical range to it, and
+// the page descriptors for that memory are placed inside the memory itself.
+// Onlining costs O(sections), not O(pages): the whole-max-order-block middle
+// of each 1 GiB section stays one "lazy run" that is carved into 4 MiB blocks
+// only when the free lists run dry, so a descriptor or free-list link is
+// written only when something needs it.
+//
+// Zones DMA (< 16 MiB), DMA32 (< 4 GiB) and Normal exist for every NUMA node;
+// blocks of 2^0 .. 2^kMaxOrder pages live on per-order free lists whose links
+// are stored in the free memory; orders 0..kPcpMaxOrder are also cached on
+// per-CPU lists that the owning CPU uses without a lock.
+//
+// Every call returns an error value for bad input (double free, wrong order,
+// a page that is not an allocated block head, a pfn that is not online,
+// reserving allocated pages, unsupported flags) and leaves the books
+// unchanged; check() verifies them.
+//
+// Thread safety: zones have a spinlock each; per-CPU lists belong to their
+// CPU. online_range, reserve_range and bootstrap take the zone locks, but are
+// meant for boot and hot-add. A PhysAllocator object is large (the section
+// table covers 64 TiB); a kernel keeps one in static storage (all-zero is its
+// valid empty state).
+#pragma once
+
+#include <kmem/memmap.h>
+#include <kmem/platform.h>
+#include <kmem/result.h>
+#include <kmem/spinlock.h>
+
+#include <atomic>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef KMEM_MAX_ORDER
+#define KMEM_MAX_ORDER 10
+#endif
+
+namespace kmem {
+
+struct PageDesc;
+
+inline constexpr unsigned kMaxOrder = KMEM_MAX_ORDER; // 2^10 pages = 4 MiB blocks
+inline constexpr unsigned kPcpMaxOrder = 3;           // per-CPU lists for orders 0..3
+inline constexpr unsigned kSectionShift = 30;         // 1 GiB sections
+inline constexpr uint64_t kPagesPerSection = uint64_t{1} << (kSectionShift - kPageShift);
+inline constexpr uint64_t kMaxPhysMemory = uint64_t{64} << 40; // 64 TiB of pfns
+inline constexpr size_t kMaxSections = kMaxPhysMemory >> kSectionShift;
+inline constexpr uint64_t kMaxBlockPages = uint64_t{1} << kMaxOrder;
+static_assert(kMaxOrder >= kPcpMaxOrder && kMaxOrder <= 18, "MAX_ORDER out of range");
+static_assert(kPagesPerSection % kMaxBlockPages == 0, "a section holds whole max-order blocks");
+
+enum class ZoneType : uint8_t { dma = 0, dma32 = 1, normal = 2 };
+inline constexpr unsigned kZoneTypes = 3;
+inline constexpr unsigned kMaxZones = kMaxNodes * kZoneTypes;
+static_assert(kMaxZones <= 256, "zone indices fit a byte");
+inline constexpr uint64_t kZoneDmaEnd = uint64_t{16} << 20;
+inline constexpr uint64_t kZoneDma32End = uint64_t{4} << 30;
+const char *zone_type_name(ZoneType t); // "DMA", "DMA32", "Normal"
+
+// Allocation flags (GFP-like).
+enum AllocFlag : uint32_t {
+    kAllocZoneDma = 1u << 0,   // only ZONE_DMA (< 16 MiB)
+    kAllocZoneDma32 = 1u << 1, // only ZONE_DMA32 and below (< 4 GiB)
+    kAllocExactNode = 1u << 2, // only the node asked for, no fallback
+    kAllocNoPcp = 1u << 3,     // bypass the per-CPU lists
+    kAllocZero = 1u << 4,      // zero the pages
+    kAllocReserves = 1u << 5,  // may dip below the zone's min watermark
+    kAllocTails = 1u << 6,     // write tail descriptors (head_of(pfn) works inside)
+};
+inline constexpr uint32_t kAllocKnownFlags = (1u << 7) - 1;
+inline constexpr uint16_t kAnyNode = 0xffff;
+
+// A free block's first bytes: the free-list link (never in the descriptor).
+struct FreeLink {
+    FreeLink *next;
+    FreeLink *prev; // buddy lists only (per-CPU lists are singly linked)
+};
+
+struct FreeArea {
+    FreeLink *head;
+    uint64_t blocks;
+};
+
+struct ZoneStats {
+    uint64_t allocs;        // blocks handed out by the zone (not counting per-CPU hits)
+    uint64_t frees;         // blocks returned to the zone
+    uint64_t fallbacks;     // allocations served here for another preferred zone
+    uint64_t carved;        // max-order blocks carved from lazy runs
+    uint64_t failed;        // allocations this zone could not serve
+};
+
+struct Zone {
+    uint16_t node;
+    ZoneType type;
+    bool present;          // has ever had memory onlined
+    uint64_t start_pfn;    // span (lowest online pfn)
+    uint64_t end_pfn;      // span (one past the highest)
+    uint64_t managed;      // online pages (descriptor arrays excluded)
+    uint64_t free;         // pages on buddy lists + in lazy runs
+    uint64_t lazy;         // pages in lazy runs (subset of free)
+    uint64_t reserved;     // pages in reserved blocks
+    uint64_t out;          // pages given out to per-CPU lists or callers
+    uint64_t wmark_min, wmark_low, wmark_high;
+    uint32_t lazy_head;    // section index + 1 of the first section with a lazy run
+    FreeArea area[kMaxOrder + 1];
+    ZoneStats stats;
+};
+
+// Per-CPU, per-zone cache of small blocks.
+struct PcpList {
+    FreeLink *head[kPcpMaxOrder + 1];
+    uint32_t count[kPcpMaxOrder + 1]; // blocks per order
+    uint64_t hits, refills, drains;
+};
+
+// One 1 GiB section of the physical address space.
+struct Section {
+    PageDesc *descs;      // descriptor array for the whole section, or null
+    uint32_t lazy_begin;  // page offset of the lazy run (multiple of kMaxBlockPages)
+    uint32_t lazy_end;    // page offset of its end (== lazy_begin: none)
+    uint32_t next_lazy;   // next section (index + 1) with a lazy run in the same zone
+    uint32_t online;      // online pages in this section
+    uint8_t lazy_zone;    // zone index of the lazy run
+    uint8_t meta_block;   // max-order block (index in section) holding the array
+    uint8_t flags;        // kSectionMetaInside: the array lives in meta_block
+    uint8_t pad[5];
+};
+inline constexpr uint8_t kSectionMetaInside = 1u << 0;
+static_assert(sizeof(Section) == 32);
+
+struct PhysTotals {
+    uint64_t managed, free, pcp, reserved, allocated, lazy;
+    uint64_t metadata_bytes; // descriptor arrays + the section entries in use
+    uint64_t sections;       // sections with online memory
+};
+
+class PhysAllocator {
+public:
+    constexpr PhysAllocator() = default;
+    PhysAllocator(const PhysAllocator &) = delete;
+    PhysAllocator &operator=(const PhysAllocator &) = delete;
+
+    // Build the allocator from a map, onlining the usable (and
+    // kernel_reserved, which stay reserved) RAM inside [window_start,
+    // window_end): the memory the boot code has mapped.
+    Status bootstrap(const MemoryMap &map, uint64_t window_start, uint64_t window_end);
+    // Online every usable range of `map` in [start, end) not online yet
+    // (what the direct-map builder calls as it maps memory; also hot-add).
+    Status online_map_ranges(const MemoryMap &map, uint64_t start, uint64_t end);
+    // Reserve the map's kernel_reserved ranges inside [start, end).
+    Status reserve_map_ranges(const MemoryMap &map, uint64_t start, uint64_t end);
+    // Hand a mapped physical range of RAM to the allocator (page-aligned).
+    Status online_range(uint64_t start, uint64_t end, uint16_t node);
+
+    Result<uint64_t> alloc_pages(unsigned order, uint32_t flags = 0, uint16_t node = kAnyNode);
+    // Allocate inside [min, max) physical addresses (memblock/bootmem needs).
+    Result<uint64_t> alloc_pages_range(unsigned order, uint64_t min, uint64_t max,
+                                       uint32_t flags = 0, uint16_t node = kAnyNode);
+    Status free_pages(uint64_t pa, unsigned order);
+    // Take [start, end) out of the free memory (page-rounded outward).
+    Status reserve_range(uint64_t start, uint64_t end, const char *why);
+    // Give a reserved range back (free_bootmem_late).
+    Status unreserve_range(uint64_t start, uint64_t end);
+
+    // Per-CPU lists: the calling CPU's, or a quiescent CPU's (offline, exited).
+    void drain_local_pcp();
+    void drain_cpu_pcp(unsigned cpu);
+    // Which node a CPU's allocations prefer (default 0).
+    void set_cpu_node(unsigned cpu, uint16_t node);
+
+    Status check() const;
+    PhysTotals totals() const;
+    const Zone &zone(uint16_t node, ZoneType t) const { return zones_[zone_index(node, t)]; }
+    const MemoryMap &online_map() const { return online_; }
+    unsigned node_count() const { return online_.node_count(); }
+
+    // Descriptor of a pfn that is online (null otherwise).
+    PageDesc *desc(uint64_t pfn) const;
+    // Head pfn of the allocated block containing pfn, if it was allocated
+    // with kAllocTails or pfn is itself a head; error otherwise.
+    Result<uint64_t> head_of(uint64_t pfn) const;
+
+    static constexpr unsigned zone_index(uint16_t node, ZoneType t) {
+        return node * kZoneTypes + static_cast<unsigned>(t);
+    }
+
+private:
+    friend struct BuddyInternals;
+    friend struct OnlineStep;
+    friend struct CheckPass;
+    friend struct ReportAccess;
+
+    Zone zones_[kMaxZones]{};
+    PcpList pcp_[kMaxCpus][kMaxZones]{};
+    platform::SpinLock zone_locks_[kMaxZones]{};
+    platform::SpinLock online_lock_{};
+    uint16_t cpu_node_[kMaxCpus]{};
+    uint8_t home_zone_[kMaxCpus]{}; // zone a CPU's unrestricted allocations start from
+    StaticMemoryMap<kDefaultMapCapacity> online_{};
+    uint64_t metadata_bytes_ = 0;
+    uint64_t sections_used_ = 0;
+    Section sections_[kMaxSections]{};
+};
+
+} // namespace kmem

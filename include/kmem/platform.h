@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the platform seam.
+//
+// Everything kmem needs from the world outside its own data structures goes
+// through one type that satisfies the Platform concept below: physical <->
+// virtual translation, which physical ranges are mapped right now, the current
+// CPU, interrupt save/restore, a spinlock, a clock, the console and panic.
+//
+// The library is compiled against exactly one platform (chosen when it is
+// built, see src/platform/current.h), so every call is a direct, inlinable
+// call: no virtual dispatch on any path. Two implementations exist:
+//   - hosted (src/platform/hosted): "physical memory" is one big
+//     MAP_NORESERVE mapping, CPUs are threads; used by tools, tests, benches;
+//   - extern (src/platform/extern): each hook is an extern "C" function
+//     kmem_platform_*() that the kernel embedding kmem provides.
+#pragma once
+
+#include <concepts>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace kmem {
+
+// Highest CPU id + 1 that kmem supports.
+inline constexpr unsigned kMaxCpus = 64;
+
+template <class L>
+concept SpinLockType = requires(L l) {
+    l.lock();
+    l.unlock();
+    { l.try_lock() } -> std::same_as<bool>;
+};
+
+template <class P>
+concept Platform = requires(uint64_t pa, uint64_t len, const void *va, const char *msg,
+                            size_t n, unsigned long flags) {
+    // Translation. phys_to_virt is only valid for mapped physical addresses.
+    { P::phys_to_virt(pa) } -> std::same_as<void *>;
+    { P::virt_to_phys(va) } -> std::same_as<uint64_t>;
+    // Is [pa, pa + len) mapped right now? (debug checks of metadata access)
+    { P::is_mapped(pa, len) } -> std::same_as<bool>;
+    // The CPU this code runs on, < kMaxCpus.
+    { P::cpu_id() } -> std::same_as<unsigned>;
+    // Interrupts off / back to what they were.
+    { P::irq_save() } -> std::same_as<unsigned long>;
+    P::irq_restore(flags);
+    // Monotonic nanoseconds (for boot phase timing).
+    { P::now_ns() } -> std::same_as<uint64_t>;
+    P::console_write(msg, n);
+    // Does not return.
+    P::panic(msg);
+    requires SpinLockType<typename P::SpinLock>;
+};
+
+} // namespace kmem

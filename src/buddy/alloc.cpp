@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: allocating and freeing pages; the per-CPU lists.
+//
+// The fast path serves orders 0..kPcpMaxOrder from the calling CPU's list for
+// its home zone, with no lock and no atomic operation: one branch decides
+// between "pop from the list" and the out-of-line slow path. The slow path
+// walks the zone fallback order (preferred node first, highest allowed zone
+// type first), honours the min watermark, refills per-CPU lists in batches,
+// and takes and splits blocks under the zone lock.
+#include "internal.h"
+
+namespace kmem {
+namespace {
+
+using BI = BuddyInternals;
+
+Status validate_flags(uint32_t flags, uint16_t node) {
+    if (flags & ~kAllocKnownFlags) return make_error(Errc::invalid_argument, "unknown allocation flag");
+    if ((flags & kAllocZoneDma) && (flags & kAllocZoneDma32))
+        return make_error(Errc::invalid_argument, "unsupported flag combination: ZONE_DMA and ZONE_DMA32");
+    if ((flags & kAllocExactNode) && node == kAnyNode)
+        return make_error(Errc::invalid_argument, "exact-node allocation without a node");
+    if (node != kAnyNode && node >= kMaxNodes)
+        return make_error(Errc::invalid_argument, "NUMA node id too large");
+    return {};
+}
+
+ZoneType highest_zone(uint32_t flags) {
+    if (flags & kAllocZoneDma) return ZoneType::dma;
+    if (flags & kAllocZoneDma32) return ZoneType::dma32;
+    return ZoneType::normal;
+}
+
+// Calls f(zone index, is_preferred_zone) along the fallback order until f
+// returns true; returns whether it did.
+template <class F>
+bool for_each_fallback_zone(const PhysAllocator &a, uint32_t flags, uint16_t node, F &&f) {
+    const int top = static_cast<int>(highest_zone(flags));
+    bool first = true;
+    auto visit_node = [&](uint16_t n) {
+        for (int t = top; t >= 0; --t) {
+            const unsigned zi = PhysAllocator::zone_index(n, static_cast<ZoneType>(t));
+            if (!a.zone(n, static_cast<ZoneType>(t)).present) continue;
+            const bool preferred = first;
+            first = false;
+            if (f(zi, preferred)) return true;
+        }
+        return false;
+    };
+    if (visit_node(node)) return true;
+    if (flags & kAllocExactNode) return false;
+    for (uint16_t n = 0; n < kMaxNodes; ++n)
+        if (n != node && visit_node(n)) return true;
+    return false;
+}
+
+void fill_block(PhysAllocator &a, uint64_t pfn, unsigned order, uint32_t flags) {
+    if (flags & kAllocZero) {
+        KMEM_CHECK_MAPPED(pa_of(pfn), pages(order) * kPageSize);
+        __builtin_memset(Plat::phys_to_virt(pa_of(pfn)), 0, pages(order) * kPageSize);
+    }
+    if (flags & kAllocTails) {
+        for (uint64_t i = 1; i < pages(order); ++i)
+            BI::write_head(a, pfn + i, PageState::tail, 0, 0, 0, static_cast<uint32_t>(i));
+        a.desc(pfn)->flags |= kPageTailsWritten;
+    }
+}
+
+} // namespace
+
+const char *zone_type_name(ZoneType t) {
+    switch (t) {
+    case ZoneType::dma: return "DMA";
+    case ZoneType::dma32: return "DMA32";
+    case ZoneType::normal: return "Normal";
+    }
+    return "?";
+}
+
+PageDesc *PhysAllocator::desc(uint64_t pfn) const {
+    return BI::unreadable(*this, pfn) ? nullptr : BI::raw_desc(*this, pfn);
+}
+
+Result<uint64_t> PhysAllocator::head_of(uint64_t pfn) const {
+    if (const char *why = BI::unreadable(*this, pfn)) return make_error(Errc::not_allocated, why);
+    const PageDesc *d = BI::raw_desc(*this, pfn);
+    if (is_head_state(d->state)) return pfn;
+    if (d->state == PageState::tail && d->aux && d->aux <= pfn) {
+        const uint64_t h = pfn - d->aux;
+        const PageDesc *hd = desc(h);
+        if (hd && (hd->state == PageState::allocated || hd->state == PageState::slab) &&
+            (hd->flags & kPageTailsWritten) && h + pages(hd->order) > pfn)
+            return h;
+    }
+    return make_error(Errc::not_allocated, "page is inside a block whose head is unknown");
+}
+
+void BuddyInternals::refresh_home_zones(PhysAllocator &a) {
+    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+        unsigned home = PhysAllocator::zone_index(a.cpu_node_[cpu], ZoneType::normal);
+        for_each_fallback_zone(a, 0, a.cpu_node_[cpu], [&](unsigned zi, bool) {
+            home = zi;
+            return true;
+        });
+        a.home_zone_[cpu] = static_cast<uint8_t>(home);
+    }
+}
+
+void PhysAllocator::set_cpu_node(unsigned cpu, uint16_t node) {
+    if (cpu >= kMaxCpus || node >= kMaxNodes) return;
+    cpu_node_[cpu] = node;
+    BI::refresh_home_zones(*this);
+}
+
+void BuddyInternals::pcp_drain(PhysAllocator &a, unsigned cpu, unsigned zi, unsigned order,
+                               uint32_t count) {
+    PcpList &pcp = a.pcp_[cpu][zi];
+    Zone &z = a.zones_[zi];
+    LockGuard<Lock> g(a.zone_locks_[zi]);
+    for (uint32_t i = 0; i < count && pcp.head[order]; ++i) {
+        FreeLink *l = pcp.head[order];
+        pcp.head[order] = l->next;
+        --pcp.count[order];
+        give_block(a, zi, pfn_of_link(l), order);
+        z.free += pages(order);
+        z.out -= pages(order);
+        ++z.stats.frees;
+    }
+    ++pcp.drains;
+}
+
+void PhysAllocator::drain_cpu_pcp(unsigned cpu) {
+    if (cpu >= kMaxCpus) return;
+    for (unsigned zi = 0; zi < kMaxZones; ++zi) {
+        if (!zones_[zi].present) continue;
+        for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
+            if (pcp_[cpu][zi].count[o]) BI::pcp_drain(*this, cpu, zi, o, pcp_[cpu][zi].count[o]);
+    }
+}
+
+void PhysAllocator::drain_local_pcp() { drain_cpu_pcp(Plat::cpu_id()); }
+
+namespace {
+
+// Refill the CPU's list for zone zi with up to a batch of blocks; true if
+// at least one block arrived.
+bool pcp_refill(PhysAllocator &a, PcpList &pcp, unsigned zi, unsigned order, uint32_t flags) {
+    Zone &z = BI::zone(a, zi);
+    LockGuard<BI::Lock> g(BI::zone_lock(a, zi));
+    unsigned got = 0;
+    for (; got < BI::pcp_batch(order); ++got) {
+        uint64_t pfn;
+        if (!BI::watermark_ok(z, order, flags) || !BI::take_block(a, zi, order, pfn)) break;
+        BI::write_head(a, pfn, PageState::free_pcp, order, zi);
+        FreeLink *l = BI::link_of(pfn);
+        l->next = pcp.head[order];
+        pcp.head[order] = l;
+        ++pcp.count[order];
+        z.free -= pages(order);
+        z.out += pages(order);
+        ++z.stats.allocs;
+    }
+    if (got) ++pcp.refills;
+    else ++z.stats.failed;
+    return got > 0;
+}
+
+} // namespace
+
+Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint16_t node) {
+    // Fast path: the calling CPU's list for its home zone.
+    if (order <= kPcpMaxOrder && (flags & ~(kAllocZero | kAllocTails)) == 0 && node == kAnyNode) {
+        const unsigned cpu = Plat::cpu_id();
+        const unsigned zi = home_zone_[cpu];
+        PcpList &pcp = pcp_[cpu][zi];
+        if (FreeLink *l = pcp.head[order]) [[likely]] {
+            pcp.head[order] = l->next;
+            --pcp.count[order];
+            ++pcp.hits;
+            const uint64_t pfn = BI::pfn_of_link(l);
+            BI::write_head(*this, pfn, PageState::allocated, order, zi);
+            if (flags) fill_block(*this, pfn, order, flags);
+            return pa_of(pfn);
+        }
+    }
+    return alloc_pages_range(order, 0, kMaxPhysMemory, flags, node);
+}
+
+Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, uint64_t max,
+                                                  uint32_t flags, uint16_t node) {
+    if (order > kMaxOrder) return make_error(Errc::invalid_argument, "order above MAX_ORDER");
+    KMEM_TRY(validate_flags(flags, node));
+    if (min >= max) return make_error(Errc::invalid_range, "empty address range");
+    const unsigned cpu = Plat::cpu_id();
+    const uint16_t pref = node == kAnyNode ? cpu_node_[cpu] : node;
+    const uint64_t lo = (min + kPageSize - 1) >> kPageShift;
+    const uint64_t hi = (max > kMaxPhysMemory ? kMaxPhysMemory : max) >> kPageShift;
+    const bool whole_space = lo == 0 && hi == kMaxPfn;
+    const bool use_pcp = whole_space && order <= kPcpMaxOrder && !(flags & kAllocNoPcp) &&
+                         !(flags & kAllocReserves);
+    uint64_t got = 0;
+    unsigned got_zone = 0;
+    const bool ok = for_each_fallback_zone(*this, flags, pref, [&](unsigned zi, bool preferred) {
+        Zone &z = zones_[zi];
+        if (z.end_pfn <= lo || z.start_pfn >= hi) return false;
+        if (use_pcp) {
+            PcpList &pcp = pcp_[cpu][zi];
+            if (!pcp.head[order] && !pcp_refill(*this, pcp, zi, order, flags)) return false;
+            FreeLink *l = pcp.head[order];
+            pcp.head[order] = l->next;
+            --pcp.count[order];
+            got = BI::pfn_of_link(l);
+        } else {
+            LockGuard<BI::Lock> g(zone_locks_[zi]);
+            if (!BI::watermark_ok(z, order, flags)) return false;
+            bool found = whole_space ? BI::take_block(*this, zi, order, got)
+                                     : BuddyInternals::take_block_in(*this, zi, order, lo, hi, got);
+            if (!found) {
+                ++z.stats.failed;
+                return false;
+            }
+            z.free -= pages(order);
+            z.out += pages(order);
+            ++z.stats.allocs;
+        }
+        if (!preferred) ++z.stats.fallbacks;
+        got_zone = zi;
+        return true;
+    });
+    if (!ok) return make_error(Errc::no_memory, "no free block of that order in the allowed zones");
+    BI::write_head(*this, got, PageState::allocated, order, got_zone);
+    fill_block(*this, got, order, flags);
+    return pa_of(got);
+}
+
+Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
+    if (pa % kPageSize) return make_error(Errc::invalid_argument, "address is not page-aligned");
+    if (order > kMaxOrder) return make_error(Errc::invalid_argument, "order above MAX_ORDER");
+    const uint64_t pfn = pfn_of(pa);
+    if (pfn & (pages(order) - 1))
+        return make_error(Errc::invalid_argument, "address is not aligned to the block order");
+    if (const char *why = BI::unreadable(*this, pfn)) {
+        return make_error(BI::in_lazy(sections_[section_of(pfn < kMaxPfn ? pfn : 0)], pfn) &&
+                                  pfn < kMaxPfn
+                              ? Errc::double_free
+                              : Errc::not_allocated,
+                          why);
+    }
+    PageDesc *d = BI::raw_desc(*this, pfn);
+    switch (d->state) {
+    case PageState::allocated: break;
+    case PageState::free:
+    case PageState::free_pcp: return make_error(Errc::double_free, "double free: the block is already free");
+    case PageState::reserved: return make_error(Errc::not_allocated, "page is reserved, not allocated");
+    case PageState::slab: return make_error(Errc::not_allocated, "page belongs to the slab allocator");
+    default: {
+        uint64_t head;
+        unsigned o;
+        if (find_block(*this, pfn, head, o)) {
+            const PageState hs = BI::raw_desc(*this, head)->state;
+            if (hs == PageState::free || hs == PageState::free_pcp)
+                return make_error(Errc::double_free, "double free: the page is already free");
+        }
+        return make_error(Errc::not_allocated, "not the head of an allocated block");
+    }
+    }
+    if (d->order != order)
+        return make_error(Errc::invalid_argument, "order does not match the allocated block");
+    const unsigned zi = d->zone;
+    if (order <= kPcpMaxOrder) {
+        const unsigned cpu = Plat::cpu_id();
+        PcpList &pcp = pcp_[cpu][zi];
+        d->state = PageState::free_pcp;
+        d->flags = 0;
+        FreeLink *l = BI::link_of(pfn);
+        l->next = pcp.head[order];
+        pcp.head[order] = l;
+        if (++pcp.count[order] > BI::pcp_high(order)) [[unlikely]]
+            BI::pcp_drain(*this, cpu, zi, order, BI::pcp_batch(order));
+        return {};
+    }
+    Zone &z = zones_[zi];
+    LockGuard<BI::Lock> g(zone_locks_[zi]);
+    BI::give_block(*this, zi, pfn, order);
+    z.free += pages(order);
+    z.out -= pages(order);
+    ++z.stats.frees;
+    return {};
+}
+
+} // namespace kmem

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: free lists, splitting, merging and lazy-run carving.
+//
+// Free blocks are threaded through doubly linked lists whose links live in
+// the first 16 bytes of each free block; the head page's descriptor says
+// "free, order k, zone z". Freeing merges with the buddy while the buddy is a
+// free head of the same order and zone. When a zone's lists are empty, the
+// highest max-order block of its first lazy run is carved off: its
+// descriptors are initialised then, on first use, instead of at onlining.
+#include "internal.h"
+
+namespace kmem {
+
+const char *BuddyInternals::unreadable(const PhysAllocator &a, uint64_t pfn) {
+    if (pfn >= kMaxPfn) return "address beyond the 64 TiB kmem manages";
+    const Section &s = a.sections_[section_of(pfn)];
+    if (!s.descs) return "page is not online";
+    if (!s.online) return "page is not online";
+    if (in_lazy(s, pfn)) return "page is free (never allocated)";
+    if (in_meta(s, pfn)) return "page holds page descriptors";
+    if (s.online != kPagesPerSection && !a.online_.find(pa_of(pfn))) return "page is not online";
+    return nullptr;
+}
+
+void BuddyInternals::write_head(PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
+                                unsigned zone, uint64_t owner, uint32_t aux) {
+    PageDesc *d = raw_desc(a, pfn);
+    KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), sizeof(PageDesc));
+    d->state = st;
+    d->order = static_cast<uint8_t>(order);
+    d->zone = static_cast<uint8_t>(zone);
+    d->flags = 0;
+    d->aux = aux;
+    d->owner = owner;
+}
+
+void BuddyInternals::zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count) {
+    // Callers stay inside one section.
+    PageDesc *d = raw_desc(a, pfn);
+    KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), count * sizeof(PageDesc));
+    for (uint64_t i = 0; i < count; ++i) d[i] = PageDesc{};
+}
+
+void BuddyInternals::list_push(FreeArea &area, uint64_t pfn) {
+    FreeLink *l = link_of(pfn);
+    l->next = area.head;
+    l->prev = nullptr;
+    if (area.head) area.head->prev = l;
+    area.head = l;
+    ++area.blocks;
+}
+
+void BuddyInternals::list_remove(FreeArea &area, uint64_t pfn) {
+    FreeLink *l = link_of(pfn);
+    if (l->prev) l->prev->next = l->next;
+    else area.head = l->next;
+    if (l->next) l->next->prev = l->prev;
+    --area.blocks;
+}
+
+void BuddyInternals::give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned order) {
+    Zone &z = a.zones_[zi];
+    while (order < kMaxOrder) {
+        const uint64_t buddy = pfn ^ pages(order);
+        // The buddy lies in the same max-order block, hence the same section;
+        // its descriptor is initialised (invariant above).
+        const PageDesc *bd = raw_desc(a, buddy);
+        if (bd->state != PageState::free || bd->order != order || bd->zone != zi) break;
+        list_remove(z.area[order], buddy);
+        const uint64_t upper = pfn > buddy ? pfn : buddy;
+        write_head(a, upper, PageState::tail, 0, zi);
+        pfn = pfn < buddy ? pfn : buddy;
+        ++order;
+    }
+    write_head(a, pfn, PageState::free, order, zi);
+    list_push(z.area[order], pfn);
+}
+
+void BuddyInternals::split(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned high,
+                           unsigned low) {
+    Zone &z = a.zones_[zi];
+    while (high > low) {
+        --high;
+        const uint64_t upper = pfn + pages(high);
+        write_head(a, upper, PageState::free, high, zi);
+        list_push(z.area[high], upper);
+    }
+}
+
+void BuddyInternals::give_range(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end) {
+    while (pfn < end) {
+        const unsigned o = max_block_order(pfn, end);
+        give_block(a, zi, pfn, o);
+        pfn += pages(o);
+    }
+}
+
+void BuddyInternals::unlink_lazy(PhysAllocator &a, size_t s) {
+    Section &sec = a.sections_[s];
+    Zone &z = a.zones_[sec.lazy_zone];
+    uint32_t *link = &z.lazy_head;
+    while (*link && *link != s + 1) link = &a.sections_[*link - 1].next_lazy;
+    if (*link) *link = sec.next_lazy;
+    sec.next_lazy = 0;
+}
+
+void BuddyInternals::unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn) {
+    Section &sec = a.sections_[s];
+    const uint32_t off = offset_in_section(pfn);
+    Zone &z = a.zones_[sec.lazy_zone];
+    if (off == sec.lazy_end - kMaxBlockPages) {
+        sec.lazy_end -= static_cast<uint32_t>(kMaxBlockPages);
+    } else if (off == sec.lazy_begin) {
+        sec.lazy_begin += static_cast<uint32_t>(kMaxBlockPages);
+    } else {
+        // In the middle: the part above becomes ordinary free blocks.
+        const uint64_t above = pfn + kMaxBlockPages;
+        const uint64_t end = section_start_pfn(s) + sec.lazy_end;
+        sec.lazy_end = off;
+        for (uint64_t p = above; p < end; p += kMaxBlockPages) {
+            zero_descs(a, p, kMaxBlockPages);
+            z.lazy -= kMaxBlockPages;
+            give_block(a, sec.lazy_zone, p, kMaxOrder);
+        }
+    }
+    z.lazy -= kMaxBlockPages;
+    ++z.stats.carved;
+    zero_descs(a, pfn, kMaxBlockPages);
+    if (sec.lazy_begin == sec.lazy_end) {
+        unlink_lazy(a, s);
+        sec.lazy_begin = sec.lazy_end = 0;
+    }
+}
+
+bool BuddyInternals::carve_lazy(PhysAllocator &a, unsigned zi, uint64_t &pfn) {
+    Zone &z = a.zones_[zi];
+    if (!z.lazy_head) return false;
+    const size_t s = z.lazy_head - 1;
+    const Section &sec = a.sections_[s];
+    pfn = section_start_pfn(s) + sec.lazy_end - kMaxBlockPages;
+    unlazy_block(a, s, pfn);
+    return true;
+}
+
+bool BuddyInternals::take_block(PhysAllocator &a, unsigned zi, unsigned order, uint64_t &pfn) {
+    Zone &z = a.zones_[zi];
+    for (unsigned o = order; o <= kMaxOrder; ++o) {
+        if (!z.area[o].head) continue;
+        pfn = pfn_of_link(z.area[o].head);
+        list_remove(z.area[o], pfn);
+        split(a, zi, pfn, o, order);
+        return true;
+    }
+    if (!carve_lazy(a, zi, pfn)) return false;
+    split(a, zi, pfn, kMaxOrder, order);
+    return true;
+}
+
+bool BuddyInternals::watermark_ok(const Zone &z, unsigned order, uint32_t flags) {
+    const uint64_t floor = (flags & kAllocReserves) ? 0 : z.wmark_min;
+    return z.free >= pages(order) && z.free - pages(order) >= floor;
+}
+
+} // namespace kmem

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the buddy allocator's implementer header (private to buddy/).
+//
+// BuddyInternals holds the operations every buddy source file shares: pfn and
+// section arithmetic, descriptor writes, free-list links, and the zone-level
+// block operations (take, give back with merging, split, carve from a lazy
+// run). Zone-level operations expect the zone's lock to be held.
+//
+// Descriptor invariant (what makes lazy descriptors safe to read): every
+// online pfn outside its section's lazy run and descriptor array has an
+// initialised descriptor, and a descriptor carries a head state exactly when
+// it is the first page of a current block. Pages of a max-order block next to
+// an online range that are not online themselves read as offline.
+#pragma once
+
+#include <kmem/buddy.h>
+
+#include "page/page_desc.h"
+#include "platform/current.h"
+
+namespace kmem {
+
+inline constexpr uint64_t pfn_of(uint64_t pa) { return pa >> kPageShift; }
+inline constexpr uint64_t pa_of(uint64_t pfn) { return pfn << kPageShift; }
+inline constexpr uint64_t pages(unsigned order) { return uint64_t{1} << order; }
+inline constexpr uint64_t kMaxPfn = kMaxPhysMemory >> kPageShift;
+inline constexpr size_t section_of(uint64_t pfn) { return static_cast<size_t>(pfn >> (kSectionShift - kPageShift)); }
+inline constexpr uint64_t section_start_pfn(size_t s) { return static_cast<uint64_t>(s) << (kSectionShift - kPageShift); }
+inline constexpr uint32_t offset_in_section(uint64_t pfn) { return static_cast<uint32_t>(pfn & (kPagesPerSection - 1)); }
+
+// Largest order of an aligned block that starts at pfn and ends by `end`.
+inline unsigned max_block_order(uint64_t pfn, uint64_t end) {
+    unsigned o = pfn ? static_cast<unsigned>(__builtin_ctzll(pfn)) : kMaxOrder;
+    if (o > kMaxOrder) o = kMaxOrder;
+    while (pfn + pages(o) > end) --o;
+    return o;
+}
+
+inline constexpr bool is_head_state(PageState s) {
+    return s == PageState::free || s == PageState::free_pcp || s == PageState::allocated ||
+           s == PageState::slab || s == PageState::reserved;
+}
+
+struct BuddyInternals {
+    using Lock = platform::SpinLock;
+
+    // ---- pfns, sections, descriptors
+    static Section &section(PhysAllocator &a, uint64_t pfn) { return a.sections_[section_of(pfn)]; }
+    static const Section &section(const PhysAllocator &a, uint64_t pfn) {
+        return a.sections_[section_of(pfn)];
+    }
+    static PageDesc *raw_desc(const PhysAllocator &a, uint64_t pfn) {
+        return a.sections_[section_of(pfn)].descs + offset_in_section(pfn);
+    }
+    static bool in_lazy(const Section &s, uint64_t pfn) {
+        const uint32_t off = offset_in_section(pfn);
+        return off >= s.lazy_begin && off < s.lazy_end;
+    }
+    static bool in_meta(const Section &s, uint64_t pfn) {
+        return (s.flags & kSectionMetaInside) &&
+               offset_in_section(pfn) / kMaxBlockPages == s.meta_block;
+    }
+    // Why pfn has no readable descriptor, or null if it has one.
+    static const char *unreadable(const PhysAllocator &a, uint64_t pfn);
+    static void write_head(PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
+                           unsigned zone, uint64_t owner = 0, uint32_t aux = 0);
+    static void zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count);
+
+    // ---- free-list links inside free memory
+    static FreeLink *link_of(uint64_t pfn) {
+        KMEM_CHECK_MAPPED(pa_of(pfn), sizeof(FreeLink));
+        return static_cast<FreeLink *>(Plat::phys_to_virt(pa_of(pfn)));
+    }
+    static uint64_t pfn_of_link(const FreeLink *l) { return pfn_of(Plat::virt_to_phys(l)); }
+    static void list_push(FreeArea &area, uint64_t pfn);
+    static void list_remove(FreeArea &area, uint64_t pfn);
+
+    // ---- zone-level block operations (zone lock held)
+    // Take a block of `order`, splitting or carving as needed; false if none.
+    static bool take_block(PhysAllocator &a, unsigned zi, unsigned order, uint64_t &pfn);
+    // Take a block of `order` lying inside pfns [lo, hi) (top-down); false if none.
+    static bool take_block_in(PhysAllocator &a, unsigned zi, unsigned order, uint64_t lo,
+                              uint64_t hi, uint64_t &pfn);
+    // Put a free block back, merging with free buddies (does not count).
+    static void give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned order);
+    // Split a free block (already off its list) down to `low`, freeing the upper halves.
+    static void split(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned high, unsigned low);
+    // Free every page of [pfn, end) as maximal aligned blocks (merging).
+    static void give_range(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end);
+    // Carve the highest max-order block of the zone's first lazy run.
+    static bool carve_lazy(PhysAllocator &a, unsigned zi, uint64_t &pfn);
+    // Make [pfn, pfn + kMaxBlockPages) of section s's lazy run an ordinary
+    // free block (descriptors initialised, not yet on a list).
+    static void unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn);
+    // Remove section s from its zone's lazy list.
+    static void unlink_lazy(PhysAllocator &a, size_t s);
+
+    static bool watermark_ok(const Zone &z, unsigned order, uint32_t flags);
+    static Lock &zone_lock(PhysAllocator &a, unsigned zi) { return a.zone_locks_[zi]; }
+    static Zone &zone(PhysAllocator &a, unsigned zi) { return a.zones_[zi]; }
+    static void refresh_home_zones(PhysAllocator &a);
+    static unsigned pcp_batch(unsigned order) { return 32u >> order; }
+    static unsigned pcp_high(unsigned order) { return 4 * pcp_batch(order); }
+    // Return `count` blocks of `order` from a per-CPU list to its zone.
+    static void pcp_drain(PhysAllocator &a, unsigned cpu, unsigned zi, unsigned order,
+                          uint32_t count);
+};
+
+// ---- walking online memory block by block (shared by reserve and check)
+
+// The block containing pfn (which must be readable): its head and order.
+inline bool find_block(const PhysAllocator &a, uint64_t pfn, uint64_t &head, unsigned &order) {
+    for (unsigned o = 0; o <= kMaxOrder; ++o) {
+        const uint64_t h = pfn & ~(pages(o) - 1);
+        const PageDesc *d = BuddyInternals::raw_desc(a, h);
+        if (is_head_state(d->state) && d->order >= o && h + pages(d->order) > pfn) {
+            head = h;
+            order = d->order;
+            return true;
+        }
+    }
+    return false;
+}
+
+// One step of a walk over online memory: the unit starting at pfn.
+struct Unit {
+    enum Kind { meta, lazy, block } kind;
+    uint64_t head;  // block: its head; lazy: pfn of the max-order block
+    unsigned order; // block order (kMaxOrder for lazy units)
+    uint64_t end;   // one past the unit
+};
+
+inline bool unit_at(const PhysAllocator &a, const Section &sec, uint64_t pfn, Unit &u) {
+    if (BuddyInternals::in_meta(sec, pfn) || BuddyInternals::in_lazy(sec, pfn)) {
+        u.kind = BuddyInternals::in_meta(sec, pfn) ? Unit::meta : Unit::lazy;
+        u.head = pfn & ~(kMaxBlockPages - 1);
+        u.order = kMaxOrder;
+        u.end = u.head + kMaxBlockPages;
+        return true;
+    }
+    if (!find_block(a, pfn, u.head, u.order)) return false;
+    u.kind = Unit::block;
+    u.end = u.head + pages(u.order);
+    return true;
+}
+
+// Calls f(unit, clip_begin, clip_end) for each unit overlapping online pfns
+// in [s, e); stops at the first error f returns.
+template <class F> Status walk_online(const PhysAllocator &a, uint64_t s, uint64_t e, F &&f) {
+    for (const MemRange &r : a.online_map()) {
+        const uint64_t rs = pfn_of(r.start), re = pfn_of(r.end);
+        uint64_t p = rs > s ? rs : s;
+        const uint64_t stop = re < e ? re : e;
+        while (p < stop) {
+            Unit u;
+            if (!unit_at(a, BuddyInternals::section(a, p), p, u))
+                return make_error(Errc::malformed, "page without a block head (books corrupt)");
+            const uint64_t ce = u.end < stop ? u.end : stop;
+            KMEM_TRY(f(u, p, ce));
+            p = u.end;
+        }
+    }
+    return {};
+}
+
+} // namespace kmem

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: onlining memory - the one path boot and memory hot-add share.
+//
+// online_range() takes a mapped range of RAM and, section by section:
+//   1. gives the section a descriptor array if it has none: the highest
+//      max-order block of the range inside that section holds it
+//      (memory-map-on-memory); a range too small for that borrows a
+//      max-order block from the buddy itself;
+//   2. makes the whole-max-order-block middle of each zone part the
+//      section's lazy run (one per section) - nothing in it is written;
+//   3. initialises descriptors only for the ragged edges: the pages it frees
+//      eagerly, and the not-online pages of the max-order blocks it touches
+//      (so a buddy lookup never reads garbage);
+//   4. frees the edges as maximal aligned blocks, merging with neighbours.
+// The cost is O(sections + edge blocks): 1 TiB is 1024 section entries.
+#include "internal.h"
+
+namespace kmem {
+namespace {
+
+using BI = BuddyInternals;
+
+const char *const kDescriptorOwner = "page descriptors";
+
+uint64_t isqrt(uint64_t v) {
+    uint64_t r = 0, bit = uint64_t{1} << 62;
+    while (bit > v) bit >>= 2;
+    while (bit) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
+// Linux-like watermarks: min = 4 * sqrt(managed KiB) KiB, clamped.
+void set_watermarks(Zone &z) {
+    uint64_t min = 2 * isqrt(z.managed); // pages: 4*sqrt(4*managed) KiB / 4 KiB
+    if (min > 65536) min = 65536;
+    if (min > z.managed / 4) min = z.managed / 4;
+    z.wmark_min = min;
+    z.wmark_low = min + min / 4;
+    z.wmark_high = min + min / 2;
+}
+
+ZoneType zone_type_of(uint64_t pfn) {
+    if (pa_of(pfn) < kZoneDmaEnd) return ZoneType::dma;
+    if (pa_of(pfn) < kZoneDma32End) return ZoneType::dma32;
+    return ZoneType::normal;
+}
+
+uint64_t zone_type_end_pfn(ZoneType t) {
+    if (t == ZoneType::dma) return pfn_of(kZoneDmaEnd);
+    if (t == ZoneType::dma32) return pfn_of(kZoneDma32End);
+    return kMaxPfn;
+}
+
+constexpr uint64_t align_down_block(uint64_t pfn) { return pfn & ~(kMaxBlockPages - 1); }
+constexpr uint64_t align_up_block(uint64_t pfn) { return align_down_block(pfn + kMaxBlockPages - 1); }
+
+} // namespace
+
+struct OnlineStep {
+    // Give section sn a descriptor array for the part [ss, se) being onlined.
+    static Status ensure_descriptors(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
+                                     uint16_t node) {
+        Section &sec = a.sections_[sn];
+        if (sec.descs) return {};
+        const uint64_t top = align_down_block(se);
+        if (top >= kMaxBlockPages && top - kMaxBlockPages >= align_up_block(ss) &&
+            top - kMaxBlockPages >= ss) {
+            const uint64_t mb = top - kMaxBlockPages;
+            sec.flags |= kSectionMetaInside;
+            sec.meta_block = static_cast<uint8_t>((mb - section_start_pfn(sn)) / kMaxBlockPages);
+            sec.descs = static_cast<PageDesc *>(Plat::phys_to_virt(pa_of(mb)));
+        } else {
+            Result<uint64_t> r = a.alloc_pages(kMaxOrder, kAllocReserves | kAllocNoPcp, node);
+            if (!r.ok())
+                return make_error(Errc::no_memory, "no memory for this section's page descriptors");
+            a.desc(pfn_of(r.value()))->owner = reinterpret_cast<uint64_t>(kDescriptorOwner);
+            sec.descs = static_cast<PageDesc *>(Plat::phys_to_virt(r.value()));
+        }
+        a.metadata_bytes_ += kPagesPerSection * sizeof(PageDesc);
+        ++a.sections_used_;
+        return {};
+    }
+
+    // Not-online pages of the max-order blocks around [ss, se) read as offline.
+    static void mark_edges_offline(PhysAllocator &a, uint64_t ss, uint64_t se) {
+        auto clear_gaps = [&](uint64_t b, uint64_t e) {
+            for (uint64_t p = b; p < e; ++p)
+                if (!a.online_.find(pa_of(p))) BI::zero_descs(a, p, 1);
+        };
+        clear_gaps(align_down_block(ss), ss);
+        clear_gaps(se, align_up_block(se));
+    }
+
+    // Online [ps, pe) of zone zi inside section sn (no meta block inside).
+    static void online_piece(PhysAllocator &a, size_t sn, unsigned zi, uint64_t ps, uint64_t pe) {
+        Section &sec = a.sections_[sn];
+        Zone &z = a.zones_[zi];
+        const uint64_t base = section_start_pfn(sn);
+        uint64_t ls = align_up_block(ps), le = align_down_block(pe);
+        bool lazy = false;
+        if (ls < le) {
+            const uint32_t lo = static_cast<uint32_t>(ls - base), hi = static_cast<uint32_t>(le - base);
+            if (sec.lazy_begin == sec.lazy_end) {
+                sec.lazy_begin = lo;
+                sec.lazy_end = hi;
+                sec.lazy_zone = static_cast<uint8_t>(zi);
+                sec.next_lazy = z.lazy_head;
+                z.lazy_head = static_cast<uint32_t>(sn + 1);
+                lazy = true;
+            } else if (sec.lazy_zone == zi && sec.lazy_end == lo) {
+                sec.lazy_end = hi;
+                lazy = true;
+            } else if (sec.lazy_zone == zi && sec.lazy_begin == hi) {
+                sec.lazy_begin = lo;
+                lazy = true;
+            }
+        }
+        if (!lazy) ls = le = pe; // all eager
+        z.present = true;
+        if (!z.managed || ps < z.start_pfn) z.start_pfn = ps;
+        if (pe > z.end_pfn) z.end_pfn = pe;
+        z.managed += pe - ps;
+        z.free += pe - ps;
+        z.lazy += le - ls;
+        // Eager edges: initialise their descriptors, then free them.
+        if (ps < ls) BI::zero_descs(a, ps, ls - ps);
+        if (le < pe) BI::zero_descs(a, le, pe - le);
+        BI::give_range(a, zi, ps, ls);
+        BI::give_range(a, zi, le, pe);
+        set_watermarks(z);
+    }
+
+    static void online_section_part(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
+                                    uint16_t node) {
+        Section &sec = a.sections_[sn];
+        uint64_t p = ss;
+        while (p < se) {
+            const ZoneType t = zone_type_of(p);
+            const uint64_t zend = zone_type_end_pfn(t) < se ? zone_type_end_pfn(t) : se;
+            const unsigned zi = PhysAllocator::zone_index(node, t);
+            LockGuard<BI::Lock> g(a.zone_locks_[zi]);
+            if (sec.flags & kSectionMetaInside) {
+                const uint64_t mb = section_start_pfn(sn) + uint64_t{sec.meta_block} * kMaxBlockPages;
+                const uint64_t me = mb + kMaxBlockPages;
+                if (p < mb) online_piece(a, sn, zi, p, mb < zend ? mb : zend);
+                if (me < zend) online_piece(a, sn, zi, me > p ? me : p, zend);
+            } else {
+                online_piece(a, sn, zi, p, zend);
+            }
+            p = zend;
+        }
+        sec.online += static_cast<uint32_t>(se - ss);
+    }
+};
+
+Status PhysAllocator::online_range(uint64_t start, uint64_t end, uint16_t node) {
+    if (start % kPageSize || end % kPageSize)
+        return make_error(Errc::invalid_argument, "range is not page-aligned");
+    if (start >= end) return make_error(Errc::invalid_range, "empty or inverted range");
+    if (end > kMaxPhysMemory) return make_error(Errc::invalid_range, "range beyond the 64 TiB kmem manages");
+    if (node >= kMaxNodes) return make_error(Errc::invalid_argument, "NUMA node id too large");
+    if (!Plat::is_mapped(start, end - start))
+        return make_error(Errc::invalid_argument, "range is not mapped: online only mapped memory");
+    LockGuard<BI::Lock> g(online_lock_);
+    for (const MemRange &r : online_)
+        if (r.start < end && start < r.end)
+            return make_error(Errc::invalid_range, "range is already online");
+    if (online_.size() + 2 > online_.capacity())
+        return make_error(Errc::capacity, "too many online ranges");
+
+    const uint64_t spfn = pfn_of(start), epfn = pfn_of(end);
+    uint64_t done = spfn;
+    Status result;
+    while (done < epfn) {
+        const size_t sn = section_of(done);
+        const uint64_t se = section_start_pfn(sn) + kPagesPerSection < epfn
+                                ? section_start_pfn(sn) + kPagesPerSection
+                                : epfn;
+        result = OnlineStep::ensure_descriptors(*this, sn, done, se, node);
+        if (!result.ok()) break;
+        // Record the part as online first: edge marking asks what is online.
+        (void)online_.add(pa_of(done), pa_of(se), MemType::usable, node);
+        OnlineStep::mark_edges_offline(*this, done, se);
+        OnlineStep::online_section_part(*this, sn, done, se, node);
+        done = se;
+    }
+    BI::refresh_home_zones(*this);
+    return result;
+}
+
+Status PhysAllocator::online_map_ranges(const MemoryMap &map, uint64_t start, uint64_t end) {
+    // Ranges that need a descriptor array from the buddy may have to wait
+    // for larger ones; retry those once everything else is online.
+    struct Pending {
+        uint64_t start, end;
+        uint16_t node;
+    };
+    Pending pending[64];
+    size_t npending = 0;
+    Status first_error;
+    auto online_gaps = [&](uint64_t s, uint64_t e, uint16_t node, bool retry) {
+        // [s, e) minus what is online already.
+        uint64_t p = s;
+        for (const MemRange &r : online_) {
+            if (r.end <= p || r.start >= e) continue;
+            if (r.start > p) {
+                Status st = online_range(p, r.start, node);
+                if (!st.ok() && st.code() == Errc::no_memory && !retry && npending < 64)
+                    pending[npending++] = {p, r.start, node};
+                else if (!st.ok() && first_error.ok()) first_error = st;
+            }
+            p = r.end > p ? r.end : p;
+        }
+        if (p < e) {
+            Status st = online_range(p, e, node);
+            if (!st.ok() && st.code() == Errc::no_memory && !retry && npending < 64)
+                pending[npending++] = {p, e, node};
+            else if (!st.ok() && first_error.ok()) first_error = st;
+        }
+    };
+    for (const MemRange &r : map) {
+        if (r.type != MemType::usable && r.type != MemType::kernel_reserved) continue;
+        const uint64_t s = r.start > start ? r.start : start;
+        const uint64_t e = r.end < end ? r.end : end;
+        if (s < e) online_gaps(s & ~(kPageSize - 1), (e + kPageSize - 1) & ~(kPageSize - 1), r.node, false);
+    }
+    for (size_t i = 0; i < npending; ++i)
+        online_gaps(pending[i].start, pending[i].end, pending[i].node, true);
+    return first_error;
+}
+
+Status PhysAllocator::bootstrap(const MemoryMap &map, uint64_t window_start, uint64_t window_end) {
+    if (!online_.empty())
+        return make_error(Errc::wrong_phase, "bootstrap: the allocator already has memory");
+    KMEM_TRY(map.check());
+    KMEM_TRY(online_map_ranges(map, window_start, window_end));
+    if (online_.empty())
+        return make_error(Errc::no_entries, "no usable memory inside the early window");
+    return reserve_map_ranges(map, window_start, window_end);
+}
+
+Status PhysAllocator::reserve_map_ranges(const MemoryMap &map, uint64_t start, uint64_t end) {
+    for (const MemRange &r : map) {
+        if (r.type != MemType::kernel_reserved) continue;
+        const uint64_t s = r.start > start ? r.start : start;
+        const uint64_t e = r.end < end ? r.end : end;
+        if (s < e) KMEM_TRY(reserve_range(s, e, r.why));
+    }
+    return {};
+}
+
+} // namespace kmem

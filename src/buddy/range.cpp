@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: address-constrained operations: allocation inside [min, max),
+// reserve_range and unreserve_range.
+//
+// These are what the memblock and bootmem emulation needs ("a page below
+// 4 GiB", "these exact pages hold the initrd"). They walk blocks, not pages:
+// the block holding a pfn is found by looking up at most kMaxOrder + 1
+// aligned candidates for its head. They are boot-time operations: allocation
+// in a range scans the free lists of the zones involved; reserving takes
+// every zone lock. Each validates the whole range before changing anything.
+#include "internal.h"
+
+namespace kmem {
+namespace {
+
+using BI = BuddyInternals;
+
+// Locks every present zone, in index order, for a whole-range operation.
+class AllZonesLocked {
+public:
+    explicit AllZonesLocked(PhysAllocator &a) : a_(a), flags_(Plat::irq_save()) {
+        for (unsigned zi = 0; zi < kMaxZones; ++zi) BI::zone_lock(a_, zi).lock();
+    }
+    ~AllZonesLocked() {
+        for (unsigned zi = kMaxZones; zi-- > 0;) BI::zone_lock(a_, zi).unlock();
+        Plat::irq_restore(flags_);
+    }
+
+private:
+    PhysAllocator &a_;
+    unsigned long flags_;
+};
+
+// Mark [pfn, end) of zone zi as reserved blocks owned by `why`.
+void mark_reserved(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end, const char *why) {
+    while (pfn < end) {
+        const unsigned o = max_block_order(pfn, end);
+        BI::write_head(a, pfn, PageState::reserved, o, zi, reinterpret_cast<uint64_t>(why));
+        pfn += pages(o);
+    }
+}
+
+} // namespace
+
+bool BuddyInternals::take_block_in(PhysAllocator &a, unsigned zi, unsigned order, uint64_t lo,
+                                   uint64_t hi, uint64_t &pfn) {
+    Zone &z = a.zones_[zi];
+    const uint64_t need = pages(order);
+    bool found = false, lazy = false;
+    uint64_t best = 0, block = 0;
+    unsigned block_order = 0;
+    size_t lazy_section = 0;
+    // The highest aligned chunk inside [max(b, lo), min(e, hi)).
+    auto consider = [&](uint64_t b, uint64_t e, unsigned o, bool is_lazy, size_t s) {
+        const uint64_t top = e < hi ? e : hi, bottom = b > lo ? b : lo;
+        if (top < need) return;
+        const uint64_t c = (top - need) & ~(need - 1);
+        if (c < bottom || (found && c <= best)) return;
+        found = true;
+        best = c;
+        block = b;
+        block_order = o;
+        lazy = is_lazy;
+        lazy_section = s;
+    };
+    for (unsigned o = order; o <= kMaxOrder; ++o)
+        for (FreeLink *l = z.area[o].head; l; l = l->next) {
+            const uint64_t b = pfn_of_link(l);
+            consider(b, b + pages(o), o, false, 0);
+        }
+    for (uint32_t s1 = z.lazy_head; s1; s1 = a.sections_[s1 - 1].next_lazy) {
+        const Section &sec = a.sections_[s1 - 1];
+        const uint64_t rs = section_start_pfn(s1 - 1) + sec.lazy_begin;
+        const uint64_t re = section_start_pfn(s1 - 1) + sec.lazy_end;
+        const uint64_t top = re < hi ? re : hi;
+        if (top <= rs || top <= lo) continue;
+        const uint64_t mb = (top - 1) & ~(kMaxBlockPages - 1);
+        if (mb >= rs) consider(mb, mb + kMaxBlockPages, kMaxOrder, true, s1 - 1);
+    }
+    if (!found) return false;
+    if (lazy) unlazy_block(a, lazy_section, block);
+    else list_remove(z.area[block_order], block);
+    write_head(a, best, PageState::allocated, order, zi);
+    give_range(a, zi, block, best);
+    give_range(a, zi, best + need, block + pages(block_order));
+    pfn = best;
+    return true;
+}
+
+Status PhysAllocator::reserve_range(uint64_t start, uint64_t end, const char *why) {
+    if (end < start) return make_error(Errc::invalid_range, "range ends before it starts");
+    if (end > kMaxPhysMemory) return make_error(Errc::invalid_range, "range beyond 64 TiB");
+    if (!why) why = "reserved";
+    const uint64_t s = pfn_of(start), e = pfn_of(end + kPageSize - 1);
+    drain_local_pcp();
+    AllZonesLocked locked(*this);
+    // Validate everything first: nothing changes unless all of it can be reserved.
+    KMEM_TRY(walk_online(*this, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
+        if (u.kind != Unit::block) return {};
+        switch (BI::raw_desc(*this, u.head)->state) {
+        case PageState::free_pcp:
+            return make_error(Errc::busy, "pages are cached on another CPU's page list");
+        case PageState::allocated:
+        case PageState::slab: return make_error(Errc::busy, "range overlaps allocated pages");
+        default: return {};
+        }
+    }));
+    return walk_online(*this, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) -> Status {
+        if (u.kind == Unit::meta) return {};
+        unsigned zi;
+        if (u.kind == Unit::lazy) {
+            const size_t sn = section_of(u.head);
+            zi = sections_[sn].lazy_zone;
+            BI::unlazy_block(*this, sn, u.head);
+        } else {
+            const PageDesc *d = BI::raw_desc(*this, u.head);
+            if (d->state == PageState::reserved) return {};
+            zi = d->zone;
+            BI::list_remove(zones_[zi].area[u.order], u.head);
+        }
+        mark_reserved(*this, zi, cb, ce, why);
+        BI::give_range(*this, zi, u.head, cb);
+        BI::give_range(*this, zi, ce, u.end);
+        zones_[zi].free -= ce - cb;
+        zones_[zi].reserved += ce - cb;
+        return {};
+    });
+}
+
+Status PhysAllocator::unreserve_range(uint64_t start, uint64_t end) {
+    if (end < start) return make_error(Errc::invalid_range, "range ends before it starts");
+    if (end > kMaxPhysMemory) return make_error(Errc::invalid_range, "range beyond 64 TiB");
+    // Only whole pages inside the range are given back.
+    const uint64_t s = pfn_of(start + kPageSize - 1), e = pfn_of(end);
+    if (s >= e) return {};
+    AllZonesLocked locked(*this);
+    KMEM_TRY(walk_online(*this, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
+        if (u.kind == Unit::block && BI::raw_desc(*this, u.head)->state == PageState::reserved)
+            return {};
+        return make_error(Errc::not_allocated, "range holds pages that are not reserved");
+    }));
+    return walk_online(*this, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) -> Status {
+        const PageDesc d = *BI::raw_desc(*this, u.head);
+        const unsigned zi = d.zone;
+        const char *why = reinterpret_cast<const char *>(d.owner);
+        mark_reserved(*this, zi, u.head, cb, why);
+        mark_reserved(*this, zi, ce, u.end, why);
+        // The freed part's old head must not read as reserved while merging.
+        BI::write_head(*this, cb, PageState::tail, 0, zi);
+        BI::give_range(*this, zi, cb, ce);
+        zones_[zi].free += ce - cb;
+        zones_[zi].reserved -= ce - cb;
+        return {};
+    });
+}
+
+} // namespace kmem

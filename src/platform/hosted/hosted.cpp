@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the hosted platform's state: simulated physical memory (mmap), the
+// mapped window, CPU slots for threads, panic and console.
+#include "hosted.h"
+
+#include <kmem/memmap.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace kmem::hosted {
+
+uint8_t *g_physical_base = nullptr;
+constinit thread_local unsigned t_cpu = kMaxCpus;
+
+namespace {
+
+uint64_t g_size = 0;
+platform::SpinLock g_window_lock;
+StaticMemoryMap<1024> g_window; // mapped physical ranges
+std::atomic<uint64_t> g_cpu_slots{0};
+std::atomic<PanicHandler> g_panic_handler{nullptr};
+
+// Gives the thread's CPU slot back when the thread exits.
+struct CpuSlotReleaser {
+    bool armed = false;
+    ~CpuSlotReleaser() {
+        if (armed) release_cpu();
+    }
+};
+thread_local CpuSlotReleaser t_releaser;
+
+} // namespace
+
+Status create_physical_memory(uint64_t size) {
+    destroy_physical_memory();
+    if (size == 0 || size > kPhysAddrLimit)
+        return make_error(Errc::invalid_argument, "simulated memory size out of range");
+    size = (size + kPageSize - 1) & ~(kPageSize - 1);
+    void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return make_error(Errc::capacity, "cannot reserve host address space for the machine");
+    g_physical_base = static_cast<uint8_t *>(p);
+    g_size = size;
+    return {};
+}
+
+void destroy_physical_memory() {
+    if (g_physical_base) munmap(g_physical_base, g_size);
+    g_physical_base = nullptr;
+    g_size = 0;
+    unmap_all_physical();
+}
+
+uint64_t physical_memory_size() { return g_size; }
+uint8_t *physical_memory_base() { return g_physical_base; }
+
+void discard_physical_range(uint64_t start, uint64_t end) {
+    start = (start + kPageSize - 1) & ~(kPageSize - 1);
+    end &= ~(kPageSize - 1);
+    if (g_physical_base && start < end && end <= g_size)
+        madvise(g_physical_base + start, end - start, MADV_DONTNEED);
+}
+
+uint64_t resident_bytes() {
+    // /proc/self/statm: size resident shared text lib data dt (in pages)
+    std::ifstream statm("/proc/self/statm");
+    uint64_t size = 0, resident = 0;
+    statm >> size >> resident;
+    return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+Status map_physical_range(uint64_t start, uint64_t end) {
+    if (end > g_size) return make_error(Errc::invalid_range, "mapping beyond simulated memory");
+    g_window_lock.lock();
+    Status s = g_window.add(start, end, MemType::usable);
+    g_window_lock.unlock();
+    return s;
+}
+
+void unmap_all_physical() {
+    g_window_lock.lock();
+    g_window.clear();
+    g_window_lock.unlock();
+}
+
+bool is_physical_range_mapped(uint64_t pa, uint64_t len) {
+    if (len == 0) return true;
+    g_window_lock.lock();
+    const MemRange *r = g_window.find(pa);
+    const bool ok = r && pa + len <= r->end && pa + len > pa;
+    g_window_lock.unlock();
+    return ok;
+}
+
+unsigned claim_cpu() {
+    if (t_cpu < kMaxCpus) return t_cpu;
+    uint64_t slots = g_cpu_slots.load();
+    for (;;) {
+        if (~slots == 0) panic("hosted: more threads than kMaxCpus CPU slots");
+        const unsigned id = static_cast<unsigned>(__builtin_ctzll(~slots));
+        if (g_cpu_slots.compare_exchange_weak(slots, slots | (uint64_t{1} << id))) {
+            t_cpu = id;
+            t_releaser.armed = true;
+            return id;
+        }
+    }
+}
+
+void bind_cpu(unsigned id) {
+    if (id >= kMaxCpus) panic("hosted: bind_cpu: CPU id out of range");
+    release_cpu();
+    g_cpu_slots.fetch_or(uint64_t{1} << id);
+    t_cpu = id;
+    t_releaser.armed = true;
+}
+
+void release_cpu() {
+    if (t_cpu >= kMaxCpus) return;
+    g_cpu_slots.fetch_and(~(uint64_t{1} << t_cpu));
+    t_cpu = kMaxCpus;
+}
+
+PanicHandler set_panic_handler(PanicHandler h) { return g_panic_handler.exchange(h); }
+
+void panic(const char *message) {
+    if (PanicHandler h = g_panic_handler.load()) h(message);
+    std::fprintf(stderr, "kmem: panic: %s\n", message);
+    std::abort();
+}
+
+void console_write(const char *s, size_t n) { std::fwrite(s, 1, n, stdout); }
+
+uint64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+} // namespace kmem::hosted
