@@ -120,18 +120,18 @@ struct PcpList {
 
 // One 1 GiB section of the physical address space.
 struct Section {
-    PageDesc *descs;      // descriptor array for the whole section, or null
+    PageDesc *descs;      // descriptors for pages [0, cov_end) of the section, or null
+    uint32_t cov_end;     // pages the array covers (whole max-order blocks)
     uint32_t lazy_begin;  // page offset of the lazy run (multiple of kMaxBlockPages)
     uint32_t lazy_end;    // page offset of its end (== lazy_begin: none)
     uint32_t next_lazy;   // next section (index + 1) with a lazy run in the same zone
     uint32_t online;      // online pages in this section
+    uint32_t meta_begin;  // pages [meta_begin, meta_end) of the section hold the
+    uint32_t meta_end;    //   descriptor array (empty: the array lives elsewhere)
     uint8_t lazy_zone;    // zone index of the lazy run
-    uint8_t meta_block;   // max-order block (index in section) holding the array
-    uint8_t flags;        // kSectionMetaInside: the array lives in meta_block
-    uint8_t pad[5];
+    uint8_t pad[3];
 };
-inline constexpr uint8_t kSectionMetaInside = 1u << 0;
-static_assert(sizeof(Section) == 32);
+static_assert(sizeof(Section) == 40);
 
 struct PhysTotals {
     uint64_t managed, free, pcp, reserved, allocated, lazy;

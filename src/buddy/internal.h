@@ -58,8 +58,8 @@ struct BuddyInternals {
         return off >= s.lazy_begin && off < s.lazy_end;
     }
     static bool in_meta(const Section &s, uint64_t pfn) {
-        return (s.flags & kSectionMetaInside) &&
-               offset_in_section(pfn) / kMaxBlockPages == s.meta_block;
+        const uint32_t off = offset_in_section(pfn);
+        return off >= s.meta_begin && off < s.meta_end;
     }
     // Why pfn has no readable descriptor, or null if it has one.
     static const char *unreadable(const PhysAllocator &a, uint64_t pfn);
@@ -132,8 +132,16 @@ struct Unit {
 };
 
 inline bool unit_at(const PhysAllocator &a, const Section &sec, uint64_t pfn, Unit &u) {
-    if (BuddyInternals::in_meta(sec, pfn) || BuddyInternals::in_lazy(sec, pfn)) {
-        u.kind = BuddyInternals::in_meta(sec, pfn) ? Unit::meta : Unit::lazy;
+    const uint64_t base = pfn - offset_in_section(pfn);
+    if (BuddyInternals::in_meta(sec, pfn)) {
+        u.kind = Unit::meta;
+        u.head = base + sec.meta_begin;
+        u.order = 0;
+        u.end = base + sec.meta_end;
+        return true;
+    }
+    if (BuddyInternals::in_lazy(sec, pfn)) {
+        u.kind = Unit::lazy;
         u.head = pfn & ~(kMaxBlockPages - 1);
         u.order = kMaxOrder;
         u.end = u.head + kMaxBlockPages;

@@ -66,28 +66,70 @@ constexpr uint64_t align_up_block(uint64_t pfn) { return align_down_block(pfn + 
 } // namespace
 
 struct OnlineStep {
-    // Give section sn a descriptor array for the part [ss, se) being onlined.
+    // Make sure section sn has descriptors for the part [ss, se) being
+    // onlined: a new array, or a bigger one when [ss, se) lies beyond what the
+    // current array covers (the old one is copied, then its memory given back).
     static Status ensure_descriptors(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
                                      uint16_t node) {
         Section &sec = a.sections_[sn];
-        if (sec.descs) return {};
-        const uint64_t top = align_down_block(se);
-        if (top >= kMaxBlockPages && top - kMaxBlockPages >= align_up_block(ss) &&
-            top - kMaxBlockPages >= ss) {
-            const uint64_t mb = top - kMaxBlockPages;
-            sec.flags |= kSectionMetaInside;
-            sec.meta_block = static_cast<uint8_t>((mb - section_start_pfn(sn)) / kMaxBlockPages);
-            sec.descs = static_cast<PageDesc *>(Plat::phys_to_virt(pa_of(mb)));
-        } else {
-            Result<uint64_t> r = a.alloc_pages(kMaxOrder, kAllocReserves | kAllocNoPcp, node);
+        const uint64_t base = section_start_pfn(sn);
+        // Cover whole max-order blocks up to the end of this part: a small
+        // machine pays only for what it has.
+        const uint64_t cover = align_up_block(se) - base;
+        if (sec.descs && cover <= sec.cov_end) return {};
+        const uint64_t meta_pages = (cover * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
+        PageDesc *array;
+        uint64_t mb = 0, me = 0;
+        if (se - ss > meta_pages) { // inside the range, at its top (low memory stays free)
+            mb = se - meta_pages;
+            me = se;
+            array = static_cast<PageDesc *>(Plat::phys_to_virt(pa_of(mb)));
+        } else { // too small to hold its own descriptors: borrow from the buddy
+            unsigned order = 0;
+            while (pages(order) < meta_pages) ++order;
+            Result<uint64_t> r = a.alloc_pages(order, kAllocReserves | kAllocNoPcp, node);
             if (!r.ok())
                 return make_error(Errc::no_memory, "no memory for this section's page descriptors");
             a.desc(pfn_of(r.value()))->owner = reinterpret_cast<uint64_t>(kDescriptorOwner);
-            sec.descs = static_cast<PageDesc *>(Plat::phys_to_virt(r.value()));
+            array = static_cast<PageDesc *>(Plat::phys_to_virt(r.value()));
         }
-        a.metadata_bytes_ += kPagesPerSection * sizeof(PageDesc);
-        ++a.sections_used_;
-        return {};
+        KMEM_CHECK_MAPPED(Plat::virt_to_phys(array), meta_pages * kPageSize);
+        PageDesc *old = sec.descs;
+        const uint32_t old_cov = sec.cov_end, old_mb = sec.meta_begin, old_me = sec.meta_end;
+        // Lazy runs and the old array itself have no descriptors worth copying.
+        for (uint32_t i = 0; old && i < old_cov; ++i)
+            if ((i < sec.lazy_begin || i >= sec.lazy_end) && (i < old_mb || i >= old_me))
+                array[i] = old[i];
+        sec.descs = array;
+        sec.cov_end = static_cast<uint32_t>(cover);
+        sec.meta_begin = static_cast<uint32_t>(mb ? mb - base : 0);
+        sec.meta_end = static_cast<uint32_t>(me ? me - base : 0);
+        // The array's own pages are never free; only those sharing a max-order
+        // block with other pages can be read by a buddy lookup.
+        if (mb) {
+            const uint64_t head_end = align_up_block(mb) < me ? align_up_block(mb) : me;
+            const uint64_t tail_begin = align_down_block(me) > head_end ? align_down_block(me) : head_end;
+            BI::zero_descs(a, mb, head_end - mb);
+            BI::zero_descs(a, tail_begin, me - tail_begin);
+        }
+        a.metadata_bytes_ += meta_pages * kPageSize;
+        if (!old) {
+            ++a.sections_used_;
+            return {};
+        }
+        // Give the old array's memory back.
+        const uint64_t old_pages = (uint64_t{old_cov} * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
+        a.metadata_bytes_ -= old_pages * kPageSize;
+        if (old_mb < old_me) {
+            const MemRange *r = a.online_.find(pa_of(base + old_mb));
+            const uint16_t n = r ? r->node : node;
+            const unsigned zi = PhysAllocator::zone_index(n, zone_type_of(base + old_mb));
+            LockGuard<BI::Lock> g(a.zone_locks_[zi]);
+            online_piece(a, sn, zi, base + old_mb, base + old_me, false);
+            return {};
+        }
+        const uint64_t old_pa = Plat::virt_to_phys(old);
+        return a.free_pages(old_pa, a.desc(pfn_of(old_pa))->order);
     }
 
     // Not-online pages of the max-order blocks around [ss, se) read as offline.
@@ -101,13 +143,14 @@ struct OnlineStep {
     }
 
     // Online [ps, pe) of zone zi inside section sn (no meta block inside).
-    static void online_piece(PhysAllocator &a, size_t sn, unsigned zi, uint64_t ps, uint64_t pe) {
+    static void online_piece(PhysAllocator &a, size_t sn, unsigned zi, uint64_t ps, uint64_t pe,
+                             bool may_be_lazy) {
         Section &sec = a.sections_[sn];
         Zone &z = a.zones_[zi];
         const uint64_t base = section_start_pfn(sn);
         uint64_t ls = align_up_block(ps), le = align_down_block(pe);
         bool lazy = false;
-        if (ls < le) {
+        if (may_be_lazy && ls < le) {
             const uint32_t lo = static_cast<uint32_t>(ls - base), hi = static_cast<uint32_t>(le - base);
             if (sec.lazy_begin == sec.lazy_end) {
                 sec.lazy_begin = lo;
@@ -142,19 +185,35 @@ struct OnlineStep {
     static void online_section_part(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
                                     uint16_t node) {
         Section &sec = a.sections_[sn];
-        uint64_t p = ss;
-        while (p < se) {
+        // A section has one lazy run: give it to the zone part with the most
+        // whole max-order blocks (e.g. DMA32, not the 15 MiB of DMA below it).
+        uint64_t best_blocks = 0;
+        ZoneType lazy_type = ZoneType::dma;
+        for (uint64_t p = ss; p < se;) {
+            const ZoneType t = zone_type_of(p);
+            const uint64_t zend = zone_type_end_pfn(t) < se ? zone_type_end_pfn(t) : se;
+            const uint64_t blocks = align_down_block(zend) > align_up_block(p)
+                                        ? (align_down_block(zend) - align_up_block(p)) / kMaxBlockPages
+                                        : 0;
+            if (blocks > best_blocks) {
+                best_blocks = blocks;
+                lazy_type = t;
+            }
+            p = zend;
+        }
+        for (uint64_t p = ss; p < se;) {
             const ZoneType t = zone_type_of(p);
             const uint64_t zend = zone_type_end_pfn(t) < se ? zone_type_end_pfn(t) : se;
             const unsigned zi = PhysAllocator::zone_index(node, t);
+            const bool may_be_lazy = t == lazy_type;
             LockGuard<BI::Lock> g(a.zone_locks_[zi]);
-            if (sec.flags & kSectionMetaInside) {
-                const uint64_t mb = section_start_pfn(sn) + uint64_t{sec.meta_block} * kMaxBlockPages;
-                const uint64_t me = mb + kMaxBlockPages;
-                if (p < mb) online_piece(a, sn, zi, p, mb < zend ? mb : zend);
-                if (me < zend) online_piece(a, sn, zi, me > p ? me : p, zend);
+            const uint64_t mb = section_start_pfn(sn) + sec.meta_begin;
+            const uint64_t me = section_start_pfn(sn) + sec.meta_end;
+            if (mb < me && mb < zend && me > p) { // the array's pages are not managed
+                if (p < mb) online_piece(a, sn, zi, p, mb, may_be_lazy);
+                if (me < zend) online_piece(a, sn, zi, me, zend, may_be_lazy);
             } else {
-                online_piece(a, sn, zi, p, zend);
+                online_piece(a, sn, zi, p, zend, may_be_lazy);
             }
             p = zend;
         }

@@ -229,42 +229,53 @@ Status parse_efi(LineCursor c, Span &span, MemType &mt, uint64_t line) {
 enum class LineKind : uint8_t { other, e820, efi, srat, numa, node_range };
 
 // Recognise a line by its marker; on success `c` is just past the marker.
+// One pass over the line: a marker is only tried where its first letter is.
 LineKind classify(LineCursor &c) {
-    LineCursor t = c;
-    if (t.skip_past("BIOS-e820:")) {
-        c = t;
-        return LineKind::e820;
-    }
-    t = c;
-    if (t.skip_past("efi:")) {
-        t.skip_spaces();
+    for (const char *p = c.pos(); p < c.limit(); ++p) {
+        LineCursor t(p, c.limit());
         uint64_t n;
-        if (t.literal("mem") && t.dec(n) && t.literal(":")) {
-            c = t;
-            return LineKind::efi;
-        }
-    }
-    t = c;
-    if (t.skip_past("SRAT: Node ")) {
-        c = t;
-        return LineKind::srat;
-    }
-    t = c;
-    if (t.skip_past("NUMA: Node ")) {
-        c = t;
-        return LineKind::numa;
-    }
-    t = c;
-    if (t.skip_past("node ")) {
-        t.skip_spaces();
-        uint64_t n;
-        LineCursor num = t;
-        if (t.dec(n) && t.literal(":")) {
-            t.skip_spaces();
-            if (t.literal("[mem")) {
-                c = num;
-                return LineKind::node_range;
+        switch (*p) {
+        case 'B':
+            if (t.literal("BIOS-e820:")) {
+                c = t;
+                return LineKind::e820;
             }
+            break;
+        case 'e':
+            if (t.literal("efi:")) {
+                t.skip_spaces();
+                if (t.literal("mem") && t.dec(n) && t.literal(":")) {
+                    c = t;
+                    return LineKind::efi;
+                }
+            }
+            break;
+        case 'S':
+            if (t.literal("SRAT: Node ")) {
+                c = t;
+                return LineKind::srat;
+            }
+            break;
+        case 'N':
+            if (t.literal("NUMA: Node ")) {
+                c = t;
+                return LineKind::numa;
+            }
+            break;
+        case 'n':
+            if (t.literal("node ")) {
+                t.skip_spaces();
+                const LineCursor num = t;
+                if (t.dec(n) && t.literal(":")) {
+                    t.skip_spaces();
+                    if (t.literal("[mem")) {
+                        c = num;
+                        return LineKind::node_range;
+                    }
+                }
+            }
+            break;
+        default: break;
         }
     }
     return LineKind::other;
@@ -319,9 +330,12 @@ Status with_line(Status s, uint64_t line) {
 
 Status parse_into(const char *text, size_t len, MemoryMap &out, TextMapInfo &info) {
     // Pass 1: which sources does the text hold?
+    uint32_t numa_lines = 0;
     KMEM_TRY(for_each_line(text, len, [&](LineKind kind, LineCursor &, uint64_t) -> Status {
         if (kind == LineKind::e820) ++info.e820_lines;
         if (kind == LineKind::efi) ++info.efi_lines;
+        if (kind == LineKind::srat || kind == LineKind::numa || kind == LineKind::node_range)
+            ++numa_lines;
         if (kind == LineKind::node_range && info.source == Source::none)
             info.source = Source::node_ranges;
         return {};
@@ -358,7 +372,7 @@ Status parse_into(const char *text, size_t len, MemoryMap &out, TextMapInfo &inf
     }));
 
     // Pass 3: NUMA affinity of every kind assigns nodes to what is described.
-    KMEM_TRY(for_each_line(text, len, [&](LineKind kind, LineCursor &c, uint64_t line) -> Status {
+    if (numa_lines) KMEM_TRY(for_each_line(text, len, [&](LineKind kind, LineCursor &c, uint64_t line) -> Status {
         if (kind != LineKind::srat && kind != LineKind::numa && kind != LineKind::node_range)
             return {};
         uint16_t node;

@@ -111,6 +111,74 @@ TEST(KmemSim, JsonForEveryRealMap) {
     }
 }
 
+// The buddy's books as kmem-sim reports them must add up for every map.
+TEST(KmemSim, BootJsonForEveryRealMap) {
+    for (const char *file : {"memmaps/qemu-q35-seabios-8g.txt", "memmaps/rpi4-8g-arm64-dt-layout.txt",
+                             "memmaps/supermicro-h11dsu-epyc-naples-1tib-8numa.txt",
+                             "memmaps/intel-440bx-p2-2001-128m-unsorted.txt",
+                             "linux-boot/linux-6.1-x86_64-qemu-1g-2cpu.log"}) {
+        SCOPED_TRACE(file);
+        SimRun r = run_sim("--json --map " + test::data_path(file));
+        ASSERT_EQ(r.status, 0) << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        const auto &phys = j["phys"];
+        const auto usable_pages = j["map"]["usable_bytes"].get<uint64_t>() / 4096;
+        const auto managed = phys["managed_pages"].get<uint64_t>();
+        const auto meta = phys["metadata_bytes"].get<uint64_t>();
+        // Every usable page is managed except those holding page descriptors
+        // inside the memory they describe; arrays borrowed from the buddy are
+        // managed pages (allocated), so the difference is at most the arrays.
+        EXPECT_LE(managed, usable_pages);
+        EXPECT_LE((usable_pages - managed) * 4096, meta);
+        EXPECT_EQ(managed, phys["free_pages"].get<uint64_t>() + phys["allocated_pages"].get<uint64_t>() +
+                               phys["reserved_pages"].get<uint64_t>());
+        EXPECT_GT(meta, 0u);
+        EXPECT_NEAR(phys["metadata_bytes_per_page"].get<double>(),
+                    static_cast<double>(meta) / static_cast<double>(managed), 1e-9);
+        EXPECT_LE(phys["metadata_bytes_per_page"].get<double>(), 17.0);
+        EXPECT_EQ(phys["nodes"], j["map"]["nodes"]);
+        const auto &phases = j["boot"]["phases"];
+        ASSERT_EQ(phases.size(), 3u);
+        EXPECT_EQ(phases[0]["name"], "FirmwareMap");
+        EXPECT_EQ(phases[1]["name"], "EarlyWindow");
+        EXPECT_EQ(phases[2]["name"], "DirectMap");
+        EXPECT_GE(j["boot"]["all_online_ns"].get<uint64_t>(),
+                  phases[1]["ns"].get<uint64_t>() + phases[2]["ns"].get<uint64_t>());
+    }
+}
+
+TEST(KmemSim, DefaultMachineBootsEightNodes) {
+    SimRun r = run_sim("--json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["phys"]["nodes"].get<unsigned>(), 8u);
+    unsigned normal_zones = 0;
+    for (const auto &z : j["phys"]["zones"])
+        if (z["zone"] == "Normal" && z["managed_pages"].get<uint64_t>() > 0) ++normal_zones;
+    EXPECT_EQ(normal_zones, 8u);
+}
+
+TEST(KmemSim, TextReportHasLinuxProcFiles) {
+    SimRun r = run_sim("--map " + test::data_path("memmaps/qemu-q35-seabios-8g.txt"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("/proc/buddyinfo:\nNode 0, zone      DMA "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Node 0, zone   Normal\n  pages free "), std::string::npos);
+    EXPECT_NE(r.out.find("MemTotal:       "), std::string::npos);
+}
+
+TEST(KmemSim, MapOnlyAndNoMemory) {
+    SimRun r = run_sim("--json --map-only --map " + test::data_path("memmaps/aws-ec2-xen-hvm-1g.txt"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_FALSE(j.contains("phys"));
+    EXPECT_EQ(j["boot"]["skipped"], "--map-only");
+    // A device tree with no /memory (the boot loader fills it in): map only.
+    r = run_sim("--json --map " + test::data_path("dtbs/allwinner__sun50i-h5-libretech-all-h3-it.dtb"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["boot"]["skipped"], "no usable memory in the map");
+}
+
 TEST(KmemSim, SysfsDirectory) {
     SimRun r = run_sim("--json --map " + std::string(KMEM_TEST_DATA_DIR) + "/sysfs/dev-vm-24g");
     ASSERT_EQ(r.status, 0) << r.err;

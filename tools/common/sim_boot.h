@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: booting kmem on a simulated machine (hosted tools only).
+//
+// The simulated machine's physical memory is one MAP_NORESERVE mapping (see
+// src/platform/hosted). Boot follows kmem's phases: the early window (the
+// first 1 GiB the boot code maps) is mapped and the buddy bootstrapped from
+// it; then every other range of RAM is mapped and onlined, as the direct-map
+// builder does on hardware.
+#pragma once
+
+#include <kmem/buddy.h>
+#include <kmem/memmap.h>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace kmem::tools {
+
+struct BootPhase {
+    std::string name;
+    uint64_t ns;
+};
+
+struct SimBoot {
+    std::unique_ptr<PhysAllocator> phys;
+    std::vector<BootPhase> phases;
+    uint64_t all_online_ns = 0; // from the start of bootstrap until all RAM is online
+    uint64_t window = 0;
+};
+
+inline constexpr uint64_t kDefaultEarlyWindow = uint64_t{1} << 30;
+
+// Boot the buddy on `map`. False (with a reason in `error`) if the machine
+// cannot be simulated or booted. The simulated memory lives until the next
+// call or until release_machine().
+bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error);
+void release_machine(SimBoot &boot);
+
+// Highest end of RAM (usable or kernel-reserved) in the map; 0 if none.
+uint64_t ram_top(const MemoryMap &map);
+
+void print_boot_text(std::ostream &os, const SimBoot &boot);
+nlohmann::json boot_json(const SimBoot &boot);
+nlohmann::json phys_json(const PhysAllocator &phys);
+
+} // namespace kmem::tools
