@@ -38,12 +38,14 @@ const char *errc_name(Errc code);
 // Where an error points in its input.
 enum class Where : uint8_t { none, line, byte };
 
+// 16 bytes, so a Status comes back in two registers.
 struct Error {
-    Errc code = Errc::ok;
-    const char *reason = "";  // static string, never null
-    Where where = Where::none;
-    uint64_t at = 0;          // line (1-based) or byte offset, per `where`
+    const char *reason = "";     // static string, never null
+    Errc code : 8 = Errc::ok;
+    Where where : 8 = Where::none;
+    uint64_t at : 48 = 0;        // line (1-based) or byte offset, per `where`
 };
+static_assert(sizeof(Error) == 16, "an error is two words");
 
 // Result of an operation that returns nothing but can fail.
 class [[nodiscard]] Status {
@@ -84,7 +86,12 @@ private:
 
 constexpr Error make_error(Errc code, const char *reason, Where where = Where::none,
                            uint64_t at = 0) {
-    return Error{code, reason, where, at};
+    Error e;
+    e.reason = reason;
+    e.code = code;
+    e.where = where;
+    e.at = at;
+    return e;
 }
 
 } // namespace kmem
