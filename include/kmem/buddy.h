@@ -162,6 +162,11 @@ public:
     Result<uint64_t> alloc_pages_range(unsigned order, uint64_t min, uint64_t max,
                                        uint32_t flags = 0, uint16_t node = kAnyNode);
     Status free_pages(uint64_t pa, unsigned order);
+    // Exactly `count` pages (1..2^kMaxOrder), not a power of two: the block
+    // is split and the unused tail goes straight back (alloc_pages_exact).
+    Result<uint64_t> alloc_pages_exact(uint64_t count, uint32_t flags = 0,
+                                       uint16_t node = kAnyNode);
+    Status free_pages_exact(uint64_t pa, uint64_t count);
     // Take [start, end) out of the free memory (page-rounded outward).
     Status reserve_range(uint64_t start, uint64_t end, const char *why);
     // Give a reserved range back (free_bootmem_late).
@@ -172,6 +177,7 @@ public:
     void drain_cpu_pcp(unsigned cpu);
     // Which node a CPU's allocations prefer (default 0).
     void set_cpu_node(unsigned cpu, uint16_t node);
+    uint16_t cpu_node(unsigned cpu) const { return cpu < kMaxCpus ? cpu_node_[cpu] : 0; }
 
     Status check() const;
     PhysTotals totals() const;

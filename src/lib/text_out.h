@@ -8,6 +8,7 @@
 
 #include <kmem/report.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 namespace kmem {
@@ -29,6 +30,26 @@ public:
         while (s[len]) ++len;
         for (; len < width; ++len) put(' ');
         return str(s);
+    }
+    // s left-aligned in `width` columns.
+    TextOut &str_left(const char *s, unsigned width) {
+        unsigned len = 0;
+        for (; s[len]; ++len) put(s[len]);
+        for (; len < width; ++len) put(' ');
+        return *this;
+    }
+    // prefix followed by v in decimal, into buf (always NUL-terminated).
+    static void format_into(char *buf, size_t size, const char *prefix, uint64_t v) {
+        size_t n = 0;
+        for (; prefix[n] && n + 1 < size; ++n) buf[n] = prefix[n];
+        char digits[21];
+        unsigned d = 0;
+        do {
+            digits[d++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (d && n + 1 < size) buf[n++] = digits[--d];
+        buf[n] = '\0';
     }
     // v in decimal, right-aligned in `width` columns.
     TextOut &num(uint64_t v, unsigned width = 0) {

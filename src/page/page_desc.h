@@ -33,7 +33,7 @@ struct PageDesc {
     PageState state; // what this page is (above)
     uint8_t order;   // heads: log2 of the block's size in pages
     uint8_t zone;    // heads: index of the zone the block belongs to
-    uint8_t flags;   // kPageChecked (check() scratch), kPageTailsWritten
+    uint8_t flags;   // kPageChecked (check() scratch), kPageTailsWritten, kPageExact
     uint32_t aux;    // heads: allocation flags; tails (when written): offset to the head
     uint64_t owner;  // heads: owner word (slab header, reservation reason, caller cookie)
 };
@@ -49,5 +49,6 @@ static_assert(offsetof(PageDesc, owner) == 8);
 
 inline constexpr uint8_t kPageChecked = 1u << 0;      // visited by check()
 inline constexpr uint8_t kPageTailsWritten = 1u << 1; // the block's tails point to it
+inline constexpr uint8_t kPageExact = 1u << 2;        // first block of an exact allocation (aux = pages)
 
 } // namespace kmem

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the slab allocator and kmalloc - usable the moment the buddy is.
+//
+// A SlabAllocator sits on a PhysAllocator. Its cache of caches and all
+// kmalloc caches live inside the SlabAllocator object itself (static storage
+// in a kernel), so init() allocates nothing and kmalloc works from the first
+// instant the buddy has memory - in the EarlyWindow phase, before the direct
+// map exists.
+//
+// Caches hand out fixed-size objects from slabs: buddy blocks whose first
+// bytes hold a SlabHeader (the page descriptor only points to it, so
+// descriptors stay at 16 bytes). Each CPU has an active slab per cache and a
+// private freelist: the fast paths (cache_alloc, kmalloc, kfree of an object
+// of the CPU's active slab) take no lock and no atomic operation - one branch,
+// slow path out of line, as in mimalloc and SLUB. Frees of other objects,
+// including frees from another CPU, go to the slab's own freelist under the
+// node lock, so the local fast path never waits for them.
+//
+// kmalloc size classes are four per power of two (8, 16, ..., 64, 80, 96,
+// 112, 128, 160, ..., 8192), tighter than SLUB's powers of two; larger
+// requests take exactly the pages they need from the buddy.
+//
+// Hardening, always on: freelist pointers are stored XOR-ed with a per-cache
+// secret and their own address; a fast-path double-free check (the object is
+// the freelist head); kfree of a pointer into the middle of an object, into
+// another cache or into memory the slab never handed out is refused. Options
+// (SlabOptions, per-cache flags): randomized freelist order, poisoning of
+// free objects, red zones, init-on-alloc, init-on-free. See docs/slab.md.
+#pragma once
+
+#include <kmem/buddy.h>
+#include <kmem/report.h>
+#include <kmem/result.h>
+#include <kmem/spinlock.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace kmem {
+
+inline constexpr size_t kKmallocMaxCacheSize = 8192; // larger requests go to the buddy
+inline constexpr unsigned kKmallocClasses = 36;
+inline constexpr size_t kCacheNameMax = 32;
+inline constexpr unsigned kSlabMaxOrder = 4;
+inline constexpr size_t kHwCacheLine = 64;
+// kmalloc(0) returns this: not null, never dereferenceable, accepted by kfree.
+inline void *const kZeroSizePtr = reinterpret_cast<void *>(16);
+
+enum CacheFlag : uint32_t {
+    kCacheHwAlign = 1u << 0,  // objects aligned to the hardware cache line
+    kCachePoison = 1u << 1,   // poison free objects; checked on alloc and by check()
+    kCacheRedZone = 1u << 2,  // guard bytes around each object; checked on free and check()
+    kCacheDma = 1u << 3,      // slabs from ZONE_DMA
+    kCacheDma32 = 1u << 4,    // slabs from ZONE_DMA32
+};
+inline constexpr uint32_t kCacheKnownFlags = (1u << 5) - 1;
+inline constexpr uint32_t kCacheDebugFlags = kCachePoison | kCacheRedZone;
+
+struct SlabOptions {
+    bool random_freelist = true; // new slabs hand objects out in a shuffled order
+    bool init_on_alloc = false;  // zero every object when it is allocated
+    bool init_on_free = false;   // zero every object when it is freed
+    bool debug_all = false;      // poison + red zones on every cache (kmalloc included)
+};
+
+struct SlabHeader;
+
+// A CPU's view of one cache: its active slab and private freelist.
+struct CacheCpu {
+    void *freelist;     // next free object of `slab` (encoded links), or null
+    SlabHeader *slab;   // the active slab, or null
+    uint64_t alloc_fast, free_fast, alloc_slow, free_slow;
+};
+
+// One node's slabs of one cache.
+struct CacheNode {
+    platform::SpinLock lock;
+    SlabHeader *partial;  // slabs with free objects (not active on any CPU)
+    SlabHeader *full;     // slabs with none
+    uint32_t nr_partial;
+    uint32_t nr_empty;    // partial slabs with no object in use
+    uint64_t nr_slabs;    // all slabs of this node, active ones included
+};
+
+struct KmemCache {
+    char name[kCacheNameMax];
+    uint32_t object_size;  // what ksize() reports: the usable bytes
+    uint32_t stride;       // distance between objects (red zones included)
+    uint32_t payload;      // offset of the object inside its stride (after the left red zone)
+    uint32_t align;
+    uint32_t first;        // offset of the first stride from the slab start
+    uint32_t objects;      // objects per slab
+    uint32_t reciprocal;   // ceil(2^32 / stride), to turn an offset into an index
+    uint32_t flags;        // CacheFlag
+    uint8_t order;         // slab size: 2^order pages
+    bool dynamic;          // created by cache_create (not static storage)
+    bool fast;             // per-CPU freelists in use (no debug flags)
+    uint64_t secret;       // freelist pointer encoding
+    void (*ctor)(void *);
+    KmemCache *next;       // all caches
+    uint64_t rng;          // freelist shuffling state
+    CacheCpu cpu[kMaxCpus];
+    CacheNode node[kMaxNodes];
+};
+
+struct SlabTotals {
+    uint64_t caches, slabs, slab_pages, objects, active_objects;
+    uint64_t large_allocations, large_pages;
+};
+
+class SlabAllocator {
+public:
+    SlabAllocator() = default;
+    SlabAllocator(const SlabAllocator &) = delete;
+    SlabAllocator &operator=(const SlabAllocator &) = delete;
+
+    // Bring slab up on a buddy that has memory: sets up the static caches
+    // (cache of caches, kmalloc); allocates nothing.
+    Status init(PhysAllocator &phys, const SlabOptions &opts = {}, uint64_t seed = 0);
+    bool ready() const { return phys_ != nullptr; }
+    PhysAllocator &phys() const { return *phys_; }
+
+    // ---- object caches
+    Result<KmemCache *> cache_create(const char *name, size_t size, size_t align = 0,
+                                     uint32_t flags = 0, void (*ctor)(void *) = nullptr);
+    // Fails (Errc::busy) while objects are allocated; the cache stays usable then.
+    Status cache_destroy(KmemCache *c);
+    // Give empty slabs back to the buddy (this CPU's active slab too); returns pages freed.
+    uint64_t cache_shrink(KmemCache *c);
+    void *cache_alloc(KmemCache *c, uint32_t flags = 0, uint16_t node = kAnyNode);
+    Status cache_free(KmemCache *c, void *obj);
+
+    // ---- kmalloc family (flags: kAllocZero, kAllocZoneDma, kAllocZoneDma32)
+    void *kmalloc(size_t size, uint32_t flags = 0) { return kmalloc_node(size, flags, kAnyNode); }
+    void *kmalloc_node(size_t size, uint32_t flags, uint16_t node);
+    void *kzalloc(size_t size, uint32_t flags = 0) { return kmalloc(size, flags | kAllocZero); }
+    void *kcalloc(size_t n, size_t size, uint32_t flags = 0);
+    void *krealloc(void *p, size_t new_size, uint32_t flags = 0);
+    Status kfree(const void *p);
+    // Usable size of an allocation (0 for null and kZeroSizePtr; 0 if not ours).
+    size_t ksize(const void *p) const;
+    // Why the last failed allocation on this CPU failed.
+    const Error &last_error() const;
+
+    // ---- books
+    Status check() const;        // every cache, every slab, every freelist
+    Status check_cache(const KmemCache *c) const;
+    SlabTotals totals() const;
+    const KmemCache *first_cache() const { return caches_; }
+    const KmemCache *kmalloc_cache(size_t size, uint32_t flags = 0) const;
+    void report_slabinfo(ReportSink sink, void *ctx) const; // /proc/slabinfo format
+    // Flush every CPU's active slab of every cache (quiescent CPUs only).
+    void flush_all_cpus();
+
+    static unsigned size_class(size_t size); // kmalloc class index for size <= 8192
+    static size_t class_size(unsigned index);
+
+private:
+    friend struct SlabInternals;
+    void *alloc_slow(KmemCache *c, uint32_t flags, uint16_t node);
+    Status free_object(KmemCache *c, SlabHeader *s, void *obj);
+    Status free_slow(KmemCache *c, SlabHeader *s, void *obj);
+
+    PhysAllocator *phys_ = nullptr;
+    SlabOptions opts_{};
+    uint64_t seed_ = 0;
+    platform::SpinLock caches_lock_{};
+    KmemCache *caches_ = nullptr;
+    KmemCache cache_cache_{};                    // the cache of KmemCache objects
+    KmemCache kmalloc_[3][kKmallocClasses]{};    // Normal, DMA32, DMA
+    Error last_error_[kMaxCpus]{};
+    uint64_t large_allocations_ = 0, large_pages_ = 0;
+};
+
+} // namespace kmem

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: caches - layout, creation, destruction, shrinking, slabinfo.
+//
+// A cache's layout is fixed when it is set up: the stride (object plus red
+// zones, rounded to the alignment), where the first object starts after the
+// 64-byte slab header (power-of-two sizes start at their own size, so they
+// stay naturally aligned), and the slab order: the smallest order up to
+// kSlabMaxOrder that wastes no more than 1/8 of the slab.
+#include "slab_internal.h"
+#include "lib/text_out.h"
+
+#include <new>
+
+namespace kmem {
+namespace {
+
+using SI = SlabInternals;
+
+uint64_t splitmix64(uint64_t &x) {
+    uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+constexpr uint32_t align_up32(uint32_t v, uint32_t a) { return (v + a - 1) & ~(a - 1); }
+constexpr bool is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
+
+void copy_name(char *dst, const char *src) {
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < kCacheNameMax; ++i) dst[i] = src[i];
+    dst[i] = '\0';
+}
+
+const char *const kKmallocNames[3] = {"kmalloc-", "dma32-kmalloc-", "dma-kmalloc-"};
+
+} // namespace
+
+void SlabInternals::fail(SlabAllocator &sa, Errc code, const char *why) {
+    sa.last_error_[Plat::cpu_id()] = make_error(code, why);
+}
+
+Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *name, size_t size,
+                                 size_t align, uint32_t flags, void (*ctor)(void *)) {
+    if (flags & ~kCacheKnownFlags) return make_error(Errc::invalid_argument, "unknown cache flag");
+    if ((flags & kCacheDma) && (flags & kCacheDma32))
+        return make_error(Errc::invalid_argument, "unsupported flag combination: DMA and DMA32");
+    if (size == 0) return make_error(Errc::invalid_argument, "object size 0");
+    if (align && (!is_pow2(align) || align > kPageSize))
+        return make_error(Errc::invalid_argument, "alignment must be a power of two up to 4096");
+    if (sa.opts_.debug_all) flags |= kCacheDebugFlags;
+    uint32_t a = static_cast<uint32_t>(align < 8 ? 8 : align);
+    if ((flags & kCacheHwAlign) && a < kHwCacheLine) a = kHwCacheLine;
+    const uint64_t max_object = (kPageSize << kSlabMaxOrder) - sizeof(SlabHeader) - 2 * kRedZoneBytes - a;
+    if (size > max_object)
+        return make_error(Errc::invalid_argument, "object too large for a slab (use the page allocator)");
+
+    const uint32_t rz = (flags & kCacheRedZone) ? kRedZoneBytes : 0;
+    const uint32_t payload = rz ? align_up32(rz, a) : 0;
+    const uint32_t osize = align_up32(static_cast<uint32_t>(size), 8);
+    const uint32_t stride = align_up32(payload + osize + rz, a);
+    uint32_t first = align_up32(sizeof(SlabHeader), a);
+    if (!rz && is_pow2(stride) && stride <= kPageSize && stride > first) first = stride;
+
+    // Smallest order wasting at most 1/8 of the slab; else the least wasteful.
+    unsigned best = kSlabMaxOrder + 1;
+    uint64_t best_waste_ppm = ~uint64_t{0};
+    for (unsigned o = 0; o <= kSlabMaxOrder; ++o) {
+        const uint64_t bytes = kPageSize << o;
+        if (bytes < uint64_t{first} + stride) continue;
+        const uint64_t n = (bytes - first) / stride;
+        const uint64_t waste = bytes - n * stride;
+        if (waste * 8 <= bytes) {
+            best = o;
+            break;
+        }
+        const uint64_t ppm = waste * 1000000 / bytes;
+        if (ppm < best_waste_ppm) {
+            best_waste_ppm = ppm;
+            best = o;
+        }
+    }
+    if (best > kSlabMaxOrder) return make_error(Errc::invalid_argument, "object too large for a slab");
+
+    ::new (c) KmemCache();
+    copy_name(c->name, name);
+    c->object_size = (flags & kCacheDebugFlags) ? static_cast<uint32_t>(size) : osize;
+    c->stride = stride;
+    c->payload = payload;
+    c->align = a;
+    c->first = first;
+    c->order = static_cast<uint8_t>(best);
+    c->objects = static_cast<uint32_t>(((kPageSize << best) - first) / stride);
+    c->reciprocal = static_cast<uint32_t>(((uint64_t{1} << 32) + stride - 1) / stride);
+    c->flags = flags;
+    c->fast = !(flags & kCacheDebugFlags);
+    c->ctor = ctor;
+    uint64_t x = sa.seed_ ^ reinterpret_cast<uintptr_t>(c);
+    c->secret = splitmix64(x) | 1;
+    c->rng = splitmix64(x);
+    return {};
+}
+
+Status SlabAllocator::init(PhysAllocator &phys, const SlabOptions &opts, uint64_t seed) {
+    if (phys_) return make_error(Errc::wrong_phase, "slab is already initialised");
+    if (phys.totals().managed == 0)
+        return make_error(Errc::wrong_phase, "the buddy has no memory yet: bootstrap it first");
+    opts_ = opts;
+    seed_ = seed ? seed : 0x6b6d656d2d736c62ull ^ reinterpret_cast<uintptr_t>(this);
+    KMEM_TRY(SI::init_cache(*this, &cache_cache_, "kmem_cache", sizeof(KmemCache), kHwCacheLine,
+                            0, nullptr));
+    caches_ = &cache_cache_;
+    for (unsigned z = 0; z < 3; ++z)
+        for (unsigned i = 0; i < kKmallocClasses; ++i) {
+            char name[kCacheNameMax];
+            TextOut::format_into(name, sizeof name, kKmallocNames[z], class_size(i));
+            const uint32_t flags = z == 1 ? uint32_t{kCacheDma32} : z == 2 ? uint32_t{kCacheDma} : 0u;
+            KMEM_TRY(SI::init_cache(*this, &kmalloc_[z][i], name, class_size(i), 0, flags, nullptr));
+            kmalloc_[z][i].next = caches_;
+            caches_ = &kmalloc_[z][i];
+        }
+    phys_ = &phys;
+    return {};
+}
+
+Result<KmemCache *> SlabAllocator::cache_create(const char *name, size_t size, size_t align,
+                                                uint32_t flags, void (*ctor)(void *)) {
+    if (!phys_) return make_error(Errc::wrong_phase, "slab is not initialised");
+    auto *c = static_cast<KmemCache *>(cache_alloc(&cache_cache_));
+    if (!c) return make_error(Errc::no_memory, "no memory for the cache structure");
+    if (Status s = SI::init_cache(*this, c, name, size, align, flags, ctor); !s.ok()) {
+        (void)cache_free(&cache_cache_, c); // init_cache validates before it writes
+        return s.error();
+    }
+    c->dynamic = true;
+    LockGuard<platform::SpinLock> g(caches_lock_);
+    c->next = caches_;
+    caches_ = c;
+    return c;
+}
+
+Status SlabAllocator::cache_destroy(KmemCache *c) {
+    if (!c || !c->dynamic) return make_error(Errc::invalid_argument, "only caches made by cache_create can be destroyed");
+    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) SI::deactivate(*this, c, cpu);
+    for (unsigned n = 0; n < kMaxNodes; ++n) {
+        CacheNode &cn = c->node[n];
+        LockGuard<platform::SpinLock> g(cn.lock);
+        if (cn.full || cn.nr_partial != cn.nr_empty)
+            return make_error(Errc::busy, "the cache still has allocated objects");
+    }
+    for (unsigned n = 0; n < kMaxNodes; ++n) {
+        CacheNode &cn = c->node[n];
+        LockGuard<platform::SpinLock> g(cn.lock);
+        while (SlabHeader *s = cn.partial) {
+            SI::list_del(cn.partial, s);
+            --cn.nr_partial;
+            --cn.nr_empty;
+            SI::free_slab(*this, c, s);
+        }
+    }
+    {
+        LockGuard<platform::SpinLock> g(caches_lock_);
+        KmemCache **link = &caches_;
+        while (*link && *link != c) link = &(*link)->next;
+        if (*link) *link = c->next;
+    }
+    return cache_free(&cache_cache_, c);
+}
+
+uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
+    if (!c) return 0;
+    SI::deactivate(*this, c, Plat::cpu_id());
+    uint64_t freed = 0;
+    for (unsigned n = 0; n < kMaxNodes; ++n) {
+        CacheNode &cn = c->node[n];
+        LockGuard<platform::SpinLock> g(cn.lock);
+        for (SlabHeader *s = cn.partial, *next; s; s = next) {
+            next = s->next;
+            if (s->inuse) continue;
+            SI::list_del(cn.partial, s);
+            --cn.nr_partial;
+            --cn.nr_empty;
+            SI::free_slab(*this, c, s);
+            freed += pages(c->order);
+        }
+    }
+    return freed;
+}
+
+void SlabAllocator::flush_all_cpus() {
+    for (KmemCache *c = caches_; c; c = c->next)
+        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) SI::deactivate(*this, c, cpu);
+}
+
+namespace {
+
+// Slabs, objects and objects in use, as /proc/slabinfo counts them: objects
+// on a CPU's freelist count as in use (they are the CPU's).
+void cache_counts(const KmemCache *c, uint64_t &slabs, uint64_t &objects, uint64_t &active) {
+    slabs = objects = active = 0;
+    for (unsigned n = 0; n < kMaxNodes; ++n) {
+        CacheNode &cn = const_cast<KmemCache *>(c)->node[n];
+        LockGuard<platform::SpinLock> g(cn.lock);
+        slabs += cn.nr_slabs;
+        uint64_t free = 0;
+        for (const SlabHeader *s = cn.partial; s; s = s->next) free += c->objects - s->inuse;
+        objects += cn.nr_slabs * c->objects;
+        active += cn.nr_slabs * c->objects - free;
+    }
+}
+
+} // namespace
+
+SlabTotals SlabAllocator::totals() const {
+    SlabTotals t{};
+    for (const KmemCache *c = caches_; c; c = c->next) {
+        uint64_t slabs, objects, active;
+        cache_counts(c, slabs, objects, active);
+        ++t.caches;
+        t.slabs += slabs;
+        t.slab_pages += slabs * pages(c->order);
+        t.objects += objects;
+        t.active_objects += active;
+    }
+    t.large_allocations = large_allocations_;
+    t.large_pages = large_pages_;
+    return t;
+}
+
+void SlabAllocator::report_slabinfo(ReportSink sink, void *ctx) const {
+    TextOut out(sink, ctx);
+    out.str("slabinfo - version: 2.1").nl();
+    out.str("# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
+            " : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs>"
+            " <num_slabs> <sharedavail>")
+        .nl();
+    for (const KmemCache *c = caches_; c; c = c->next) {
+        uint64_t slabs, objects, active;
+        cache_counts(c, slabs, objects, active);
+        if (!slabs && (c->flags & (kCacheDma | kCacheDma32))) continue;
+        out.str_left(c->name, 17).str(" ").num(active, 6).str(" ").num(objects, 6).str(" ");
+        out.num(c->object_size, 6).str(" ").num(c->objects, 4).str(" ").num(pages(c->order), 4);
+        out.str(" : tunables ").num(0, 4).str(" ").num(0, 4).str(" ").num(0, 4);
+        out.str(" : slabdata ").num(slabs, 6).str(" ").num(slabs, 6).str(" ").num(0, 6).nl();
+    }
+}
+
+const Error &SlabAllocator::last_error() const { return last_error_[Plat::cpu_id()]; }
+
+} // namespace kmem

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: slab debugging - poison, red zones, and check().
+//
+// Poison: a free object's bytes after its freelist link are 0x6b with a final
+// 0xa5; allocation verifies them (a write after free shows up there). Red
+// zones: kRedZoneBytes guard bytes on each side of an object, 0xbb while it
+// is free and 0xcc while allocated; free verifies they are intact (a buffer
+// overflow shows up there) and that they say "allocated" (else: double free).
+// check() walks every slab of every cache: headers, list membership, every
+// freelist (each link inside the slab, on an object boundary, no object twice),
+// counts against the node's books, and poison and red zones where enabled.
+#include "slab_internal.h"
+
+namespace kmem {
+namespace {
+
+using SI = SlabInternals;
+
+uint8_t *left_zone(const void *obj) {
+    return static_cast<uint8_t *>(const_cast<void *>(obj)) - kRedZoneBytes;
+}
+uint8_t *right_zone(const KmemCache *c, const void *obj) {
+    return static_cast<uint8_t *>(const_cast<void *>(obj)) + c->object_size;
+}
+bool all(const uint8_t *p, size_t n, uint8_t v) {
+    for (size_t i = 0; i < n; ++i)
+        if (p[i] != v) return false;
+    return true;
+}
+
+} // namespace
+
+void SlabInternals::poison_free(const KmemCache *c, void *obj) {
+    auto *p = static_cast<uint8_t *>(obj);
+    if (c->flags & kCachePoison && c->object_size > sizeof(void *)) {
+        __builtin_memset(p + sizeof(void *), kPoisonFree, c->object_size - sizeof(void *) - 1);
+        p[c->object_size - 1] = kPoisonEnd;
+    }
+    if (c->flags & kCacheRedZone) {
+        __builtin_memset(left_zone(obj), kRedInactive, kRedZoneBytes);
+        __builtin_memset(right_zone(c, obj), kRedInactive, kRedZoneBytes);
+    }
+}
+
+const char *SlabInternals::verify_free(const KmemCache *c, const void *obj) {
+    const auto *p = static_cast<const uint8_t *>(obj);
+    if (c->flags & kCachePoison && c->object_size > sizeof(void *)) {
+        if (!all(p + sizeof(void *), c->object_size - sizeof(void *) - 1, kPoisonFree) ||
+            p[c->object_size - 1] != kPoisonEnd)
+            return "poison overwritten: the object was written after it was freed";
+    }
+    if (c->flags & kCacheRedZone) {
+        if (!all(left_zone(obj), kRedZoneBytes, kRedInactive) ||
+            !all(right_zone(c, obj), kRedZoneBytes, kRedInactive))
+            return "red zone of a free object overwritten";
+    }
+    return nullptr;
+}
+
+void SlabInternals::mark_allocated(const KmemCache *c, void *obj) {
+    if (c->flags & kCacheRedZone) {
+        __builtin_memset(left_zone(obj), kRedActive, kRedZoneBytes);
+        __builtin_memset(right_zone(c, obj), kRedActive, kRedZoneBytes);
+    }
+}
+
+const char *SlabInternals::verify_allocated(const KmemCache *c, const void *obj) {
+    if (c->flags & kCacheRedZone) {
+        if (!all(left_zone(obj), kRedZoneBytes, kRedActive))
+            return "red zone before the object overwritten: buffer underflow";
+        if (!all(right_zone(c, obj), kRedZoneBytes, kRedActive))
+            return "red zone after the object overwritten: buffer overflow";
+    }
+    return nullptr;
+}
+
+namespace {
+
+// Walk a freelist of slab s: every link inside s, on an object boundary,
+// never twice (seen[] has one bit per object). Counts the objects.
+Status walk_freelist(const KmemCache *c, const SlabHeader *s, void *head, uint64_t *seen,
+                     uint32_t &count) {
+    for (void *obj = head; obj; obj = SI::get_next(c, obj)) {
+        const uint32_t i = SI::index_of(c, s, obj);
+        if (i == UINT32_MAX) return make_error(Errc::malformed, "freelist link outside its slab's objects");
+        if (seen[i / 64] & (uint64_t{1} << (i % 64)))
+            return make_error(Errc::malformed, "an object is on a freelist twice");
+        seen[i / 64] |= uint64_t{1} << (i % 64);
+        if (++count > c->objects) return make_error(Errc::malformed, "freelist longer than the slab");
+        if (c->flags & kCacheDebugFlags)
+            if (const char *why = SI::verify_free(c, obj)) return make_error(Errc::malformed, why);
+    }
+    return {};
+}
+
+} // namespace
+
+struct SlabCheck {
+    static Status slab(const SlabAllocator &sa, const KmemCache *c, const SlabHeader *s,
+                       unsigned node, int active_cpu, uint32_t &free_count) {
+        static uint64_t seen[(kPageSize << kSlabMaxOrder) / 8 / 64];
+        const char *why;
+        if (SI::slab_of(sa, s, &why) != s) return make_error(Errc::malformed, "slab header not described as a slab");
+        if (s->magic != kSlabMagic || s->cache != c) return make_error(Errc::malformed, "slab header of another cache");
+        if (s->node != node) return make_error(Errc::malformed, "slab on another node's list");
+        if ((active_cpu < 0 && s->cpu) || (active_cpu >= 0 && s->cpu != active_cpu + 1))
+            return make_error(Errc::malformed, "slab's active CPU disagrees");
+        for (auto &w : seen) w = 0;
+        free_count = 0;
+        KMEM_TRY(walk_freelist(c, s, s->freelist, seen, free_count));
+        if (c->objects - free_count != s->inuse)
+            return make_error(Errc::malformed, "slab's inuse count differs from its freelist");
+        if (active_cpu >= 0) KMEM_TRY(walk_freelist(c, s, c->cpu[active_cpu].freelist, seen, free_count));
+        if (c->flags & kCacheRedZone)
+            for (uint32_t i = 0; i < c->objects; ++i)
+                if (!(seen[i / 64] & (uint64_t{1} << (i % 64))))
+                    if (const char *bad = SI::verify_allocated(c, SI::object(c, s, i)))
+                        return make_error(Errc::malformed, bad);
+        return {};
+    }
+};
+
+Status SlabAllocator::check_cache(const KmemCache *c) const {
+    for (unsigned n = 0; n < kMaxNodes; ++n) {
+        CacheNode &cn = const_cast<KmemCache *>(c)->node[n];
+        LockGuard<platform::SpinLock> g(cn.lock);
+        uint64_t slabs = 0, partial = 0, empty = 0;
+        uint32_t free_count;
+        for (const SlabHeader *s = cn.partial; s; s = s->next, ++slabs, ++partial) {
+            if (s->list != kListPartial) return make_error(Errc::malformed, "slab on the partial list marked otherwise");
+            KMEM_TRY(SlabCheck::slab(*this, c, s, n, -1, free_count));
+            if (free_count == 0) return make_error(Errc::malformed, "a full slab on the partial list");
+            if (s->inuse == 0) ++empty;
+        }
+        for (const SlabHeader *s = cn.full; s; s = s->next, ++slabs) {
+            if (s->list != kListFull) return make_error(Errc::malformed, "slab on the full list marked otherwise");
+            KMEM_TRY(SlabCheck::slab(*this, c, s, n, -1, free_count));
+            if (free_count != 0) return make_error(Errc::malformed, "a slab with free objects on the full list");
+        }
+        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+            const SlabHeader *s = c->cpu[cpu].slab;
+            if (!s || s->node != n) continue;
+            if (s->list != kListNone) return make_error(Errc::malformed, "an active slab is on a node list");
+            KMEM_TRY(SlabCheck::slab(*this, c, s, n, static_cast<int>(cpu), free_count));
+            ++slabs;
+        }
+        if (slabs != cn.nr_slabs) return make_error(Errc::malformed, "node's slab count differs from its lists");
+        if (partial != cn.nr_partial) return make_error(Errc::malformed, "node's partial count differs");
+        if (empty != cn.nr_empty) return make_error(Errc::malformed, "node's empty-slab count differs");
+    }
+    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
+        if (!c->cpu[cpu].slab && c->cpu[cpu].freelist)
+            return make_error(Errc::malformed, "a CPU freelist without an active slab");
+    return {};
+}
+
+Status SlabAllocator::check() const {
+    if (!phys_) return {};
+    for (const KmemCache *c = caches_; c; c = c->next) KMEM_TRY(check_cache(c));
+    return {};
+}
+
+} // namespace kmem

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: kmalloc and friends.
+//
+// Sizes up to 8 KiB go to one of 36 caches: 8-byte steps up to 64, then four
+// classes per power of two (80, 96, 112, 128, 160, ...), so no request wastes
+// more than 20 % (SLUB's powers of two waste up to 50 %). Larger requests take
+// exactly the pages they need from the buddy (alloc_pages_exact), not the
+// next power of two. kfree finds the owner of any pointer through its page
+// descriptor in O(1).
+#include "slab_internal.h"
+
+namespace kmem {
+namespace {
+
+using SI = SlabInternals;
+
+constexpr uint32_t kKmallocFlags = kAllocZero | kAllocZoneDma | kAllocZoneDma32;
+
+unsigned floor_log2(uint64_t v) { return 63u - static_cast<unsigned>(__builtin_clzll(v)); }
+
+} // namespace
+
+unsigned SlabAllocator::size_class(size_t size) {
+    if (size <= 64) return size ? static_cast<unsigned>((size + 7) / 8 - 1) : 0;
+    const unsigned p = floor_log2(size - 1);     // 2^p < size <= 2^(p+1)
+    const size_t step = size_t{1} << (p - 2);    // a quarter of 2^p
+    const size_t k = (size - (size_t{1} << p) + step - 1) / step; // 1..4
+    return 8 + (p - 6) * 4 + static_cast<unsigned>(k) - 1;
+}
+
+size_t SlabAllocator::class_size(unsigned i) {
+    if (i < 8) return (i + 1) * 8;
+    const unsigned g = (i - 8) / 4, k = (i - 8) % 4 + 1;
+    return (size_t{1} << (6 + g)) + k * (size_t{1} << (4 + g));
+}
+
+const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const {
+    if (size == 0 || size > kKmallocMaxCacheSize) return nullptr;
+    const unsigned z = (flags & kAllocZoneDma) ? 2 : (flags & kAllocZoneDma32) ? 1 : 0;
+    return &kmalloc_[z][size_class(size)];
+}
+
+void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
+    if (flags & ~kKmallocFlags) [[unlikely]] {
+        SI::fail(*this, Errc::invalid_argument, "unsupported kmalloc flag");
+        return nullptr;
+    }
+    if (size - 1 < kKmallocMaxCacheSize) [[likely]] { // 1..8192
+        const unsigned z = (flags & kAllocZoneDma) ? 2 : (flags & kAllocZoneDma32) ? 1 : 0;
+        return cache_alloc(&kmalloc_[z][size_class(size)], flags & kAllocZero, node);
+    }
+    if (size == 0) return kZeroSizePtr;
+    const uint64_t count = (size + kPageSize - 1) / kPageSize;
+    if (size > kMaxBlockPages * kPageSize) {
+        SI::fail(*this, Errc::invalid_argument, "kmalloc size larger than a max-order block");
+        return nullptr;
+    }
+    Result<uint64_t> r = phys_->alloc_pages_exact(count, flags, node);
+    if (!r.ok()) {
+        SI::fail(*this, r.code(), r.error().reason);
+        return nullptr;
+    }
+    LockGuard<platform::SpinLock> g(caches_lock_);
+    ++large_allocations_;
+    large_pages_ += count;
+    return Plat::phys_to_virt(r.value());
+}
+
+void *SlabAllocator::kcalloc(size_t n, size_t size, uint32_t flags) {
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) {
+        SI::fail(*this, Errc::invalid_argument, "kcalloc: n * size overflows");
+        return nullptr;
+    }
+    return kmalloc(bytes, flags | kAllocZero);
+}
+
+// A large (page-level) kmalloc allocation at p, or 0 pages.
+static uint64_t large_pages_at(const PhysAllocator &a, const void *p) {
+    const uint64_t pa = Plat::virt_to_phys(p);
+    if (pa % kPageSize) return 0;
+    const PageDesc *d = a.desc(pfn_of(pa));
+    if (!d || d->state != PageState::allocated || !(d->flags & kPageExact)) return 0;
+    return d->aux;
+}
+
+Status SlabAllocator::kfree(const void *p) {
+    if (!p || p == kZeroSizePtr) return {};
+    if (!phys_) return make_error(Errc::wrong_phase, "slab is not initialised");
+    const char *why;
+    if (SlabHeader *s = SI::slab_of(*this, p, &why)) [[likely]]
+        return free_object(s->cache, s, const_cast<void *>(p));
+    if (const uint64_t count = large_pages_at(*phys_, p)) {
+        KMEM_TRY(phys_->free_pages_exact(Plat::virt_to_phys(p), count));
+        LockGuard<platform::SpinLock> g(caches_lock_);
+        --large_allocations_;
+        large_pages_ -= count;
+        return {};
+    }
+    // A large allocation freed twice: its first page is free again.
+    const uint64_t pa = Plat::virt_to_phys(p);
+    if (pa % kPageSize == 0 && !BuddyInternals::unreadable(*phys_, pfn_of(pa))) {
+        uint64_t head;
+        unsigned order;
+        if (find_block(*phys_, pfn_of(pa), head, order)) {
+            const PageState st = BuddyInternals::raw_desc(*phys_, head)->state;
+            if (st == PageState::free || st == PageState::free_pcp)
+                return make_error(Errc::double_free, "double free: the pages are already free");
+        }
+    }
+    return make_error(Errc::not_allocated, why ? why : "not allocated by kmalloc");
+}
+
+size_t SlabAllocator::ksize(const void *p) const {
+    if (!p || p == kZeroSizePtr || !phys_) return 0;
+    const char *why;
+    if (const SlabHeader *s = SI::slab_of(*this, p, &why))
+        return SI::index_of(s->cache, s, p) == UINT32_MAX ? 0 : s->cache->object_size;
+    return large_pages_at(*phys_, p) * kPageSize;
+}
+
+void *SlabAllocator::krealloc(void *p, size_t new_size, uint32_t flags) {
+    if (!p || p == kZeroSizePtr) return kmalloc(new_size, flags);
+    if (new_size == 0) {
+        if (Status s = kfree(p); !s.ok()) SI::fail(*this, s.code(), s.reason());
+        return kZeroSizePtr;
+    }
+    const size_t old = ksize(p);
+    if (old == 0) {
+        SI::fail(*this, Errc::not_allocated, "krealloc of a pointer kmalloc did not return");
+        return nullptr;
+    }
+    if (new_size <= old) return p;
+    void *q = kmalloc(new_size, flags & ~kAllocZero);
+    if (!q) return nullptr; // p is untouched
+    __builtin_memcpy(q, p, old);
+    if (flags & kAllocZero) __builtin_memset(static_cast<uint8_t *>(q) + old, 0, ksize(q) - old);
+    (void)kfree(p);
+    return q;
+}
+
+} // namespace kmem

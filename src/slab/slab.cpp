@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: slabs - getting them from the buddy, the allocation and free paths.
+//
+// cache_alloc: pop the CPU's freelist (fast path). When it is empty the slow
+// path takes, in turn, objects other CPUs freed into the active slab, a
+// partial slab of the node, or a new slab from the buddy, and makes it the
+// CPU's active slab. Debug caches, and requests for a node other than the
+// active slab's, are served one object at a time straight from a node's
+// slabs under the node lock.
+//
+// kfree/cache_free: an object of the CPU's active slab goes on the CPU's
+// freelist (fast path); any other object goes on its slab's freelist under
+// the node lock; a slab that empties is kept (up to kKeepEmptySlabs per node)
+// or given back to the buddy.
+#include "slab_internal.h"
+
+namespace kmem {
+namespace {
+
+using SI = SlabInternals;
+
+uint32_t zone_flags(const KmemCache *c) {
+    if (c->flags & kCacheDma) return kAllocZoneDma;
+    return (c->flags & kCacheDma32) ? uint32_t{kAllocZoneDma32} : 0u;
+}
+
+uint64_t xorshift(uint64_t &s) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+}
+
+uint64_t gcd(uint64_t a, uint64_t b) {
+    while (b) {
+        const uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+// Ready an object for its caller.
+void *hand_out(SlabAllocator &sa, const SlabOptions &opts, KmemCache *c, void *obj, uint32_t flags) {
+    (void)sa;
+    if ((flags & kAllocZero) || opts.init_on_alloc) __builtin_memset(obj, 0, c->object_size);
+    if (c->ctor) c->ctor(obj);
+    return obj;
+}
+
+} // namespace
+
+void SlabInternals::list_add(SlabHeader *&head, SlabHeader *s, SlabList which) {
+    s->prev = nullptr;
+    s->next = head;
+    if (head) head->prev = s;
+    head = s;
+    s->list = which;
+}
+
+void SlabInternals::list_del(SlabHeader *&head, SlabHeader *s) {
+    if (s->prev) s->prev->next = s->next;
+    else head = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->next = s->prev = nullptr;
+    s->list = kListNone;
+}
+
+SlabHeader *SlabInternals::slab_of(const SlabAllocator &sa, const void *p, const char **why) {
+    const PhysAllocator &a = *sa.phys_;
+    const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
+    if ((*why = BuddyInternals::unreadable(a, pfn))) return nullptr;
+    const PageDesc *d = BuddyInternals::raw_desc(a, pfn);
+    uint64_t head = pfn;
+    if (d->state == PageState::tail && d->aux && d->aux <= pfn) {
+        head = pfn - d->aux;
+        if ((*why = BuddyInternals::unreadable(a, head))) return nullptr;
+        const PageDesc *hd = BuddyInternals::raw_desc(a, head);
+        if (hd->state != PageState::slab || head + pages(hd->order) <= pfn) head = pfn;
+        else d = hd;
+    }
+    if (d->state != PageState::slab) {
+        *why = "not memory the slab allocator handed out";
+        return nullptr;
+    }
+    auto *s = static_cast<SlabHeader *>(Plat::phys_to_virt(pa_of(head)));
+    if (d->owner != reinterpret_cast<uint64_t>(s) || s->magic != kSlabMagic) {
+        *why = "slab page without a valid slab header";
+        return nullptr;
+    }
+    return s;
+}
+
+SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t node, uint32_t flags) {
+    PhysAllocator &a = *sa.phys_;
+    Result<uint64_t> r = a.alloc_pages(c->order, zone_flags(c) | (flags & kAllocReserves), node);
+    if (!r.ok()) return nullptr;
+    const uint64_t pfn = pfn_of(r.value());
+    auto *s = static_cast<SlabHeader *>(Plat::phys_to_virt(r.value()));
+    PageDesc *d = a.desc(pfn);
+    d->state = PageState::slab;
+    d->owner = reinterpret_cast<uint64_t>(s);
+    for (uint64_t i = 1; i < pages(c->order); ++i)
+        BuddyInternals::write_head(a, pfn + i, PageState::tail, 0, d->zone, reinterpret_cast<uint64_t>(s),
+                                   static_cast<uint32_t>(i));
+    *s = SlabHeader{};
+    s->cache = c;
+    s->magic = kSlabMagic;
+    s->node = static_cast<uint16_t>(d->zone / kZoneTypes);
+
+    // Chain the objects: in order, or visiting them with a random start and
+    // a random stride coprime with the count (a cheap shuffle, no storage).
+    const uint64_t n = c->objects;
+    uint64_t start = 0, step = 1;
+    if (sa.opts_.random_freelist && n > 1) {
+        start = xorshift(c->rng) % n;
+        step = 1 + xorshift(c->rng) % (n - 1);
+        while (gcd(step, n) != 1) step = step % (n - 1) + 1;
+    }
+    void *prev = nullptr;
+    for (uint64_t k = 0, i = start; k < n; ++k, i = (i + step) % n) {
+        void *obj = object(c, s, static_cast<uint32_t>(i));
+        if (c->flags & kCacheDebugFlags) poison_free(c, obj);
+        if (prev) set_next(c, prev, obj);
+        else s->freelist = obj;
+        prev = obj;
+    }
+    set_next(c, prev, nullptr);
+    return s;
+}
+
+void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
+    PhysAllocator &a = *sa.phys_;
+    const uint64_t pa = Plat::virt_to_phys(s);
+    --c->node[s->node].nr_slabs;
+    s->magic = 0;
+    a.desc(pfn_of(pa))->state = PageState::allocated;
+    (void)a.free_pages(pa, c->order);
+}
+
+void SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
+    CacheNode &cn = node_of(c, s);
+    if (s->inuse == c->objects) {
+        list_add(cn.full, s, kListFull);
+        return;
+    }
+    if (s->inuse == 0 && cn.nr_empty >= kKeepEmptySlabs) {
+        free_slab(sa, c, s);
+        return;
+    }
+    list_add(cn.partial, s, kListPartial);
+    ++cn.nr_partial;
+    if (s->inuse == 0) ++cn.nr_empty;
+}
+
+void SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
+    CacheCpu &cc = c->cpu[cpu];
+    SlabHeader *s = cc.slab;
+    if (!s) return;
+    LockGuard<platform::SpinLock> g(node_of(c, s).lock);
+    for (void *obj = cc.freelist, *next; obj; obj = next) {
+        next = get_next(c, obj);
+        set_next(c, obj, s->freelist);
+        s->freelist = obj;
+        --s->inuse;
+    }
+    cc.freelist = nullptr;
+    cc.slab = nullptr;
+    s->cpu = 0;
+    settle(sa, c, s);
+}
+
+// Take a slab off a node's partial list (node lock held).
+static SlabHeader *take_partial(CacheNode &cn) {
+    SlabHeader *s = cn.partial;
+    if (!s) return nullptr;
+    SlabInternals::list_del(cn.partial, s);
+    --cn.nr_partial;
+    if (s->inuse == 0) --cn.nr_empty;
+    return s;
+}
+
+void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
+    if (flags & ~(kAllocZero | kAllocReserves)) {
+        SI::fail(*this, Errc::invalid_argument, "unsupported flag for a cache allocation");
+        return nullptr;
+    }
+    if (node != kAnyNode && node >= kMaxNodes) {
+        SI::fail(*this, Errc::invalid_argument, "NUMA node id too large");
+        return nullptr;
+    }
+    const unsigned cpu = Plat::cpu_id();
+    CacheCpu &cc = c->cpu[cpu];
+    const uint16_t want = node != kAnyNode ? node : phys_->cpu_node(cpu);
+
+    if (!c->fast || (node != kAnyNode && cc.slab && cc.slab->node != node)) {
+        // One object straight from the node's slabs.
+        CacheNode *ln = &c->node[want];
+        ln->lock.lock();
+        SlabHeader *s = ln->partial;
+        if (!s) {
+            ln->lock.unlock();
+            s = SI::new_slab(*this, c, node, flags);
+            if (!s) {
+                SI::fail(*this, Errc::no_memory, "no memory for a new slab");
+                return nullptr;
+            }
+            ln = &SI::node_of(c, s);
+            ln->lock.lock();
+            ++ln->nr_slabs;
+            SI::list_add(ln->partial, s, kListPartial);
+            ++ln->nr_partial;
+            ++ln->nr_empty;
+        }
+        void *obj = s->freelist;
+        s->freelist = SI::get_next(c, obj);
+        if (s->inuse++ == 0) --ln->nr_empty;
+        if (!s->freelist) {
+            SI::list_del(ln->partial, s);
+            --ln->nr_partial;
+            SI::list_add(ln->full, s, kListFull);
+        }
+        ln->lock.unlock();
+        if (c->flags & kCacheDebugFlags) {
+            if (const char *why = SI::verify_free(c, obj)) SI::fail(*this, Errc::malformed, why);
+            SI::mark_allocated(c, obj);
+        }
+        ++cc.alloc_slow;
+        return hand_out(*this, opts_, c, obj, flags);
+    }
+
+    // Objects other CPUs freed into the active slab.
+    if (SlabHeader *s = cc.slab) {
+        LockGuard<platform::SpinLock> g(SI::node_of(c, s).lock);
+        if (s->freelist) {
+            cc.freelist = s->freelist;
+            s->freelist = nullptr;
+            s->inuse = c->objects;
+        } else {
+            s->cpu = 0;
+            cc.slab = nullptr;
+            SI::settle(*this, c, s); // full
+        }
+    }
+    if (!cc.freelist) {
+        // A partial slab of the node, taken and made active in one step.
+        auto activate = [&](SlabHeader *s) {
+            s->cpu = static_cast<uint8_t>(cpu + 1);
+            cc.freelist = s->freelist;
+            s->freelist = nullptr;
+            s->inuse = c->objects;
+            cc.slab = s;
+        };
+        {
+            LockGuard<platform::SpinLock> g(c->node[want].lock);
+            if (SlabHeader *s = take_partial(c->node[want])) activate(s);
+        }
+        if (!cc.slab) {
+            SlabHeader *s = SI::new_slab(*this, c, node, flags);
+            if (!s) {
+                SI::fail(*this, Errc::no_memory, "no memory for a new slab");
+                return nullptr;
+            }
+            LockGuard<platform::SpinLock> g(SI::node_of(c, s).lock);
+            ++SI::node_of(c, s).nr_slabs;
+            activate(s);
+        }
+    }
+    void *obj = cc.freelist;
+    cc.freelist = SI::get_next(c, obj);
+    ++cc.alloc_slow;
+    return hand_out(*this, opts_, c, obj, flags);
+}
+
+void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
+    CacheCpu &cc = c->cpu[Plat::cpu_id()];
+    void *obj = cc.freelist;
+    if (obj && node == kAnyNode && !(flags & ~kAllocZero)) [[likely]] {
+        cc.freelist = SlabInternals::get_next(c, obj);
+        ++cc.alloc_fast;
+        return hand_out(*this, opts_, c, obj, flags);
+    }
+    return alloc_slow(c, flags, node);
+}
+
+Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
+    if (SI::index_of(c, s, obj) == UINT32_MAX)
+        return make_error(Errc::invalid_argument, "pointer into the middle of an object or the slab header");
+    Status result;
+    if (c->flags & kCacheDebugFlags) {
+        if (!SI::verify_free(c, obj)) // still poisoned and guarded: never handed out
+            return make_error(Errc::double_free, "double free: the object is already free");
+        if (const char *why = SI::verify_allocated(c, obj))
+            result = make_error(Errc::malformed, why); // freed anyway; the damage is reported
+        SI::poison_free(c, obj);
+    } else if (opts_.init_on_free) {
+        __builtin_memset(obj, 0, c->object_size);
+    }
+    CacheNode &cn = SI::node_of(c, s);
+    LockGuard<platform::SpinLock> g(cn.lock);
+    if (obj == s->freelist) return make_error(Errc::double_free, "double free: the object is already free");
+    SI::set_next(c, obj, s->freelist);
+    s->freelist = obj;
+    --s->inuse;
+    ++c->cpu[Plat::cpu_id()].free_slow;
+    if (s->cpu) return result; // active on a CPU: it picks these up
+    if (s->list == kListFull) {
+        SI::list_del(cn.full, s);
+        SI::settle(*this, c, s);
+    } else if (s->inuse == 0) {
+        if (cn.nr_empty >= kKeepEmptySlabs) {
+            SI::list_del(cn.partial, s);
+            --cn.nr_partial;
+            SI::free_slab(*this, c, s);
+        } else {
+            ++cn.nr_empty;
+        }
+    }
+    return result;
+}
+
+Status SlabAllocator::free_object(KmemCache *c, SlabHeader *s, void *obj) {
+    CacheCpu &cc = c->cpu[Plat::cpu_id()];
+    if (s == cc.slab && obj != cc.freelist && SI::index_of(c, s, obj) != UINT32_MAX) [[likely]] {
+        if (opts_.init_on_free) __builtin_memset(obj, 0, c->object_size);
+        SI::set_next(c, obj, cc.freelist);
+        cc.freelist = obj;
+        ++cc.free_fast;
+        return {};
+    }
+    if (s == cc.slab && obj == cc.freelist)
+        return make_error(Errc::double_free, "double free: the object is already free");
+    return free_slow(c, s, obj);
+}
+
+Status SlabAllocator::cache_free(KmemCache *c, void *obj) {
+    if (!obj) return {};
+    const char *why;
+    SlabHeader *s = SI::slab_of(*this, obj, &why);
+    if (!s) return make_error(Errc::not_allocated, why);
+    if (s->cache != c) return make_error(Errc::invalid_argument, "object belongs to another cache");
+    return free_object(c, s, obj);
+}
+
+} // namespace kmem

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the slab allocator's implementer header (private to slab/).
+//
+// SlabHeader lives in the first bytes of every slab. Free objects are chained
+// through their first 8 bytes; the link is stored encoded as
+//   next ^ cache secret ^ address of the link
+// so a stray write or a use-after-free is unlikely to produce a pointer the
+// allocator will follow, and a leaked link reveals no address. Locking: a
+// slab's freelist, inuse count and list membership are protected by its
+// node's lock, except while the slab is active on a CPU: then the objects on
+// that CPU's freelist belong to the CPU alone.
+#pragma once
+
+#include <kmem/slab.h>
+
+#include "buddy/internal.h"
+
+namespace kmem {
+
+inline constexpr uint32_t kSlabMagic = 0x51AB51ABu;
+inline constexpr uint8_t kPoisonFree = 0x6b;  // Linux's POISON_FREE
+inline constexpr uint8_t kPoisonEnd = 0xa5;   // POISON_END: last byte of a free object
+inline constexpr uint8_t kRedInactive = 0xbb; // RED_INACTIVE: guard bytes of a free object
+inline constexpr uint8_t kRedActive = 0xcc;   // RED_ACTIVE: guard bytes of an allocated one
+inline constexpr uint32_t kRedZoneBytes = 16; // each side
+inline constexpr uint32_t kKeepEmptySlabs = 2; // empty slabs a node keeps per cache
+
+struct SlabHeader {
+    KmemCache *cache;     // owner
+    void *freelist;       // free objects not held by a CPU (encoded chain)
+    SlabHeader *next;     // node list (partial or full)
+    SlabHeader *prev;
+    uint32_t inuse;       // objects not on `freelist`
+    uint32_t magic;       // kSlabMagic: this really is a slab header
+    uint16_t node;
+    uint8_t list;         // which node list holds it (SlabList)
+    uint8_t cpu;          // active on CPU cpu - 1; 0 = not active
+    uint32_t pad;
+    uint64_t pad2[2];
+};
+static_assert(sizeof(SlabHeader) == 64, "the header is one cache line");
+
+enum SlabList : uint8_t { kListNone = 0, kListPartial = 1, kListFull = 2 };
+
+struct SlabInternals {
+    static uintptr_t encode(const KmemCache *c, void *next, const void *slot) {
+        return reinterpret_cast<uintptr_t>(next) ^ c->secret ^ reinterpret_cast<uintptr_t>(slot);
+    }
+    static void *get_next(const KmemCache *c, const void *obj) {
+        const uintptr_t stored = *static_cast<const uintptr_t *>(obj);
+        return reinterpret_cast<void *>(stored ^ c->secret ^ reinterpret_cast<uintptr_t>(obj));
+    }
+    static void set_next(const KmemCache *c, void *obj, void *next) {
+        *static_cast<uintptr_t *>(obj) = encode(c, next, obj);
+    }
+    static uint8_t *base(const SlabHeader *s) {
+        return reinterpret_cast<uint8_t *>(const_cast<SlabHeader *>(s));
+    }
+    // Object (payload) address of stride i.
+    static void *object(const KmemCache *c, const SlabHeader *s, uint32_t i) {
+        return base(s) + c->first + uint64_t{i} * c->stride + c->payload;
+    }
+    // Index of obj in its slab, or UINT32_MAX if it is not an object boundary.
+    static uint32_t index_of(const KmemCache *c, const SlabHeader *s, const void *obj) {
+        const uint8_t *p = static_cast<const uint8_t *>(obj);
+        const uint8_t *o0 = base(s) + c->first + c->payload;
+        if (p < o0) return UINT32_MAX;
+        const uint64_t off = static_cast<uint64_t>(p - o0);
+        const uint64_t i = (off * c->reciprocal) >> 32;
+        if (i >= c->objects || i * c->stride != off) return UINT32_MAX;
+        return static_cast<uint32_t>(i);
+    }
+
+    // The slab an address belongs to, or null (with a reason) if it is not
+    // inside a slab. Validates through the buddy's descriptors; never reads
+    // memory that is not a slab header.
+    static SlabHeader *slab_of(const SlabAllocator &sa, const void *p, const char **why);
+
+    // Slow paths (slab.cpp).
+    static SlabHeader *new_slab(SlabAllocator &sa, KmemCache *c, uint16_t node, uint32_t flags);
+    static void free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
+    static void list_add(SlabHeader *&head, SlabHeader *s, SlabList which);
+    static void list_del(SlabHeader *&head, SlabHeader *s);
+    static CacheNode &node_of(KmemCache *c, const SlabHeader *s) { return c->node[s->node]; }
+    // Put a slab that is no longer active where it belongs (node lock held).
+    static void settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
+    static void deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu);
+
+    // Debug (debug.cpp).
+    static void poison_free(const KmemCache *c, void *obj);
+    static const char *verify_free(const KmemCache *c, const void *obj);
+    static void mark_allocated(const KmemCache *c, void *obj);
+    static const char *verify_allocated(const KmemCache *c, const void *obj);
+
+    static void fail(SlabAllocator &sa, Errc code, const char *why);
+    static Status init_cache(SlabAllocator &sa, KmemCache *c, const char *name, size_t size,
+                             size_t align, uint32_t flags, void (*ctor)(void *));
+};
+
+} // namespace kmem
