@@ -147,6 +147,7 @@ public:
     Status check() const;        // every cache, every slab, every freelist
     Status check_cache(const KmemCache *c) const;
     SlabTotals totals() const;
+    SlabTotals cache_totals(const KmemCache *c) const; // slabs, objects, active of one cache
     const KmemCache *first_cache() const { return caches_; }
     const KmemCache *kmalloc_cache(size_t size, uint32_t flags = 0) const;
     void report_slabinfo(ReportSink sink, void *ctx) const; // /proc/slabinfo format

@@ -42,7 +42,8 @@ void SlabInternals::fail(SlabAllocator &sa, Errc code, const char *why) {
 }
 
 Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *name, size_t size,
-                                 size_t align, uint32_t flags, void (*ctor)(void *)) {
+                                 size_t align, uint32_t flags, void (*ctor)(void *),
+                                 bool construct) {
     if (flags & ~kCacheKnownFlags) return make_error(Errc::invalid_argument, "unknown cache flag");
     if ((flags & kCacheDma) && (flags & kCacheDma32))
         return make_error(Errc::invalid_argument, "unsupported flag combination: DMA and DMA32");
@@ -83,7 +84,9 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
     }
     if (best > kSlabMaxOrder) return make_error(Errc::invalid_argument, "object too large for a slab");
 
-    ::new (c) KmemCache();
+    // Static caches start zeroed (SlabAllocator is all-zero until init());
+    // a cache from cache_create is fresh slab memory and is constructed here.
+    if (construct) ::new (c) KmemCache();
     copy_name(c->name, name);
     c->object_size = (flags & kCacheDebugFlags) ? static_cast<uint32_t>(size) : osize;
     c->stride = stride;
@@ -109,14 +112,15 @@ Status SlabAllocator::init(PhysAllocator &phys, const SlabOptions &opts, uint64_
     opts_ = opts;
     seed_ = seed ? seed : 0x6b6d656d2d736c62ull ^ reinterpret_cast<uintptr_t>(this);
     KMEM_TRY(SI::init_cache(*this, &cache_cache_, "kmem_cache", sizeof(KmemCache), kHwCacheLine,
-                            0, nullptr));
+                            0, nullptr, false));
     caches_ = &cache_cache_;
     for (unsigned z = 0; z < 3; ++z)
         for (unsigned i = 0; i < kKmallocClasses; ++i) {
             char name[kCacheNameMax];
             TextOut::format_into(name, sizeof name, kKmallocNames[z], class_size(i));
             const uint32_t flags = z == 1 ? uint32_t{kCacheDma32} : z == 2 ? uint32_t{kCacheDma} : 0u;
-            KMEM_TRY(SI::init_cache(*this, &kmalloc_[z][i], name, class_size(i), 0, flags, nullptr));
+            KMEM_TRY(SI::init_cache(*this, &kmalloc_[z][i], name, class_size(i), 0, flags, nullptr,
+                                    false));
             kmalloc_[z][i].next = caches_;
             caches_ = &kmalloc_[z][i];
         }
@@ -129,7 +133,7 @@ Result<KmemCache *> SlabAllocator::cache_create(const char *name, size_t size, s
     if (!phys_) return make_error(Errc::wrong_phase, "slab is not initialised");
     auto *c = static_cast<KmemCache *>(cache_alloc(&cache_cache_));
     if (!c) return make_error(Errc::no_memory, "no memory for the cache structure");
-    if (Status s = SI::init_cache(*this, c, name, size, align, flags, ctor); !s.ok()) {
+    if (Status s = SI::init_cache(*this, c, name, size, align, flags, ctor, true); !s.ok()) {
         (void)cache_free(&cache_cache_, c); // init_cache validates before it writes
         return s.error();
     }
@@ -211,6 +215,14 @@ void cache_counts(const KmemCache *c, uint64_t &slabs, uint64_t &objects, uint64
 }
 
 } // namespace
+
+SlabTotals SlabAllocator::cache_totals(const KmemCache *c) const {
+    SlabTotals t{};
+    t.caches = 1;
+    cache_counts(c, t.slabs, t.objects, t.active_objects);
+    t.slab_pages = t.slabs * pages(c->order);
+    return t;
+}
 
 SlabTotals SlabAllocator::totals() const {
     SlabTotals t{};

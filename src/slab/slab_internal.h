@@ -95,7 +95,7 @@ struct SlabInternals {
 
     static void fail(SlabAllocator &sa, Errc code, const char *why);
     static Status init_cache(SlabAllocator &sa, KmemCache *c, const char *name, size_t size,
-                             size_t align, uint32_t flags, void (*ctor)(void *));
+                             size_t align, uint32_t flags, void (*ctor)(void *), bool construct);
 };
 
 } // namespace kmem

@@ -147,6 +147,33 @@ TEST(KmemSim, BootJsonForEveryRealMap) {
     }
 }
 
+// Slab comes up in the EarlyWindow phase and reports its caches.
+TEST(KmemSim, SlabIsReadyInTheEarlyWindow) {
+    SimRun r = run_sim("--json --map " + test::data_path("memmaps/qemu-q35-seabios-8g.txt"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    const auto ready = j["boot"]["kmalloc_ready_ns"].get<uint64_t>();
+    EXPECT_GT(ready, 0u);
+    EXPECT_LE(ready, j["boot"]["phases"][1]["ns"].get<uint64_t>()); // within EarlyWindow
+    bool kmalloc64 = false, cache_cache = false;
+    for (const auto &c : j["slab"]["caches"]) {
+        for (const char *key : {"name", "object_size", "objects", "active", "slabs"})
+            EXPECT_TRUE(c.contains(key)) << key;
+        EXPECT_LE(c["active"].get<uint64_t>(), c["objects"].get<uint64_t>());
+        if (c["name"] == "kmalloc-64") {
+            kmalloc64 = true;
+            EXPECT_EQ(c["object_size"], 64);
+            EXPECT_GE(c["slabs"].get<uint64_t>(), 1u); // the boot probe allocated one
+        }
+        if (c["name"] == "kmem_cache") cache_cache = true;
+    }
+    EXPECT_TRUE(kmalloc64);
+    EXPECT_TRUE(cache_cache);
+    EXPECT_NE(run_sim("--map " + test::data_path("memmaps/qemu-q35-seabios-8g.txt"))
+                  .out.find("/proc/slabinfo:\nslabinfo - version: 2.1\n"),
+              std::string::npos);
+}
+
 TEST(KmemSim, DefaultMachineBootsEightNodes) {
     SimRun r = run_sim("--json");
     ASSERT_EQ(r.status, 0) << r.err;

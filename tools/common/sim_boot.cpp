@@ -18,6 +18,7 @@ uint64_t ram_top(const MemoryMap &map) {
 }
 
 void release_machine(SimBoot &boot) {
+    boot.slab.reset();
     boot.phys.reset();
     hosted::destroy_physical_memory();
 }
@@ -35,7 +36,9 @@ bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::stri
         error = std::string("cannot simulate the machine: ") + s.reason();
         return false;
     }
+    // Both allocators are static, all-zero objects in a kernel: make them first.
     out.phys = std::make_unique<PhysAllocator>();
+    out.slab = std::make_unique<SlabAllocator>();
     const uint64_t t0 = hosted::monotonic_ns();
 
     // EarlyWindow: the boot code maps [0, window); the buddy comes up inside it.
@@ -48,7 +51,18 @@ bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::stri
         error = std::string("bootstrap failed: ") + s.reason();
         return false;
     }
+    // Slab and kmalloc come up at once, still inside the early window.
+    if (Status s = out.slab->init(*out.phys); !s.ok()) {
+        error = std::string("slab init failed: ") + s.reason();
+        return false;
+    }
+    void *probe = out.slab->kmalloc(64);
+    if (!probe || !out.slab->kfree(probe).ok()) {
+        error = "kmalloc does not work after slab init";
+        return false;
+    }
     const uint64_t t1 = hosted::monotonic_ns();
+    out.kmalloc_ready_ns = t1 - t0;
     out.phases.push_back({"EarlyWindow", t1 - t0});
 
     // DirectMap: every other range of RAM is mapped, then onlined.
@@ -72,6 +86,10 @@ bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::stri
     const uint64_t t2 = hosted::monotonic_ns();
     out.phases.push_back({"DirectMap", t2 - t1});
     out.all_online_ns = t2 - t0;
+    if (Status c = out.slab->check(); !c.ok()) {
+        error = std::string("internal error: slab check failed: ") + c.reason();
+        return false;
+    }
     if (Status c = out.phys->check(); !c.ok()) {
         error = std::string("internal error: buddy check failed: ") + c.reason();
         return false;
@@ -97,6 +115,9 @@ void print_boot_text(std::ostream &os, const SimBoot &boot) {
     report_zoneinfo(*boot.phys, sink, &os);
     os << "/proc/meminfo:\n";
     report_meminfo(*boot.phys, sink, &os);
+    os << "kmem: kmalloc ready " << boot.kmalloc_ready_ns / 1000 << " us after the buddy began\n";
+    os << "/proc/slabinfo:\n";
+    boot.slab->report_slabinfo(sink, &os);
 }
 
 nlohmann::json phys_json(const PhysAllocator &phys) {
@@ -136,7 +157,30 @@ nlohmann::json phys_json(const PhysAllocator &phys) {
 nlohmann::json boot_json(const SimBoot &boot) {
     nlohmann::json phases = nlohmann::json::array();
     for (const BootPhase &p : boot.phases) phases.push_back({{"name", p.name}, {"ns", p.ns}});
-    return {{"window_bytes", boot.window}, {"phases", phases}, {"all_online_ns", boot.all_online_ns}};
+    return {{"window_bytes", boot.window},
+            {"phases", phases},
+            {"all_online_ns", boot.all_online_ns},
+            {"kmalloc_ready_ns", boot.kmalloc_ready_ns}};
+}
+
+nlohmann::json slab_json(const SlabAllocator &slab) {
+    nlohmann::json caches = nlohmann::json::array();
+    for (const KmemCache *c = slab.first_cache(); c; c = c->next) {
+        const SlabTotals one = slab.cache_totals(c);
+        if (!one.slabs && (c->flags & (kCacheDma | kCacheDma32))) continue;
+        caches.push_back({{"name", c->name},
+                          {"object_size", c->object_size},
+                          {"objects", one.objects},
+                          {"active", one.active_objects},
+                          {"slabs", one.slabs},
+                          {"objects_per_slab", c->objects},
+                          {"pages_per_slab", uint64_t{1} << c->order}});
+    }
+    const SlabTotals t = slab.totals();
+    return {{"caches", caches},
+            {"slab_pages", t.slab_pages},
+            {"large_allocations", t.large_allocations},
+            {"large_pages", t.large_pages}};
 }
 
 } // namespace kmem::tools

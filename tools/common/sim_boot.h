@@ -10,6 +10,7 @@
 #pragma once
 
 #include <kmem/buddy.h>
+#include <kmem/slab.h>
 #include <kmem/memmap.h>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,8 @@ struct BootPhase {
 
 struct SimBoot {
     std::unique_ptr<PhysAllocator> phys;
+    std::unique_ptr<SlabAllocator> slab;
+    uint64_t kmalloc_ready_ns = 0; // from the start of bootstrap until kmalloc works
     std::vector<BootPhase> phases;
     uint64_t all_online_ns = 0; // from the start of bootstrap until all RAM is online
     uint64_t window = 0;
@@ -47,5 +50,6 @@ uint64_t ram_top(const MemoryMap &map);
 void print_boot_text(std::ostream &os, const SimBoot &boot);
 nlohmann::json boot_json(const SimBoot &boot);
 nlohmann::json phys_json(const PhysAllocator &phys);
+nlohmann::json slab_json(const SlabAllocator &slab);
 
 } // namespace kmem::tools

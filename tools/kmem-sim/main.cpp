@@ -93,6 +93,7 @@ int main(int argc, char **argv) {
         nlohmann::json out = {{"map", tools::map_json(map, info)}};
         if (can_boot) {
             out["phys"] = tools::phys_json(*boot.phys);
+            out["slab"] = tools::slab_json(*boot.slab);
             out["boot"] = tools::boot_json(boot);
         } else {
             out["boot"] = {{"skipped", map_only ? "--map-only" : "no usable memory in the map"}};
