@@ -206,6 +206,32 @@ TEST(KmemSim, MapOnlyAndNoMemory) {
     EXPECT_EQ(j["boot"]["skipped"], "no usable memory in the map");
 }
 
+// A 4 TiB, 4-node machine (synthetic e820 + SRAT lines): boots in the
+// simulator like the real maps; onlining costs O(sections), so this is quick.
+TEST(KmemSim, FourTiBMachine) {
+    std::string text = "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+                       "BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable\n"
+                       "BIOS-e820: [mem 0x0000000100000000-0x000003ffffffffff] usable\n";
+    for (int n = 0; n < 4; ++n) {
+        char line[128];
+        std::snprintf(line, sizeof line, "ACPI: SRAT: Node %d PXM %d [mem 0x%llx-0x%llx]\n", n, n,
+                      static_cast<unsigned long long>(n) << 40,
+                      ((static_cast<unsigned long long>(n) + 1) << 40) - 1);
+        text += line;
+    }
+    const std::string path = write_temp("4tib.txt", text);
+    SimRun r = run_sim("--json --map " + path);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    // usable: 0x9f000 + (2 GiB - 1 MiB) + (4 TiB - 4 GiB)
+    const uint64_t usable = 0x9f000ull + (2ull << 30) - (1ull << 20) + (4ull << 40) - (4ull << 30);
+    EXPECT_EQ(j["map"]["usable_bytes"].get<uint64_t>(), usable);
+    EXPECT_EQ(j["phys"]["nodes"].get<unsigned>(), 4u);
+    EXPECT_LE(j["phys"]["managed_pages"].get<uint64_t>() * 4096, usable);
+    EXPECT_GE(j["phys"]["managed_pages"].get<uint64_t>() * 4096,
+              usable - j["phys"]["metadata_bytes"].get<uint64_t>());
+}
+
 TEST(KmemSim, SysfsDirectory) {
     SimRun r = run_sim("--json --map " + std::string(KMEM_TEST_DATA_DIR) + "/sysfs/dev-vm-24g");
     ASSERT_EQ(r.status, 0) << r.err;
