@@ -223,8 +223,11 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
             z.free -= pages(order);
             z.out += pages(order);
             ++z.stats.allocs;
+            // Before the lock goes: a block off the lists must not read as a free buddy.
+            BI::write_head(*this, got, PageState::allocated, order, zi);
         }
-        if (!preferred) ++z.stats.fallbacks;
+        // The per-CPU path holds no zone lock here.
+        if (!preferred) __atomic_fetch_add(&z.stats.fallbacks, 1, __ATOMIC_RELAXED);
         got_zone = zi;
         return true;
     });
@@ -271,7 +274,9 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
     if (order <= kPcpMaxOrder) {
         const unsigned cpu = Plat::cpu_id();
         PcpList &pcp = pcp_[cpu][zi];
-        d->state = PageState::free_pcp;
+        // Other CPUs read a head's state (as a buddy) under their zone lock.
+        __atomic_store_n(reinterpret_cast<uint8_t *>(&d->state), static_cast<uint8_t>(PageState::free_pcp),
+                         __ATOMIC_RELAXED);
         d->flags = 0;
         FreeLink *l = BI::link_of(pfn);
         l->next = pcp.head[order];

@@ -17,7 +17,12 @@ const char *BuddyInternals::unreadable(const PhysAllocator &a, uint64_t pfn) {
     const Section &s = a.sections_[section_of(pfn)];
     if (!s.descs) return "page is not online";
     if (!s.online) return "page is not online";
-    if (in_lazy(s, pfn)) return "page is free (never allocated)";
+    // Lock-free readers (free_pages): the run only shrinks under the zone lock,
+    // so any pair of bounds read here excludes a page that was allocated.
+    const uint32_t off = offset_in_section(pfn);
+    if (off >= __atomic_load_n(&s.lazy_begin, __ATOMIC_RELAXED) &&
+        off < __atomic_load_n(&s.lazy_end, __ATOMIC_RELAXED))
+        return "page is free (never allocated)";
     if (in_meta(s, pfn)) return "page holds page descriptors";
     if (s.online != kPagesPerSection && !a.online_.find(pa_of(pfn))) return "page is not online";
     return nullptr;
@@ -27,7 +32,9 @@ void BuddyInternals::write_head(PhysAllocator &a, uint64_t pfn, PageState st, un
                                 unsigned zone, uint64_t owner, uint32_t aux) {
     PageDesc *d = raw_desc(a, pfn);
     KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), sizeof(PageDesc));
-    d->state = st;
+    // Owners write their heads without a zone lock; give_block reads the
+    // state of a buddy under one: the state byte is accessed atomically.
+    __atomic_store_n(reinterpret_cast<uint8_t *>(&d->state), static_cast<uint8_t>(st), __ATOMIC_RELAXED);
     d->order = static_cast<uint8_t>(order);
     d->zone = static_cast<uint8_t>(zone);
     d->flags = 0;
@@ -66,7 +73,10 @@ void BuddyInternals::give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, uns
         // The buddy lies in the same max-order block, hence the same section;
         // its descriptor is initialised (invariant above).
         const PageDesc *bd = raw_desc(a, buddy);
-        if (bd->state != PageState::free || bd->order != order || bd->zone != zi) break;
+        // Only a free head of this (locked) zone has an order nobody else writes now.
+        const auto st = static_cast<PageState>(
+            __atomic_load_n(reinterpret_cast<const uint8_t *>(&bd->state), __ATOMIC_RELAXED));
+        if (st != PageState::free || bd->zone != zi || bd->order != order) break;
         list_remove(z.area[order], buddy);
         const uint64_t upper = pfn > buddy ? pfn : buddy;
         write_head(a, upper, PageState::tail, 0, zi);
@@ -110,14 +120,14 @@ void BuddyInternals::unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn) {
     const uint32_t off = offset_in_section(pfn);
     Zone &z = a.zones_[sec.lazy_zone];
     if (off == sec.lazy_end - kMaxBlockPages) {
-        sec.lazy_end -= static_cast<uint32_t>(kMaxBlockPages);
+        __atomic_store_n(&sec.lazy_end, sec.lazy_end - static_cast<uint32_t>(kMaxBlockPages), __ATOMIC_RELAXED);
     } else if (off == sec.lazy_begin) {
-        sec.lazy_begin += static_cast<uint32_t>(kMaxBlockPages);
+        __atomic_store_n(&sec.lazy_begin, sec.lazy_begin + static_cast<uint32_t>(kMaxBlockPages), __ATOMIC_RELAXED);
     } else {
         // In the middle: the part above becomes ordinary free blocks.
         const uint64_t above = pfn + kMaxBlockPages;
         const uint64_t end = section_start_pfn(s) + sec.lazy_end;
-        sec.lazy_end = off;
+        __atomic_store_n(&sec.lazy_end, off, __ATOMIC_RELAXED);
         for (uint64_t p = above; p < end; p += kMaxBlockPages) {
             zero_descs(a, p, kMaxBlockPages);
             z.lazy -= kMaxBlockPages;
@@ -127,10 +137,9 @@ void BuddyInternals::unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn) {
     z.lazy -= kMaxBlockPages;
     ++z.stats.carved;
     zero_descs(a, pfn, kMaxBlockPages);
-    if (sec.lazy_begin == sec.lazy_end) {
-        unlink_lazy(a, s);
-        sec.lazy_begin = sec.lazy_end = 0;
-    }
+    // An empty run stays empty where it is (begin == end): resetting both
+    // bounds to 0 could be seen half done as [0, end) by unreadable().
+    if (sec.lazy_begin == sec.lazy_end) unlink_lazy(a, s);
 }
 
 bool BuddyInternals::carve_lazy(PhysAllocator &a, unsigned zi, uint64_t &pfn) {

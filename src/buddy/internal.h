@@ -66,6 +66,12 @@ struct BuddyInternals {
     static void write_head(PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
                            unsigned zone, uint64_t owner = 0, uint32_t aux = 0);
     static void zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count);
+    // A head's state is read by buddy lookups of other CPUs under their zone
+    // lock while its owner changes it without one: relaxed atomic accesses.
+    static void set_state(PageDesc *d, PageState st) {
+        __atomic_store_n(reinterpret_cast<uint8_t *>(&d->state), static_cast<uint8_t>(st),
+                         __ATOMIC_RELAXED);
+    }
 
     // ---- free-list links inside free memory
     static FreeLink *link_of(uint64_t pfn) {

@@ -123,9 +123,15 @@ struct OnlineStep {
         if (old_mb < old_me) {
             const MemRange *r = a.online_.find(pa_of(base + old_mb));
             const uint16_t n = r ? r->node : node;
-            const unsigned zi = PhysAllocator::zone_index(n, zone_type_of(base + old_mb));
-            LockGuard<BI::Lock> g(a.zone_locks_[zi]);
-            online_piece(a, sn, zi, base + old_mb, base + old_me, false);
+            // The old array may straddle 16 MiB or 4 GiB: each part to its zone.
+            for (uint64_t p = base + old_mb, e = base + old_me; p < e;) {
+                const ZoneType t = zone_type_of(p);
+                const uint64_t pe = zone_type_end_pfn(t) < e ? zone_type_end_pfn(t) : e;
+                const unsigned zi = PhysAllocator::zone_index(n, t);
+                LockGuard<BI::Lock> g(a.zone_locks_[zi]);
+                online_piece(a, sn, zi, p, pe, false);
+                p = pe;
+            }
             return {};
         }
         const uint64_t old_pa = Plat::virt_to_phys(old);

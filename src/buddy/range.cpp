@@ -74,8 +74,9 @@ bool BuddyInternals::take_block_in(PhysAllocator &a, unsigned zi, unsigned order
         const uint64_t rs = section_start_pfn(s1 - 1) + sec.lazy_begin;
         const uint64_t re = section_start_pfn(s1 - 1) + sec.lazy_end;
         const uint64_t top = re < hi ? re : hi;
-        if (top <= rs || top <= lo) continue;
-        const uint64_t mb = (top - 1) & ~(kMaxBlockPages - 1);
+        if (top <= rs || top <= lo || top < need) continue;
+        // The max-order block holding the highest aligned chunk that ends by top.
+        const uint64_t mb = (top - need) & ~(kMaxBlockPages - 1);
         if (mb >= rs) consider(mb, mb + kMaxBlockPages, kMaxOrder, true, s1 - 1);
     }
     if (!found) return false;
@@ -91,6 +92,7 @@ bool BuddyInternals::take_block_in(PhysAllocator &a, unsigned zi, unsigned order
 Status PhysAllocator::reserve_range(uint64_t start, uint64_t end, const char *why) {
     if (end < start) return make_error(Errc::invalid_range, "range ends before it starts");
     if (end > kMaxPhysMemory) return make_error(Errc::invalid_range, "range beyond 64 TiB");
+    if (start == end) return {}; // empty: touches no page
     if (!why) why = "reserved";
     const uint64_t s = pfn_of(start), e = pfn_of(end + kPageSize - 1);
     drain_local_pcp();

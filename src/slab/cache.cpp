@@ -88,7 +88,9 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
     // a cache from cache_create is fresh slab memory and is constructed here.
     if (construct) ::new (c) KmemCache();
     copy_name(c->name, name);
-    c->object_size = (flags & kCacheDebugFlags) ? static_cast<uint32_t>(size) : osize;
+    // A debug cache reports the size asked for (red zones start right after
+    // it), but never less than the 8-byte freelist link a free object holds.
+    c->object_size = (flags & kCacheDebugFlags) ? static_cast<uint32_t>(size < 8 ? 8 : size) : osize;
     c->stride = stride;
     c->payload = payload;
     c->align = a;
@@ -174,8 +176,8 @@ Status SlabAllocator::cache_destroy(KmemCache *c) {
 
 uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
     if (!c) return 0;
-    SI::deactivate(*this, c, Plat::cpu_id());
-    uint64_t freed = 0;
+    // The active slab counts too when deactivating it gave it back.
+    uint64_t freed = SI::deactivate(*this, c, Plat::cpu_id()) ? pages(c->order) : 0;
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = c->node[n];
         LockGuard<platform::SpinLock> g(cn.lock);

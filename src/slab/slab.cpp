@@ -25,11 +25,15 @@ uint32_t zone_flags(const KmemCache *c) {
     return (c->flags & kCacheDma32) ? uint32_t{kAllocZoneDma32} : 0u;
 }
 
-uint64_t xorshift(uint64_t &s) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
+// A random number from the cache's state. CPUs make slabs of one cache
+// concurrently, outside any lock: the state advances atomically (a Weyl
+// sequence) and each value is mixed locally (splitmix64's finaliser).
+uint64_t next_random(KmemCache *c) {
+    constexpr uint64_t kGamma = 0x9e3779b97f4a7c15ull;
+    uint64_t z = std::atomic_ref<uint64_t>(c->rng).fetch_add(kGamma, std::memory_order_relaxed) + kGamma;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
 }
 
 uint64_t gcd(uint64_t a, uint64_t b) {
@@ -98,8 +102,8 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
     if (!r.ok()) return nullptr;
     const uint64_t pfn = pfn_of(r.value());
     auto *s = static_cast<SlabHeader *>(Plat::phys_to_virt(r.value()));
-    PageDesc *d = a.desc(pfn);
-    d->state = PageState::slab;
+    PageDesc *d = BuddyInternals::raw_desc(a, pfn); // just allocated: readable
+    BuddyInternals::set_state(d, PageState::slab);
     d->owner = reinterpret_cast<uint64_t>(s);
     for (uint64_t i = 1; i < pages(c->order); ++i)
         BuddyInternals::write_head(a, pfn + i, PageState::tail, 0, d->zone, reinterpret_cast<uint64_t>(s),
@@ -114,8 +118,8 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
     const uint64_t n = c->objects;
     uint64_t start = 0, step = 1;
     if (sa.opts_.random_freelist && n > 1) {
-        start = xorshift(c->rng) % n;
-        step = 1 + xorshift(c->rng) % (n - 1);
+        start = next_random(c) % n;
+        step = 1 + next_random(c) % (n - 1);
         while (gcd(step, n) != 1) step = step % (n - 1) + 1;
     }
     void *prev = nullptr;
@@ -135,29 +139,30 @@ void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     const uint64_t pa = Plat::virt_to_phys(s);
     --c->node[s->node].nr_slabs;
     s->magic = 0;
-    a.desc(pfn_of(pa))->state = PageState::allocated;
+    BuddyInternals::set_state(BuddyInternals::raw_desc(a, pfn_of(pa)), PageState::allocated);
     (void)a.free_pages(pa, c->order);
 }
 
-void SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
+bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     CacheNode &cn = node_of(c, s);
     if (s->inuse == c->objects) {
         list_add(cn.full, s, kListFull);
-        return;
+        return false;
     }
     if (s->inuse == 0 && cn.nr_empty >= kKeepEmptySlabs) {
         free_slab(sa, c, s);
-        return;
+        return true;
     }
     list_add(cn.partial, s, kListPartial);
     ++cn.nr_partial;
     if (s->inuse == 0) ++cn.nr_empty;
+    return false;
 }
 
-void SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
+bool SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     CacheCpu &cc = c->cpu[cpu];
     SlabHeader *s = cc.slab;
-    if (!s) return;
+    if (!s) return false;
     LockGuard<platform::SpinLock> g(node_of(c, s).lock);
     for (void *obj = cc.freelist, *next; obj; obj = next) {
         next = get_next(c, obj);
@@ -168,7 +173,7 @@ void SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     cc.freelist = nullptr;
     cc.slab = nullptr;
     s->cpu = 0;
-    settle(sa, c, s);
+    return settle(sa, c, s);
 }
 
 // Take a slab off a node's partial list (node lock held).
@@ -190,6 +195,11 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
         SI::fail(*this, Errc::invalid_argument, "NUMA node id too large");
         return nullptr;
     }
+    // A node without memory cannot be served; treat the request as any-node
+    // (else every such request would make a new slab on the fallback node).
+    if (node != kAnyNode && !phys_->zone(node, ZoneType::dma).present &&
+        !phys_->zone(node, ZoneType::dma32).present && !phys_->zone(node, ZoneType::normal).present)
+        node = kAnyNode;
     const unsigned cpu = Plat::cpu_id();
     CacheCpu &cc = c->cpu[cpu];
     const uint16_t want = node != kAnyNode ? node : phys_->cpu_node(cpu);
@@ -230,8 +240,10 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
         return hand_out(*this, opts_, c, obj, flags);
     }
 
-    // Objects other CPUs freed into the active slab.
-    if (SlabHeader *s = cc.slab) {
+    // Objects other CPUs freed into the active slab - only once the CPU's own
+    // freelist is empty (node requests and kAllocReserves arrive here with
+    // objects still on it).
+    if (SlabHeader *s = cc.freelist ? nullptr : cc.slab) {
         LockGuard<platform::SpinLock> g(SI::node_of(c, s).lock);
         if (s->freelist) {
             cc.freelist = s->freelist;
@@ -289,17 +301,28 @@ Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
         return make_error(Errc::invalid_argument, "pointer into the middle of an object or the slab header");
     Status result;
     if (c->flags & kCacheDebugFlags) {
-        if (!SI::verify_free(c, obj)) // still poisoned and guarded: never handed out
+        // Red zones say "free": never handed out since. (Poison alone cannot
+        // tell: an allocated object nobody wrote is still poisoned.)
+        if ((c->flags & kCacheRedZone) && !SI::verify_free(c, obj))
             return make_error(Errc::double_free, "double free: the object is already free");
         if (const char *why = SI::verify_allocated(c, obj))
             result = make_error(Errc::malformed, why); // freed anyway; the damage is reported
         SI::poison_free(c, obj);
     } else if (opts_.init_on_free) {
-        __builtin_memset(obj, 0, c->object_size);
+        // Not the first 8 bytes: on a double free they are a live freelist link.
+        __builtin_memset(static_cast<uint8_t *>(obj) + sizeof(void *), 0, c->object_size - sizeof(void *));
     }
     CacheNode &cn = SI::node_of(c, s);
     LockGuard<platform::SpinLock> g(cn.lock);
-    if (obj == s->freelist) return make_error(Errc::double_free, "double free: the object is already free");
+    // The head of the freelist, or a slab with every object free already.
+    if (obj == s->freelist || s->inuse == 0)
+        return make_error(Errc::double_free, "double free: the object is already free");
+    if (c->flags & kCacheDebugFlags) { // debug caches have only this freelist: search it
+        uint32_t n = 0;
+        for (void *f = s->freelist; f && n++ < c->objects && SI::index_of(c, s, f) != UINT32_MAX;
+             f = SI::get_next(c, f))
+            if (f == obj) return make_error(Errc::double_free, "double free: the object is already free");
+    }
     SI::set_next(c, obj, s->freelist);
     s->freelist = obj;
     --s->inuse;

@@ -83,9 +83,10 @@ struct SlabInternals {
     static void list_add(SlabHeader *&head, SlabHeader *s, SlabList which);
     static void list_del(SlabHeader *&head, SlabHeader *s);
     static CacheNode &node_of(KmemCache *c, const SlabHeader *s) { return c->node[s->node]; }
-    // Put a slab that is no longer active where it belongs (node lock held).
-    static void settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
-    static void deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu);
+    // Put a slab that is no longer active where it belongs (node lock held);
+    // true if it went back to the buddy.
+    static bool settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
+    static bool deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu);
 
     // Debug (debug.cpp).
     static void poison_free(const KmemCache *c, void *obj);
