@@ -111,11 +111,11 @@ struct Zone {
     ZoneStats stats;
 };
 
-// Per-CPU, per-zone cache of small blocks.
-struct PcpList {
+// Per-CPU, per-zone cache of small blocks: one cache line.
+struct alignas(64) PcpList {
     FreeLink *head[kPcpMaxOrder + 1];
     uint32_t count[kPcpMaxOrder + 1]; // blocks per order
-    uint64_t hits, refills, drains;
+    uint64_t refills, drains; // batches in and out (the fast path counts nothing)
 };
 
 // One 1 GiB section of the physical address space.

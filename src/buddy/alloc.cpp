@@ -177,9 +177,12 @@ Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint
         if (FreeLink *l = pcp.head[order]) [[likely]] {
             pcp.head[order] = l->next;
             --pcp.count[order];
-            ++pcp.hits;
             const uint64_t pfn = BI::pfn_of_link(l);
-            BI::write_head(*this, pfn, PageState::allocated, order, zi);
+            // The list's blocks carry their order and zone already.
+            PageDesc *d = BI::raw_desc(*this, pfn);
+            BI::set_state(d, PageState::allocated);
+            d->flags = 0;
+            d->owner = 0;
             if (flags) fill_block(*this, pfn, order, flags);
             return pa_of(pfn);
         }
@@ -238,6 +241,28 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
 }
 
 Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
+    // Fast path: an allocated head of this order, readable at once, onto the
+    // calling CPU's list. Everything else takes the checks below.
+    {
+        const uint64_t pfn = pfn_of(pa);
+        if (order <= kPcpMaxOrder && !((pa & (kPageSize - 1)) | (pfn & (pages(order) - 1))) &&
+            !BI::unreadable(*this, pfn)) [[likely]] {
+            PageDesc *d = BI::raw_desc(*this, pfn);
+            if (d->state == PageState::allocated && d->order == order) [[likely]] {
+                const unsigned cpu = Plat::cpu_id();
+                const unsigned zi = d->zone;
+                PcpList &pcp = pcp_[cpu][zi];
+                BI::set_state(d, PageState::free_pcp);
+                d->flags = 0;
+                FreeLink *l = BI::link_of(pfn);
+                l->next = pcp.head[order];
+                pcp.head[order] = l;
+                if (++pcp.count[order] > BI::pcp_high(order)) [[unlikely]]
+                    BI::pcp_drain(*this, cpu, zi, order, BI::pcp_batch(order));
+                return {};
+            }
+        }
+    }
     if (pa % kPageSize) return make_error(Errc::invalid_argument, "address is not page-aligned");
     if (order > kMaxOrder) return make_error(Errc::invalid_argument, "order above MAX_ORDER");
     const uint64_t pfn = pfn_of(pa);

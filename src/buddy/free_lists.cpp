@@ -12,7 +12,7 @@
 
 namespace kmem {
 
-const char *BuddyInternals::unreadable(const PhysAllocator &a, uint64_t pfn) {
+const char *BuddyInternals::unreadable_slow(const PhysAllocator &a, uint64_t pfn) {
     if (pfn >= kMaxPfn) return "address beyond the 64 TiB kmem manages";
     const Section &s = a.sections_[section_of(pfn)];
     if (!s.descs) return "page is not online";
@@ -26,20 +26,6 @@ const char *BuddyInternals::unreadable(const PhysAllocator &a, uint64_t pfn) {
     if (in_meta(s, pfn)) return "page holds page descriptors";
     if (s.online != kPagesPerSection && !a.online_.find(pa_of(pfn))) return "page is not online";
     return nullptr;
-}
-
-void BuddyInternals::write_head(PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
-                                unsigned zone, uint64_t owner, uint32_t aux) {
-    PageDesc *d = raw_desc(a, pfn);
-    KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), sizeof(PageDesc));
-    // Owners write their heads without a zone lock; give_block reads the
-    // state of a buddy under one: the state byte is accessed atomically.
-    __atomic_store_n(reinterpret_cast<uint8_t *>(&d->state), static_cast<uint8_t>(st), __ATOMIC_RELAXED);
-    d->order = static_cast<uint8_t>(order);
-    d->zone = static_cast<uint8_t>(zone);
-    d->flags = 0;
-    d->aux = aux;
-    d->owner = owner;
 }
 
 void BuddyInternals::zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count) {

@@ -54,17 +54,40 @@ struct BuddyInternals {
         return a.sections_[section_of(pfn)].descs + offset_in_section(pfn);
     }
     static bool in_lazy(const Section &s, uint64_t pfn) {
+        // Read without a lock (free_pages); the run only shrinks under the
+        // zone lock, so any pair of bounds excludes a page that was allocated.
         const uint32_t off = offset_in_section(pfn);
-        return off >= s.lazy_begin && off < s.lazy_end;
+        return off >= __atomic_load_n(&s.lazy_begin, __ATOMIC_RELAXED) &&
+               off < __atomic_load_n(&s.lazy_end, __ATOMIC_RELAXED);
     }
     static bool in_meta(const Section &s, uint64_t pfn) {
         const uint32_t off = offset_in_section(pfn);
         return off >= s.meta_begin && off < s.meta_end;
     }
-    // Why pfn has no readable descriptor, or null if it has one.
-    static const char *unreadable(const PhysAllocator &a, uint64_t pfn);
+    // Why pfn has no readable descriptor, or null if it has one. Inline for
+    // the common case: a fully online section, outside its lazy run and array.
+    static const char *unreadable(const PhysAllocator &a, uint64_t pfn) {
+        if (pfn < kMaxPfn) [[likely]] {
+            const Section &s = a.sections_[section_of(pfn)];
+            if (s.descs && s.online == kPagesPerSection && !in_lazy(s, pfn) && !in_meta(s, pfn))
+                [[likely]] return nullptr;
+        }
+        return unreadable_slow(a, pfn);
+    }
+    static const char *unreadable_slow(const PhysAllocator &a, uint64_t pfn);
     static void write_head(PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
-                           unsigned zone, uint64_t owner = 0, uint32_t aux = 0);
+                           unsigned zone, uint64_t owner = 0, uint32_t aux = 0) {
+        PageDesc *d = raw_desc(a, pfn);
+        KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), sizeof(PageDesc));
+        // Owners write their heads without a zone lock; give_block reads the
+        // state of a buddy under one: the state byte is accessed atomically.
+        set_state(d, st);
+        d->order = static_cast<uint8_t>(order);
+        d->zone = static_cast<uint8_t>(zone);
+        d->flags = 0;
+        d->aux = aux;
+        d->owner = owner;
+    }
     static void zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count);
     // A head's state is read by buddy lookups of other CPUs under their zone
     // lock while its owner changes it without one: relaxed atomic accesses.
