@@ -22,6 +22,8 @@
 
 #include "platform/hosted/hosted.h"
 
+#include "slab_machine.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,52 +37,9 @@
 namespace kmem {
 namespace {
 
-constexpr uint64_t MiB = uint64_t{1} << 20;
-constexpr uint64_t GiB = uint64_t{1} << 30;
-
-// ------------------------------------------------------------------ machine
-
-struct Ram {
-    uint64_t start, end;
-    uint16_t node;
-};
-
-class Machine {
-public:
-    Machine(std::initializer_list<Ram> ram, const SlabOptions &opts = {}, uint64_t seed = 0x5eed) {
-        uint64_t top = 0;
-        for (const Ram &r : ram) {
-            EXPECT_TRUE(map_.add(r.start, r.end, MemType::usable, r.node).ok());
-            top = std::max(top, r.end);
-        }
-        EXPECT_TRUE(hosted::create_physical_memory(top).ok());
-        for (const Ram &r : ram) EXPECT_TRUE(hosted::map_physical_range(r.start, r.end).ok());
-        phys_ = std::make_unique<PhysAllocator>();
-        slab_ = std::make_unique<SlabAllocator>();
-        const Status b = phys_->bootstrap(map_, 0, top);
-        EXPECT_TRUE(b.ok()) << b.reason();
-        const Status s = slab_->init(*phys_, opts, seed);
-        EXPECT_TRUE(s.ok()) << s.reason();
-    }
-    ~Machine() {
-        slab_.reset();
-        phys_.reset();
-        hosted::destroy_physical_memory();
-    }
-    PhysAllocator &phys() { return *phys_; }
-    SlabAllocator &slab() { return *slab_; }
-
-private:
-    StaticMemoryMap<> map_;
-    std::unique_ptr<PhysAllocator> phys_;
-    std::unique_ptr<SlabAllocator> slab_;
-};
-
 constexpr Ram kNode0Low{1 * MiB, 192 * MiB, 0};
 constexpr Ram kNode0High{4 * GiB, 4 * GiB + 192 * MiB, 0};
 constexpr Ram kNode1{8 * GiB, 8 * GiB + 192 * MiB, 1};
-
-uint64_t pa(const void *p) { return static_cast<uint64_t>(static_cast<const uint8_t *>(p) - hosted::physical_memory_base()); }
 
 struct Rng {
     uint64_t x;

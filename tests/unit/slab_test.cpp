@@ -12,6 +12,8 @@
 #include "platform/hosted/hosted.h"
 #include "slab/slab_internal.h"
 
+#include "slab_machine.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,57 +28,11 @@
 namespace kmem {
 namespace {
 
-constexpr uint64_t MiB = uint64_t{1} << 20;
-constexpr uint64_t GiB = uint64_t{1} << 30;
-
-// ------------------------------------------------------------------ machine
-
-struct Ram {
-    uint64_t start, end;
-    uint16_t node;
-};
-
 // The default machine: ZONE_DMA and DMA32 memory and Normal memory above
 // 4 GiB on node 0, and a second node above 8 GiB (Normal only).
 constexpr Ram kNode0Low{1 * MiB, 128 * MiB, 0};
 constexpr Ram kNode0High{4 * GiB, 4 * GiB + 128 * MiB, 0};
 constexpr Ram kNode1{8 * GiB, 8 * GiB + 128 * MiB, 1};
-
-// Simulated physical memory, the buddy booted from a map of `ram`, and slab
-// on top. Only RAM is mapped into the window, as on hardware.
-class Machine {
-public:
-    Machine(std::initializer_list<Ram> ram, const SlabOptions &opts = {}, uint64_t seed = 0x5eed) {
-        uint64_t top = 0;
-        for (const Ram &r : ram) {
-            EXPECT_TRUE(map_.add(r.start, r.end, MemType::usable, r.node).ok());
-            top = std::max(top, r.end);
-        }
-        EXPECT_TRUE(hosted::create_physical_memory(top).ok());
-        for (const Ram &r : ram) EXPECT_TRUE(hosted::map_physical_range(r.start, r.end).ok());
-        phys_ = std::make_unique<PhysAllocator>();
-        slab_ = std::make_unique<SlabAllocator>();
-        const Status b = phys_->bootstrap(map_, 0, top);
-        EXPECT_TRUE(b.ok()) << b.reason();
-        const Status s = slab_->init(*phys_, opts, seed);
-        EXPECT_TRUE(s.ok()) << s.reason();
-    }
-    ~Machine() {
-        slab_.reset();
-        phys_.reset();
-        hosted::destroy_physical_memory();
-    }
-    PhysAllocator &phys() { return *phys_; }
-    SlabAllocator &slab() { return *slab_; }
-
-private:
-    StaticMemoryMap<> map_;
-    std::unique_ptr<PhysAllocator> phys_;
-    std::unique_ptr<SlabAllocator> slab_;
-};
-
-uint64_t pa(const void *p) { return static_cast<uint64_t>(static_cast<const uint8_t *>(p) - hosted::physical_memory_base()); }
-bool inside(const void *p, const Ram &r) { return pa(p) >= r.start && pa(p) < r.end; }
 
 class SlabTest : public ::testing::Test {
 protected:

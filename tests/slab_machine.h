@@ -1,0 +1,63 @@
+// A simulated machine for the slab and kmalloc tests: simulated physical
+// memory, the buddy booted from a map of the given RAM ranges, and slab on
+// top. Only RAM is mapped into the window, as on hardware.
+#pragma once
+
+#include <kmem/slab.h>
+
+#include "platform/hosted/hosted.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <memory>
+
+namespace kmem {
+
+inline constexpr uint64_t MiB = uint64_t{1} << 20;
+inline constexpr uint64_t GiB = uint64_t{1} << 30;
+
+
+struct Ram {
+    uint64_t start, end;
+    uint16_t node;
+};
+
+
+class Machine {
+public:
+    Machine(std::initializer_list<Ram> ram, const SlabOptions &opts = {}, uint64_t seed = 0x5eed) {
+        uint64_t top = 0;
+        for (const Ram &r : ram) {
+            EXPECT_TRUE(map_.add(r.start, r.end, MemType::usable, r.node).ok());
+            top = std::max(top, r.end);
+        }
+        EXPECT_TRUE(hosted::create_physical_memory(top).ok());
+        for (const Ram &r : ram) EXPECT_TRUE(hosted::map_physical_range(r.start, r.end).ok());
+        phys_ = std::make_unique<PhysAllocator>();
+        slab_ = std::make_unique<SlabAllocator>();
+        const Status b = phys_->bootstrap(map_, 0, top);
+        EXPECT_TRUE(b.ok()) << b.reason();
+        const Status s = slab_->init(*phys_, opts, seed);
+        EXPECT_TRUE(s.ok()) << s.reason();
+    }
+    ~Machine() {
+        slab_.reset();
+        phys_.reset();
+        hosted::destroy_physical_memory();
+    }
+    PhysAllocator &phys() { return *phys_; }
+    SlabAllocator &slab() { return *slab_; }
+
+private:
+    StaticMemoryMap<> map_;
+    std::unique_ptr<PhysAllocator> phys_;
+    std::unique_ptr<SlabAllocator> slab_;
+};
+
+inline uint64_t pa(const void *p) { return static_cast<uint64_t>(static_cast<const uint8_t *>(p) - hosted::physical_memory_base()); }
+inline bool inside(const void *p, const Ram &r) { return pa(p) >= r.start && pa(p) < r.end; }
+inline void *va(uint64_t phys) { return hosted::physical_memory_base() + phys; }
+
+} // namespace kmem
