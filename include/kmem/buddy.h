@@ -21,8 +21,10 @@
 // unchanged; check() verifies them.
 //
 // Thread safety: zones have a spinlock each; per-CPU lists belong to their
-// CPU. online_range, reserve_range and bootstrap take the zone locks, but are
-// meant for boot and hot-add. A PhysAllocator object is large (the section
+// CPU. alloc/free may run on every CPU at once. online_range, bootstrap,
+// reserve_range, unreserve_range and check() are for boot and for hot-add
+// with the other CPUs quiescent: growing a section's descriptor array copies
+// descriptors other CPUs could be writing. A PhysAllocator object is large (the section
 // table covers 64 TiB); a kernel keeps one in static storage (all-zero is its
 // valid empty state).
 #pragma once
