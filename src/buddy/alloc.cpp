@@ -119,10 +119,7 @@ void BuddyInternals::pcp_drain(PhysAllocator &a, unsigned cpu, unsigned zi, unsi
     Zone &z = a.zones_[zi];
     LockGuard<Lock> g(a.zone_locks_[zi]);
     for (uint32_t i = 0; i < count && pcp.head[order]; ++i) {
-        FreeLink *l = pcp.head[order];
-        pcp.head[order] = l->next;
-        --pcp.count[order];
-        give_block(a, zi, pfn_of_link(l), order);
+        give_block(a, zi, pcp_pop(pcp, order), order);
         z.free += pages(order);
         z.out -= pages(order);
         ++z.stats.frees;
@@ -153,10 +150,7 @@ bool pcp_refill(PhysAllocator &a, PcpList &pcp, unsigned zi, unsigned order, uin
         uint64_t pfn;
         if (!BI::watermark_ok(z, order, flags) || !BI::take_block(a, zi, order, pfn)) break;
         BI::write_head(a, pfn, PageState::free_pcp, order, zi);
-        FreeLink *l = BI::link_of(pfn);
-        l->next = pcp.head[order];
-        pcp.head[order] = l;
-        ++pcp.count[order];
+        BI::pcp_push(pcp, order, pfn);
         z.free -= pages(order);
         z.out += pages(order);
         ++z.stats.allocs;
@@ -174,10 +168,8 @@ Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint
         const unsigned cpu = Plat::cpu_id();
         const unsigned zi = home_zone_[cpu];
         PcpList &pcp = pcp_[cpu][zi];
-        if (FreeLink *l = pcp.head[order]) [[likely]] {
-            pcp.head[order] = l->next;
-            --pcp.count[order];
-            const uint64_t pfn = BI::pfn_of_link(l);
+        if (pcp.head[order]) [[likely]] {
+            const uint64_t pfn = BI::pcp_pop(pcp, order);
             // The list's blocks carry their order and zone already.
             PageDesc *d = BI::raw_desc(*this, pfn);
             BI::set_state(d, PageState::allocated);
@@ -210,10 +202,7 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
         if (use_pcp) {
             PcpList &pcp = pcp_[cpu][zi];
             if (!pcp.head[order] && !pcp_refill(*this, pcp, zi, order, flags)) return false;
-            FreeLink *l = pcp.head[order];
-            pcp.head[order] = l->next;
-            --pcp.count[order];
-            got = BI::pfn_of_link(l);
+            got = BI::pcp_pop(pcp, order);
         } else {
             LockGuard<BI::Lock> g(zone_locks_[zi]);
             if (!BI::watermark_ok(z, order, flags)) return false;
@@ -254,10 +243,7 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
                 PcpList &pcp = pcp_[cpu][zi];
                 BI::set_state(d, PageState::free_pcp);
                 d->flags = 0;
-                FreeLink *l = BI::link_of(pfn);
-                l->next = pcp.head[order];
-                pcp.head[order] = l;
-                if (++pcp.count[order] > BI::pcp_high(order)) [[unlikely]]
+                if (BI::pcp_push(pcp, order, pfn) > BI::pcp_high(order)) [[unlikely]]
                     BI::pcp_drain(*this, cpu, zi, order, BI::pcp_batch(order));
                 return {};
             }
@@ -269,11 +255,9 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
     if (pfn & (pages(order) - 1))
         return make_error(Errc::invalid_argument, "address is not aligned to the block order");
     if (const char *why = BI::unreadable(*this, pfn)) {
-        return make_error(BI::in_lazy(sections_[section_of(pfn < kMaxPfn ? pfn : 0)], pfn) &&
-                                  pfn < kMaxPfn
-                              ? Errc::double_free
-                              : Errc::not_allocated,
-                          why);
+        // A page of a lazy run is free: freeing it is a double free.
+        const bool lazy = pfn < kMaxPfn && BI::in_lazy(sections_[section_of(pfn)], pfn);
+        return make_error(lazy ? Errc::double_free : Errc::not_allocated, why);
     }
     PageDesc *d = BI::raw_desc(*this, pfn);
     switch (d->state) {
@@ -295,21 +279,8 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
     }
     if (d->order != order)
         return make_error(Errc::invalid_argument, "order does not match the allocated block");
+    // A valid free of order <= kPcpMaxOrder took the fast path above.
     const unsigned zi = d->zone;
-    if (order <= kPcpMaxOrder) {
-        const unsigned cpu = Plat::cpu_id();
-        PcpList &pcp = pcp_[cpu][zi];
-        // Other CPUs read a head's state (as a buddy) under their zone lock.
-        __atomic_store_n(reinterpret_cast<uint8_t *>(&d->state), static_cast<uint8_t>(PageState::free_pcp),
-                         __ATOMIC_RELAXED);
-        d->flags = 0;
-        FreeLink *l = BI::link_of(pfn);
-        l->next = pcp.head[order];
-        pcp.head[order] = l;
-        if (++pcp.count[order] > BI::pcp_high(order)) [[unlikely]]
-            BI::pcp_drain(*this, cpu, zi, order, BI::pcp_batch(order));
-        return {};
-    }
     Zone &z = zones_[zi];
     LockGuard<BI::Lock> g(zone_locks_[zi]);
     BI::give_block(*this, zi, pfn, order);

@@ -129,6 +129,19 @@ struct BuddyInternals {
     static Lock &zone_lock(PhysAllocator &a, unsigned zi) { return a.zone_locks_[zi]; }
     static Zone &zone(PhysAllocator &a, unsigned zi) { return a.zones_[zi]; }
     static void refresh_home_zones(PhysAllocator &a);
+    // Per-CPU list operations (the owning CPU only; the list must be non-empty to pop).
+    static uint64_t pcp_pop(PcpList &pcp, unsigned order) {
+        FreeLink *l = pcp.head[order];
+        pcp.head[order] = l->next;
+        --pcp.count[order];
+        return pfn_of_link(l);
+    }
+    static uint32_t pcp_push(PcpList &pcp, unsigned order, uint64_t pfn) {
+        FreeLink *l = link_of(pfn);
+        l->next = pcp.head[order];
+        pcp.head[order] = l;
+        return ++pcp.count[order];
+    }
     static unsigned pcp_batch(unsigned order) { return 32u >> order; }
     static unsigned pcp_high(unsigned order) { return 4 * pcp_batch(order); }
     // Return `count` blocks of `order` from a per-CPU list to its zone.

@@ -272,24 +272,32 @@ Status PhysAllocator::online_map_ranges(const MemoryMap &map, uint64_t start, ui
     Pending pending[64];
     size_t npending = 0;
     Status first_error;
+    auto try_online = [&](uint64_t s, uint64_t e, uint16_t node, bool retry) {
+        const Status st = online_range(s, e, node);
+        if (!st.ok() && st.code() == Errc::no_memory && !retry && npending < 64)
+            pending[npending++] = {s, e, node};
+        else if (!st.ok() && first_error.ok())
+            first_error = st;
+    };
     auto online_gaps = [&](uint64_t s, uint64_t e, uint16_t node, bool retry) {
-        // [s, e) minus what is online already.
-        uint64_t p = s;
-        for (const MemRange &r : online_) {
-            if (r.end <= p || r.start >= e) continue;
-            if (r.start > p) {
-                Status st = online_range(p, r.start, node);
-                if (!st.ok() && st.code() == Errc::no_memory && !retry && npending < 64)
-                    pending[npending++] = {p, r.start, node};
-                else if (!st.ok() && first_error.ok()) first_error = st;
+        // [s, e) minus what is online already. Onlining changes online_ (it
+        // is double-buffered), so look the next gap up afresh each time.
+        for (uint64_t p = s; p < e;) {
+            uint64_t gap_end = e;
+            bool inside = false;
+            for (const MemRange &r : online_) { // sorted
+                if (r.end <= p) continue;
+                if (r.start <= p) {
+                    p = r.end;
+                    inside = true;
+                } else if (r.start < e) {
+                    gap_end = r.start;
+                }
+                break;
             }
-            p = r.end > p ? r.end : p;
-        }
-        if (p < e) {
-            Status st = online_range(p, e, node);
-            if (!st.ok() && st.code() == Errc::no_memory && !retry && npending < 64)
-                pending[npending++] = {p, e, node};
-            else if (!st.ok() && first_error.ok()) first_error = st;
+            if (inside) continue;
+            try_online(p, gap_end, node, retry);
+            p = gap_end;
         }
     };
     for (const MemRange &r : map) {
