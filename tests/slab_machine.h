@@ -25,6 +25,12 @@ struct Ram {
 };
 
 
+// The default machine: ZONE_DMA and DMA32 memory and Normal memory above
+// 4 GiB on node 0, and a second node above 8 GiB (Normal only).
+inline constexpr Ram kNode0Low{1 * MiB, 128 * MiB, 0};
+inline constexpr Ram kNode0High{4 * GiB, 4 * GiB + 128 * MiB, 0};
+inline constexpr Ram kNode1{8 * GiB, 8 * GiB + 128 * MiB, 1};
+
 class Machine {
 public:
     Machine(std::initializer_list<Ram> ram, const SlabOptions &opts = {}, uint64_t seed = 0x5eed) {
@@ -49,6 +55,13 @@ public:
     }
     PhysAllocator &phys() { return *phys_; }
     SlabAllocator &slab() { return *slab_; }
+    // What every test ends with: the books of slab and buddy must agree.
+    void expect_books_agree() {
+        const Status s = slab_->check();
+        EXPECT_TRUE(s.ok()) << "slab check: " << s.reason();
+        const Status b = phys_->check();
+        EXPECT_TRUE(b.ok()) << "buddy check: " << b.reason();
+    }
 
 private:
     StaticMemoryMap<> map_;

@@ -1,6 +1,7 @@
 // Helpers shared by the test suites (hosted; the standard library is fine).
 #pragma once
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -17,5 +18,18 @@ inline std::string read_file(const std::string &path) {
 }
 
 inline std::string data_path(const std::string &rel) { return std::string(KMEM_DATA_DIR) + "/" + rel; }
+
+// splitmix64: a small, reproducible random source for model and stress tests.
+struct Rng {
+    uint64_t x;
+    uint64_t next() {
+        uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    }
+    uint64_t below(uint64_t n) { return next() % n; }
+    bool chance(unsigned percent) { return below(100) < percent; }
+};
 
 } // namespace kmem::test

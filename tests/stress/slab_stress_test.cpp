@@ -14,6 +14,8 @@
 
 #include "platform/hosted/hosted.h"
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -30,16 +32,7 @@ namespace {
 
 constexpr uint64_t MiB = uint64_t{1} << 20;
 
-struct Rng {
-    uint64_t x;
-    uint64_t next() {
-        uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    uint64_t below(uint64_t n) { return next() % n; }
-};
+using test::Rng;
 
 bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
     for (size_t i = 0; i < n; ++i)

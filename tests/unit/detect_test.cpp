@@ -5,6 +5,8 @@
 // by scripts/gen-binary-maps.py) and on garbage.
 #include <kmem/memmap_parse.h>
 
+#include "binary_test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -19,16 +21,13 @@ using namespace kmem;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-Bytes read_file(const std::string &path) {
-    std::ifstream f(path, std::ios::binary);
-    EXPECT_TRUE(f.good()) << "cannot open " << path;
-    return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
+using test::Bytes;
+using test::prefill;
+using test::put32;
+using test::put64;
 
 Bytes fixture(const char *name) {
-    return read_file(std::string(KMEM_TEST_DATA_DIR "/binary/") + name);
+    return test::read_bytes(std::string(KMEM_TEST_DATA_DIR "/binary/") + name);
 }
 
 std::vector<std::string> files_in(const std::string &dir, const std::string &ext) {
@@ -51,13 +50,6 @@ Bytes noise(size_t len, uint64_t seed) {
     }
     return b;
 }
-
-void put32(Bytes &b, size_t off, uint32_t v) {
-    for (int i = 0; i < 4; ++i)
-        b[off + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-void prefill(MemoryMap &m) { ASSERT_TRUE(m.add(0x1000, 0x2000, MemType::usable).ok()); }
 
 void expect_same_map(const MemoryMap &a, const MemoryMap &b) {
     ASSERT_EQ(a.size(), b.size());
@@ -88,16 +80,16 @@ TEST(DetectFormat, RealDeviceTrees) {
     auto dtbs = files_in(KMEM_DATA_DIR "/dtbs", ".dtb");
     ASSERT_FALSE(dtbs.empty());
     for (const auto &p : dtbs)
-        EXPECT_EQ(detect(read_file(p)), MapFormat::fdt) << p;
+        EXPECT_EQ(detect(test::read_bytes(p)), MapFormat::fdt) << p;
 }
 
 TEST(DetectFormat, RealConsoleText) {
     auto texts = files_in(KMEM_DATA_DIR "/memmaps", ".txt");
     ASSERT_FALSE(texts.empty());
     for (const auto &p : texts)
-        EXPECT_EQ(detect(read_file(p)), MapFormat::linux_text) << p;
+        EXPECT_EQ(detect(test::read_bytes(p)), MapFormat::linux_text) << p;
     // A whole serial-console boot log (with a stray escape or two).
-    EXPECT_EQ(detect(read_file(KMEM_DATA_DIR "/linux-boot/linux-6.1-x86_64-qemu-1g-2cpu.log")),
+    EXPECT_EQ(detect(test::read_bytes(KMEM_DATA_DIR "/linux-boot/linux-6.1-x86_64-qemu-1g-2cpu.log")),
               MapFormat::linux_text);
 }
 
@@ -262,7 +254,7 @@ TEST(ParseMemoryMap, AutoDetectsAndMatchesTheFormatParser) {
 }
 
 TEST(ParseMemoryMap, TextAndFdt) {
-    Bytes text = read_file(KMEM_DATA_DIR "/memmaps/qemu-q35-seabios-8g.txt");
+    Bytes text = test::read_bytes(KMEM_DATA_DIR "/memmaps/qemu-q35-seabios-8g.txt");
     StaticMemoryMap<> m, direct;
     MapFormat used = MapFormat::unknown;
     Status s = parse_memory_map(text.data(), text.size(), ParseOptions{}, m, &used);
@@ -273,7 +265,7 @@ TEST(ParseMemoryMap, TextAndFdt) {
         parse_linux_text(reinterpret_cast<const char *>(text.data()), text.size(), direct).ok());
     expect_same_map(m, direct);
 
-    Bytes dtb = read_file(KMEM_DATA_DIR "/dtbs/broadcom__bcm2837-rpi-zero-2-w.dtb");
+    Bytes dtb = test::read_bytes(KMEM_DATA_DIR "/dtbs/broadcom__bcm2837-rpi-zero-2-w.dtb");
     s = parse_memory_map(dtb.data(), dtb.size(), ParseOptions{}, m, &used);
     ASSERT_TRUE(s.ok()) << s.reason();
     EXPECT_EQ(used, MapFormat::fdt);

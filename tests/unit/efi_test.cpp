@@ -5,6 +5,8 @@
 // way a hostile or broken map can be wrong.
 #include <kmem/memmap_parse.h>
 
+#include "binary_test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -18,7 +20,10 @@ using namespace kmem;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using test::Bytes;
+using test::prefill;
+using test::put32;
+using test::put64;
 
 struct EfiDesc {
     uint32_t type;
@@ -26,15 +31,6 @@ struct EfiDesc {
     uint64_t start;
     uint64_t end; // exclusive, as Linux prints it; NumberOfPages = (end - start) / 4096
 };
-
-void put32(Bytes &b, size_t off, uint32_t v) {
-    for (int i = 0; i < 4; ++i)
-        b[off + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void put64(Bytes &b, size_t off, uint64_t v) {
-    for (int i = 0; i < 8; ++i)
-        b[off + i] = static_cast<uint8_t>(v >> (8 * i));
-}
 
 // One EFI_MEMORY_DESCRIPTOR per entry, `stride` bytes apart; bytes past the
 // 40 defined ones are filled with `filler` (firmware extension fields).
@@ -52,18 +48,9 @@ Bytes efi_bytes(const std::vector<EfiDesc> &descs, size_t stride = 48, uint8_t f
     return b;
 }
 
-Bytes read_file(const std::string &path) {
-    std::ifstream f(path, std::ios::binary);
-    EXPECT_TRUE(f.good()) << "cannot open " << path;
-    return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
 Status parse(const Bytes &b, size_t desc_size, MemoryMap &m, uint32_t version = 1) {
     return parse_efi_memory_map(b.data(), b.size(), desc_size, version, m);
 }
-
-// Fill a map with something so a test can see that a failed parse empties it.
-void prefill(MemoryMap &m) { ASSERT_TRUE(m.add(0x1000, 0x2000, MemType::usable).ok()); }
 
 constexpr uint64_t kRt = uint64_t{1} << 63; // EFI_MEMORY_RUNTIME
 
@@ -213,7 +200,7 @@ TEST(EfiParse, LenovoG50WrongStrideIsNotSilentlyAccepted) {
 }
 
 TEST(EfiParse, FixtureMatchesTestTableAndTextMap) {
-    Bytes file = read_file(KMEM_TEST_DATA_DIR "/binary/lenovo-g50.efi");
+    Bytes file = test::read_bytes(KMEM_TEST_DATA_DIR "/binary/lenovo-g50.efi");
     EXPECT_EQ(file, efi_bytes(kLenovo, 48)) << "run scripts/gen-binary-maps.py";
 
     StaticMemoryMap<> bin;
@@ -222,7 +209,7 @@ TEST(EfiParse, FixtureMatchesTestTableAndTextMap) {
     expect_lenovo(bin);
 
     // The same machine's efi: memNN lines through the text parser.
-    Bytes text = read_file(KMEM_DATA_DIR "/memmaps/lenovo-g50-amd-laptop-uefi-insyde.efi.txt");
+    Bytes text = test::read_bytes(KMEM_DATA_DIR "/memmaps/lenovo-g50-amd-laptop-uefi-insyde.efi.txt");
     StaticMemoryMap<> txt;
     s = parse_linux_text(reinterpret_cast<const char *>(text.data()), text.size(), txt);
     ASSERT_TRUE(s.ok()) << s.reason();
@@ -345,10 +332,7 @@ TEST(EfiParse, PartialDescriptorIsTruncatedAtItsOffset) {
     prefill(m);
     Bytes b = efi_bytes({{7, 0xf, 0, 0x1000}, {7, 0xf, 0x1000, 0x2000}, {7, 0xf, 0x2000, 0x3000}});
     Status s = parse_efi_memory_map(b.data(), 100, 48, 1, m);
-    EXPECT_EQ(s.code(), Errc::truncated);
-    EXPECT_EQ(s.error().where, Where::byte);
-    EXPECT_EQ(s.error().at, 96u);
-    EXPECT_TRUE(m.empty());
+    test::expect_byte_error(s, Errc::truncated, 96u, m);
 }
 
 TEST(EfiParse, UnalignedPhysicalStart) {
@@ -356,10 +340,7 @@ TEST(EfiParse, UnalignedPhysicalStart) {
     prefill(m);
     Bytes b = efi_bytes({{7, 0xf, 0, 0x1000}, {7, 0xf, 0x1800, 0x2800}});
     Status s = parse(b, 48, m);
-    EXPECT_EQ(s.code(), Errc::malformed);
-    EXPECT_EQ(s.error().where, Where::byte);
-    EXPECT_EQ(s.error().at, 48u);
-    EXPECT_TRUE(m.empty());
+    test::expect_byte_error(s, Errc::malformed, 48u, m);
 }
 
 TEST(EfiParse, PageCountOverflow) {
@@ -450,10 +431,7 @@ TEST(EfiParse, CapacityErrorPointsAtTheDescriptor) {
                          {7, 0xf, 0x2000, 0x3000},
                          {0, 0x0, 0x3000, 0x4000}});
     Status s = parse(b, 48, m);
-    EXPECT_EQ(s.code(), Errc::capacity);
-    EXPECT_EQ(s.error().where, Where::byte);
-    EXPECT_EQ(s.error().at, 144u);
-    EXPECT_TRUE(m.empty());
+    test::expect_byte_error(s, Errc::capacity, 144u, m);
 }
 
 TEST(EfiParse, UnalignedBufferIsFine) {

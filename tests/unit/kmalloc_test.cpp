@@ -25,11 +25,6 @@
 namespace kmem {
 namespace {
 
-// ZONE_DMA, DMA32 and Normal memory on node 0; node 1 above 8 GiB.
-constexpr Ram kNode0Low{1 * MiB, 128 * MiB, 0};
-constexpr Ram kNode0High{4 * GiB, 4 * GiB + 128 * MiB, 0};
-constexpr Ram kNode1{8 * GiB, 8 * GiB + 128 * MiB, 1};
-
 class KmallocTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -37,10 +32,7 @@ protected:
     }
     // Every test ends here: the books of slab and buddy must agree.
     void TearDown() override {
-        const Status s = slab().check();
-        EXPECT_TRUE(s.ok()) << "slab check: " << s.reason();
-        const Status b = phys().check();
-        EXPECT_TRUE(b.ok()) << "buddy check: " << b.reason();
+        m_->expect_books_agree();
         m_.reset();
     }
     SlabAllocator &slab() { return m_->slab(); }

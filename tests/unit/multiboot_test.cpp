@@ -5,6 +5,8 @@
 // way such a buffer can be cut short or be wrong.
 #include <kmem/memmap_parse.h>
 
+#include "binary_test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -18,7 +20,10 @@ using namespace kmem;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using test::Bytes;
+using test::prefill;
+using test::put32;
+using test::put64;
 
 struct E820 {
     uint64_t base;
@@ -26,14 +31,6 @@ struct E820 {
     uint32_t type; // 1 usable, 2 reserved, 3 ACPI data, 4 ACPI NVS, 5 bad
 };
 
-void put32(Bytes &b, size_t off, uint32_t v) {
-    for (int i = 0; i < 4; ++i)
-        b[off + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void put64(Bytes &b, size_t off, uint64_t v) {
-    for (int i = 0; i < 8; ++i)
-        b[off + i] = static_cast<uint8_t>(v >> (8 * i));
-}
 void append32(Bytes &b, uint32_t v) {
     b.resize(b.size() + 4);
     put32(b, b.size() - 4, v);
@@ -110,14 +107,6 @@ Bytes grub_info(const Bytes &mmap_tag) {
                      mmap_tag, mb2_tag(14, Bytes(20, 0x52)), kEndTag});
 }
 
-Bytes read_file(const std::string &path) {
-    std::ifstream f(path, std::ios::binary);
-    EXPECT_TRUE(f.good()) << "cannot open " << path;
-    return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-void prefill(MemoryMap &m) { ASSERT_TRUE(m.add(0x1000, 0x2000, MemType::usable).ok()); }
-
 // QEMU -m 1G (SeaBIOS), the BIOS-e820 lines of
 // data/linux-boot/linux-6.1-x86_64-qemu-1g-2cpu.log.
 const std::vector<E820> kQemu1G = {
@@ -181,7 +170,7 @@ void expect_same_map(const MemoryMap &a, const MemoryMap &b) {
 }
 
 void expect_text_map_equals(const char *path, const MemoryMap &bin) {
-    Bytes text = read_file(path);
+    Bytes text = test::read_bytes(path);
     StaticMemoryMap<> txt;
     Status s = parse_linux_text(reinterpret_cast<const char *>(text.data()), text.size(), txt);
     ASSERT_TRUE(s.ok()) << s.reason();
@@ -255,7 +244,7 @@ TEST(Multiboot1Parse, TypeMapping) {
 }
 
 TEST(Multiboot1Parse, FixtureMatchesTextMap) {
-    Bytes file = read_file(KMEM_TEST_DATA_DIR "/binary/qemu-q35-8g.mb1");
+    Bytes file = test::read_bytes(KMEM_TEST_DATA_DIR "/binary/qemu-q35-8g.mb1");
     EXPECT_EQ(file, mb1_bytes(kQemuQ35_8G)) << "run scripts/gen-binary-maps.py";
     StaticMemoryMap<> m;
     Status s = parse_multiboot1_mmap(file.data(), file.size(), m);
@@ -321,10 +310,7 @@ TEST(Multiboot1Parse, RangeWrapsOrIsTooHigh) {
     prefill(m);
     b = mb1_bytes({{0, 0x1000, 1}, {0x000ffffffffff000, 0x2000, 1}});
     s = parse_multiboot1_mmap(b.data(), b.size(), m);
-    EXPECT_EQ(s.code(), Errc::invalid_range);
-    EXPECT_EQ(s.error().where, Where::byte);
-    EXPECT_EQ(s.error().at, 24u);
-    EXPECT_TRUE(m.empty());
+    test::expect_byte_error(s, Errc::invalid_range, 24u, m);
 }
 
 TEST(Multiboot1Parse, EmptyAndNull) {
@@ -367,7 +353,7 @@ TEST(Multiboot2TagParse, QemuOneGig) {
 }
 
 TEST(Multiboot2TagParse, FixtureMatchesHandTotals) {
-    Bytes file = read_file(KMEM_TEST_DATA_DIR "/binary/qemu-1g.mb2-tag");
+    Bytes file = test::read_bytes(KMEM_TEST_DATA_DIR "/binary/qemu-1g.mb2-tag");
     EXPECT_EQ(file, mb2_mmap_tag(kQemu1G)) << "run scripts/gen-binary-maps.py";
     StaticMemoryMap<> m;
     Status s = parse_multiboot2_mmap_tag(file.data(), file.size(), m);
@@ -482,7 +468,7 @@ TEST(Multiboot2InfoParse, GrubQemuOneGig) {
 }
 
 TEST(Multiboot2InfoParse, FixtureMatchesTextMap) {
-    Bytes file = read_file(KMEM_TEST_DATA_DIR "/binary/qemu-q35-8g.mb2");
+    Bytes file = test::read_bytes(KMEM_TEST_DATA_DIR "/binary/qemu-q35-8g.mb2");
     ASSERT_GE(file.size(), 8u);
     const uint32_t total = file[0] | file[1] << 8 | file[2] << 16 | uint32_t{file[3]} << 24;
     EXPECT_EQ(total, file.size());
@@ -496,7 +482,7 @@ TEST(Multiboot2InfoParse, FixtureMatchesTextMap) {
 TEST(Multiboot2InfoParse, EveryPrefix) {
     Bytes b = grub_info(mb2_mmap_tag(kQemu1G));
     every_prefix(parse_multiboot2_info, b);
-    every_prefix(parse_multiboot2_info, read_file(KMEM_TEST_DATA_DIR "/binary/qemu-q35-8g.mb2"));
+    every_prefix(parse_multiboot2_info, test::read_bytes(KMEM_TEST_DATA_DIR "/binary/qemu-q35-8g.mb2"));
 
     // A loader that cut the structure and fixed total_size to match: any
     // error is acceptable, but never a crash or a half-filled map.

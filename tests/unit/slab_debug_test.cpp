@@ -39,10 +39,7 @@ protected:
     // Every test ends here: the books of slab and buddy must agree (tests
     // that damage objects on purpose repair them first).
     void TearDown() override {
-        const Status s = slab().check();
-        EXPECT_TRUE(s.ok()) << "slab check: " << s.reason();
-        const Status b = phys().check();
-        EXPECT_TRUE(b.ok()) << "buddy check: " << b.reason();
+        m_->expect_books_agree();
         m_.reset();
     }
     SlabAllocator &slab() { return m_->slab(); }

@@ -24,6 +24,8 @@
 
 #include "slab_machine.h"
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -37,21 +39,11 @@
 namespace kmem {
 namespace {
 
-constexpr Ram kNode0Low{1 * MiB, 192 * MiB, 0};
-constexpr Ram kNode0High{4 * GiB, 4 * GiB + 192 * MiB, 0};
-constexpr Ram kNode1{8 * GiB, 8 * GiB + 192 * MiB, 1};
+constexpr Ram kModelLow{1 * MiB, 192 * MiB, 0};
+constexpr Ram kModelHigh{4 * GiB, 4 * GiB + 192 * MiB, 0};
+constexpr Ram kModelNode1{8 * GiB, 8 * GiB + 192 * MiB, 1};
 
-struct Rng {
-    uint64_t x;
-    uint64_t next() {
-        uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    uint64_t below(uint64_t n) { return next() % n; }
-    bool chance(unsigned percent) { return below(100) < percent; }
-};
+using test::Rng;
 
 bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
     uint64_t w;
@@ -183,7 +175,7 @@ void check_zone(const void *p, size_t size, uint32_t zone_flags) {
 }
 
 void check_node(const void *p, uint16_t node) {
-    const bool on1 = pa(p) >= kNode1.start && pa(p) < kNode1.end;
+    const bool on1 = pa(p) >= kModelNode1.start && pa(p) < kModelNode1.end;
     ASSERT_EQ(on1, node == 1) << "object on the wrong node: " << std::hex << pa(p);
 }
 
@@ -192,7 +184,7 @@ uint32_t cache_zone(const KmemCache *c) {
 }
 
 TEST(SlabModel, MillionRandomOperations) {
-    Machine m({kNode0Low, kNode0High, kNode1});
+    Machine m({kModelLow, kModelHigh, kModelNode1});
     SlabAllocator &sa = m.slab();
     PhysAllocator &a = m.phys();
     const unsigned home_cpu = hosted::claim_cpu();

@@ -28,12 +28,6 @@
 namespace kmem {
 namespace {
 
-// The default machine: ZONE_DMA and DMA32 memory and Normal memory above
-// 4 GiB on node 0, and a second node above 8 GiB (Normal only).
-constexpr Ram kNode0Low{1 * MiB, 128 * MiB, 0};
-constexpr Ram kNode0High{4 * GiB, 4 * GiB + 128 * MiB, 0};
-constexpr Ram kNode1{8 * GiB, 8 * GiB + 128 * MiB, 1};
-
 class SlabTest : public ::testing::Test {
 protected:
     void SetUp() override { boot({}); }
@@ -44,10 +38,7 @@ protected:
     // Every test ends here: the books of slab and buddy must agree.
     void TearDown() override {
         if (!m_) return;
-        const Status s = slab().check();
-        EXPECT_TRUE(s.ok()) << "slab check: " << s.reason();
-        const Status b = phys().check();
-        EXPECT_TRUE(b.ok()) << "buddy check: " << b.reason();
+        m_->expect_books_agree();
         m_.reset();
     }
     SlabAllocator &slab() { return m_->slab(); }
