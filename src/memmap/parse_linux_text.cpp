@@ -42,17 +42,22 @@ struct Span {
     uint64_t end; // exclusive
 };
 
-// "0x<first>-0x<last>" with an inclusive last byte, as in "[mem ...]".
-Status inclusive_span(LineCursor &c, Span &out, uint64_t line) {
-    uint64_t a, b;
-    if (!c.hex(a) || !c.literal("-") || !c.hex(b))
-        return line_error(Errc::malformed, "expected <start>-<end> hex addresses", line);
+// [a, b] with b the last byte, as an exclusive span.
+Status inclusive(uint64_t a, uint64_t b, Span &out, uint64_t line) {
     if (b < a) return line_error(Errc::invalid_range, "range ends before it starts", line);
     if (b == UINT64_MAX)
         return line_error(Errc::invalid_range, "range wraps past the top of the 64-bit space",
                           line);
     out = {a, b + 1};
     return {};
+}
+
+// "0x<first>-0x<last>" with an inclusive last byte, as in "[mem ...]".
+Status inclusive_span(LineCursor &c, Span &out, uint64_t line) {
+    uint64_t a, b;
+    if (!c.hex(a) || !c.literal("-") || !c.hex(b))
+        return line_error(Errc::malformed, "expected <start>-<end> hex addresses", line);
+    return inclusive(a, b, out, line);
 }
 
 // "[mem 0x..-0x..]"
@@ -213,11 +218,7 @@ Status parse_efi(LineCursor c, Span &span, MemType &mt, uint64_t line) {
         if (b < a) return line_error(Errc::invalid_range, "range ends before it starts", line);
         span = {a, b};
     } else if (c.literal("]")) {
-        if (b < a) return line_error(Errc::invalid_range, "range ends before it starts", line);
-        if (b == UINT64_MAX)
-            return line_error(Errc::invalid_range,
-                              "range wraps past the top of the 64-bit space", line);
-        span = {a, b + 1};
+        KMEM_TRY(inclusive(a, b, span, line));
     } else {
         return line_error(Errc::malformed, "unterminated range=[...", line);
     }
