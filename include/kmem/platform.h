@@ -42,6 +42,10 @@ concept Platform = requires(uint64_t pa, uint64_t len, const void *va, const cha
     { P::is_mapped(pa, len) } -> std::same_as<bool>;
     // The CPU this code runs on, < kMaxCpus.
     { P::cpu_id() } -> std::same_as<unsigned>;
+    // The same, or kMaxCpus while the caller has no CPU id yet (a hosted
+    // thread that never allocated): the allocators' fast paths use it and
+    // leave that case to their slow paths, which call cpu_id().
+    { P::cpu_slot() } -> std::same_as<unsigned>;
     // Interrupts off / back to what they were.
     { P::irq_save() } -> std::same_as<unsigned long>;
     P::irq_restore(flags);

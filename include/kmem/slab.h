@@ -66,12 +66,14 @@ struct SlabOptions {
 
 struct SlabHeader;
 
-// A CPU's view of one cache: its active slab and private freelist.
-struct CacheCpu {
+// A CPU's view of one cache: its active slab and private freelist. One
+// cache line per CPU, so CPUs never write to each other's lines.
+struct alignas(64) CacheCpu {
     void *freelist;     // next free object of `slab` (encoded links), or null
     SlabHeader *slab;   // the active slab, or null
-    uint64_t alloc_fast, free_fast, alloc_slow, free_slow;
+    uint64_t alloc_slow, free_slow; // slow-path counts (the fast paths count nothing)
 };
+static_assert(sizeof(CacheCpu) == 64);
 
 // One node's slabs of one cache.
 struct CacheNode {
@@ -93,14 +95,16 @@ struct KmemCache {
     uint32_t objects;      // objects per slab
     uint32_t reciprocal;   // ceil(2^32 / stride), to turn an offset into an index
     uint32_t flags;        // CacheFlag
+    uint32_t object0;      // first + payload: offset of object 0 from the slab start
     uint8_t order;         // slab size: 2^order pages
     bool dynamic;          // created by cache_create (not static storage)
     bool fast;             // per-CPU freelists in use (no debug flags)
+    bool plain;            // fast, no constructor, no init_on_alloc/free: the inline paths apply
     uint64_t secret;       // freelist pointer encoding
     void (*ctor)(void *);
     KmemCache *next;       // all caches
     uint64_t rng;          // freelist shuffling state
-    CacheCpu cpu[kMaxCpus];
+    CacheCpu cpu[kMaxCpus + 1]; // [kMaxCpus]: always empty, for callers with no CPU id yet
     CacheNode node[kMaxNodes];
 };
 
@@ -132,7 +136,7 @@ public:
     Status cache_free(KmemCache *c, void *obj);
 
     // ---- kmalloc family (flags: kAllocZero, kAllocZoneDma, kAllocZoneDma32)
-    void *kmalloc(size_t size, uint32_t flags = 0) { return kmalloc_node(size, flags, kAnyNode); }
+    void *kmalloc(size_t size, uint32_t flags = 0);
     void *kmalloc_node(size_t size, uint32_t flags, uint16_t node);
     void *kzalloc(size_t size, uint32_t flags = 0) { return kmalloc(size, flags | kAllocZero); }
     void *kcalloc(size_t n, size_t size, uint32_t flags = 0);
@@ -162,6 +166,7 @@ private:
     void *alloc_slow(KmemCache *c, uint32_t flags, uint16_t node);
     Status free_object(KmemCache *c, SlabHeader *s, void *obj);
     Status free_slow(KmemCache *c, SlabHeader *s, void *obj);
+    Status kfree_slow(const void *p);
 
     PhysAllocator *phys_ = nullptr;
     SlabOptions opts_{};

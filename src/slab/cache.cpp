@@ -93,6 +93,7 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
     c->object_size = (flags & kCacheDebugFlags) ? static_cast<uint32_t>(size < 8 ? 8 : size) : osize;
     c->stride = stride;
     c->payload = payload;
+    c->object0 = first + payload;
     c->align = a;
     c->first = first;
     c->order = static_cast<uint8_t>(best);
@@ -101,6 +102,7 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
     c->flags = flags;
     c->fast = !(flags & kCacheDebugFlags);
     c->ctor = ctor;
+    c->plain = c->fast && !ctor && !sa.opts_.init_on_alloc && !sa.opts_.init_on_free;
     uint64_t x = sa.seed_ ^ reinterpret_cast<uintptr_t>(c);
     c->secret = splitmix64(x) | 1;
     c->rng = splitmix64(x);

@@ -104,6 +104,12 @@ struct SlabCheck {
         if (SI::slab_of(sa, s, &why) != s) return make_error(Errc::malformed, "slab header not described as a slab");
         if (s->magic != kSlabMagic || s->cache != c) return make_error(Errc::malformed, "slab header of another cache");
         if (s->node != node) return make_error(Errc::malformed, "slab on another node's list");
+        const uint64_t head = pfn_of(Plat::virt_to_phys(s));
+        for (uint64_t i = 1; i < pages(c->order); ++i) {
+            const PageDesc *d = BuddyInternals::raw_desc(sa.phys(), head + i);
+            if (d->state != PageState::tail || d->aux != i || d->owner != reinterpret_cast<uint64_t>(s))
+                return make_error(Errc::malformed, "slab page whose descriptor does not name its slab");
+        }
         if ((active_cpu < 0 && s->cpu) || (active_cpu >= 0 && s->cpu != active_cpu + 1))
             return make_error(Errc::malformed, "slab's active CPU disagrees");
         for (auto &w : seen) w = 0;

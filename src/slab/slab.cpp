@@ -71,7 +71,7 @@ void SlabInternals::list_del(SlabHeader *&head, SlabHeader *s) {
     s->list = kListNone;
 }
 
-SlabHeader *SlabInternals::slab_of(const SlabAllocator &sa, const void *p, const char **why) {
+SlabHeader *SlabInternals::slab_of_slow(const SlabAllocator &sa, const void *p, const char **why) {
     const PhysAllocator &a = *sa.phys_;
     const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
     if ((*why = BuddyInternals::unreadable(a, pfn))) return nullptr;
@@ -123,7 +123,7 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
         while (gcd(step, n) != 1) step = step % (n - 1) + 1;
     }
     void *prev = nullptr;
-    for (uint64_t k = 0, i = start; k < n; ++k, i = (i + step) % n) {
+    for (uint64_t k = 0, i = start; k < n; ++k, i = i + step >= n ? i + step - n : i + step) {
         void *obj = object(c, s, static_cast<uint32_t>(i));
         if (c->flags & kCacheDebugFlags) poison_free(c, obj);
         if (prev) set_next(c, prev, obj);
@@ -139,6 +139,8 @@ void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     const uint64_t pa = Plat::virt_to_phys(s);
     --c->node[s->node].nr_slabs;
     s->magic = 0;
+    // Tails keep state and offset but stop naming the header (slab_fast).
+    for (uint64_t i = 1; i < pages(c->order); ++i) BuddyInternals::raw_desc(a, pfn_of(pa) + i)->owner = 0;
     BuddyInternals::set_state(BuddyInternals::raw_desc(a, pfn_of(pa)), PageState::allocated);
     (void)a.free_pages(pa, c->order);
 }
@@ -286,13 +288,9 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
 }
 
 void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
-    CacheCpu &cc = c->cpu[Plat::cpu_id()];
-    void *obj = cc.freelist;
-    if (obj && node == kAnyNode && !(flags & ~kAllocZero)) [[likely]] {
-        cc.freelist = SlabInternals::get_next(c, obj);
-        ++cc.alloc_fast;
-        return hand_out(*this, opts_, c, obj, flags);
-    }
+    CacheCpu &cc = c->cpu[Plat::cpu_slot()];
+    if (node == kAnyNode && !(flags & ~kAllocZero) && cc.freelist) [[likely]]
+        return hand_out(*this, opts_, c, SI::pop_local(c, cc), flags);
     return alloc_slow(c, flags, node);
 }
 
@@ -345,24 +343,25 @@ Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
 
 Status SlabAllocator::free_object(KmemCache *c, SlabHeader *s, void *obj) {
     CacheCpu &cc = c->cpu[Plat::cpu_id()];
-    if (s == cc.slab && obj != cc.freelist && SI::index_of(c, s, obj) != UINT32_MAX) [[likely]] {
-        if (opts_.init_on_free) __builtin_memset(obj, 0, c->object_size);
-        SI::set_next(c, obj, cc.freelist);
-        cc.freelist = obj;
-        ++cc.free_fast;
-        return {};
-    }
     if (s == cc.slab && obj == cc.freelist)
         return make_error(Errc::double_free, "double free: the object is already free");
+    if (s == cc.slab && SI::index_of(c, s, obj) != UINT32_MAX) {
+        if (opts_.init_on_free) __builtin_memset(obj, 0, c->object_size);
+        SI::push_local(c, cc, s, obj);
+        return {};
+    }
     return free_slow(c, s, obj);
 }
 
 Status SlabAllocator::cache_free(KmemCache *c, void *obj) {
     if (!obj) return {};
+    if (!phys_) return make_error(Errc::wrong_phase, "slab is not initialised");
     const char *why;
     SlabHeader *s = SI::slab_of(*this, obj, &why);
     if (!s) return make_error(Errc::not_allocated, why);
     if (s->cache != c) return make_error(Errc::invalid_argument, "object belongs to another cache");
+    if (c->plain && SI::push_local(c, c->cpu[Plat::cpu_slot()], s, obj)) [[likely]]
+        return {};
     return free_object(c, s, obj);
 }
 

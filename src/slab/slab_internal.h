@@ -64,7 +64,7 @@ struct SlabInternals {
     // Index of obj in its slab, or UINT32_MAX if it is not an object boundary.
     static uint32_t index_of(const KmemCache *c, const SlabHeader *s, const void *obj) {
         const uint8_t *p = static_cast<const uint8_t *>(obj);
-        const uint8_t *o0 = base(s) + c->first + c->payload;
+        const uint8_t *o0 = base(s) + c->object0;
         if (p < o0) return UINT32_MAX;
         const uint64_t off = static_cast<uint64_t>(p - o0);
         const uint64_t i = (off * c->reciprocal) >> 32;
@@ -75,7 +75,47 @@ struct SlabInternals {
     // The slab an address belongs to, or null (with a reason) if it is not
     // inside a slab. Validates through the buddy's descriptors; never reads
     // memory that is not a slab header.
-    static SlabHeader *slab_of(const SlabAllocator &sa, const void *p, const char **why);
+    static SlabHeader *slab_of(const SlabAllocator &sa, const void *p, const char **why) {
+        if (SlabHeader *s = slab_fast(*sa.phys_, p)) [[likely]] return s;
+        return slab_of_slow(sa, p, why);
+    }
+    // The free fast path's lookup, with no call: the slab when the page's
+    // readable descriptor names it; null when slab_of must decide. Every page
+    // of a live slab names its header (the head: state slab; the others:
+    // state tail, aux = offset to the head) and free_slab clears the tails'
+    // owner, so a nonzero owner is never stale.
+    [[gnu::always_inline]] static SlabHeader *slab_fast(const PhysAllocator &a, const void *p) {
+        const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
+        if (!BuddyInternals::readable_fast(a, pfn)) return nullptr;
+        const PageDesc *d = BuddyInternals::raw_desc(a, pfn);
+        const bool tail = d->state == PageState::tail;
+        // A slab is virtually contiguous (objects are addressed from its
+        // header), so its header is aux pages below p's page.
+        const uintptr_t page = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{kPageSize - 1};
+        auto *s = reinterpret_cast<SlabHeader *>(page - (tail ? uintptr_t{d->aux} * kPageSize : 0));
+        if ((!tail && d->state != PageState::slab) || d->owner != reinterpret_cast<uint64_t>(s) || !d->owner ||
+            s->magic != kSlabMagic)
+            return nullptr;
+        return s;
+    }
+    static SlabHeader *slab_of_slow(const SlabAllocator &sa, const void *p, const char **why);
+
+    // The fast paths: the CPU's freelist of its active slab. Plain caches
+    // only (no debug flags, no constructor, no init_on_alloc/free): the
+    // others keep cc.freelist empty or are filtered by their callers.
+    [[gnu::always_inline]] static void *pop_local(KmemCache *c, CacheCpu &cc) {
+        void *obj = cc.freelist;
+        if (obj) [[likely]] cc.freelist = get_next(c, obj);
+        return obj;
+    }
+    // Push obj if it is an object of the CPU's active slab that is not
+    // already the head of the CPU's freelist; false: the slow path decides.
+    [[gnu::always_inline]] static bool push_local(KmemCache *c, CacheCpu &cc, SlabHeader *s, void *obj) {
+        if (s != cc.slab || obj == cc.freelist || index_of(c, s, obj) == UINT32_MAX) return false;
+        set_next(c, obj, cc.freelist);
+        cc.freelist = obj;
+        return true;
+    }
 
     // Slow paths (slab.cpp).
     static SlabHeader *new_slab(SlabAllocator &sa, KmemCache *c, uint16_t node, uint32_t flags);

@@ -482,6 +482,40 @@ TEST_F(KfreeMisuse, DoubleFreeAfterTheSlabWentBack) {
     EXPECT_GT(aligned, 0);
 }
 
+// The pages of a slab that went back are handed out again by the buddy (not
+// as a slab). A kfree into one of its former tail pages must be refused: the
+// fast path trusts a tail descriptor only while it names a live slab, and
+// free_slab stops the tails naming it.
+TEST_F(KfreeMisuse, FormerSlabTailPagesInOtherHands) {
+    const KmemCache *c = slab().kmalloc_cache(2048); // order-2 slabs
+    ASSERT_EQ(c->order, 2);
+    std::vector<void *> objs;
+    for (uint32_t i = 0; i < 4 * c->objects; ++i) objs.push_back(slab().kmalloc(2048));
+    for (void *o : objs) ASSERT_TRUE(slab().kfree(o).ok());
+    slab().flush_all_cpus();
+    phys().drain_local_pcp(); // the slabs' pages back on the buddy's lists
+    int checked = 0;
+    for (void *o : objs) {
+        if (slab_of(slab(), o)) continue; // its slab was kept
+        const uint64_t head = pa(o) & ~((kPageSize << c->order) - 1);
+        if (pa(o) - head < kPageSize) continue; // want a former tail page
+        Result<uint64_t> r = phys().alloc_pages_range(c->order, head, head + (kPageSize << c->order));
+        ASSERT_TRUE(r.ok()) << r.error().reason;
+        ASSERT_EQ(r.value(), head);
+        expect_refused(o, Errc::not_allocated, "former slab tail, now buddy pages");
+        // Even when the new owner's data happens to look like a slab header.
+        auto *fake = static_cast<SlabHeader *>(va(head));
+        *fake = SlabHeader{};
+        fake->cache = const_cast<KmemCache *>(c);
+        fake->magic = kSlabMagic;
+        expect_refused(o, Errc::not_allocated, "former slab tail under a look-alike header");
+        ASSERT_TRUE(phys().free_pages(head, c->order).ok());
+        phys().drain_local_pcp();
+        ++checked;
+    }
+    EXPECT_GT(checked, 0);
+}
+
 // Double free through another CPU: the remote free put the object at the
 // head of its slab's freelist; freeing it again there is refused, from the
 // remote CPU and - once the owner's slab is deactivated - from the owner.

@@ -35,6 +35,7 @@ struct Extern {
     static uint64_t virt_to_phys(const void *va) { return kmem_platform_virt_to_phys(va); }
     static bool is_mapped(uint64_t pa, uint64_t len) { return kmem_platform_is_mapped(pa, len); }
     static unsigned cpu_id() { return kmem_platform_cpu_id(); }
+    static unsigned cpu_slot() { return kmem_platform_cpu_id(); }
     static unsigned long irq_save() { return kmem_platform_irq_save(); }
     static void irq_restore(unsigned long flags) { kmem_platform_irq_restore(flags); }
     static uint64_t now_ns() { return kmem_platform_now_ns(); }

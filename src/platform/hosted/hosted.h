@@ -63,6 +63,7 @@ struct Platform {
         const unsigned c = t_cpu;
         return c < kMaxCpus ? c : claim_cpu();
     }
+    static unsigned cpu_slot() { return t_cpu; }
     static unsigned long irq_save() { return 0; }
     static void irq_restore(unsigned long) {}
     static uint64_t now_ns() { return monotonic_ns(); }
