@@ -171,6 +171,12 @@ public:
     Status free_pages_exact(uint64_t pa, uint64_t count);
     // Take [start, end) out of the free memory (page-rounded outward).
     Status reserve_range(uint64_t start, uint64_t end, const char *why);
+    // memblock-style allocation: the highest free range of `bytes` (whole
+    // pages) aligned to `align` inside physical [min, max) (max 0: no limit)
+    // on `node` (kAnyNode: any), reserved with `why` as its owner. Returns
+    // its physical address; unreserve_range gives any whole pages of it back.
+    Result<uint64_t> alloc_reserved(uint64_t bytes, uint64_t align, uint64_t min, uint64_t max,
+                                    uint16_t node, const char *why);
     // Give a reserved range back (free_bootmem_late).
     Status unreserve_range(uint64_t start, uint64_t end);
 

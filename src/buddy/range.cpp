@@ -41,6 +41,40 @@ void mark_reserved(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end, co
     }
 }
 
+// Reserve [s, e) (pfns), every zone locked by the caller. Validates the
+// whole range before changing anything.
+Status reserve_locked(PhysAllocator &a, uint64_t s, uint64_t e, const char *why) {
+    KMEM_TRY(walk_online(a, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
+        if (u.kind != Unit::block) return {};
+        switch (BI::raw_desc(a, u.head)->state) {
+        case PageState::free_pcp:
+            return make_error(Errc::busy, "pages are cached on another CPU's page list");
+        case PageState::allocated:
+        case PageState::slab: return make_error(Errc::busy, "range overlaps allocated pages");
+        default: return {};
+        }
+    }));
+    return walk_online(a, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) -> Status {
+        if (u.kind == Unit::meta) return {};
+        unsigned zi;
+        if (u.kind == Unit::lazy) {
+            zi = BI::section(a, u.head).lazy_zone;
+            BI::unlazy_block(a, section_of(u.head), u.head);
+        } else {
+            const PageDesc *d = BI::raw_desc(a, u.head);
+            if (d->state == PageState::reserved) return {};
+            zi = d->zone;
+            BI::list_remove(BI::zone(a, zi).area[u.order], u.head);
+        }
+        mark_reserved(a, zi, cb, ce, why);
+        BI::give_range(a, zi, u.head, cb);
+        BI::give_range(a, zi, ce, u.end);
+        BI::zone(a, zi).free -= ce - cb;
+        BI::zone(a, zi).reserved += ce - cb;
+        return {};
+    });
+}
+
 } // namespace
 
 bool BuddyInternals::take_block_in(PhysAllocator &a, unsigned zi, unsigned order, uint64_t lo,
@@ -97,37 +131,56 @@ Status PhysAllocator::reserve_range(uint64_t start, uint64_t end, const char *wh
     const uint64_t s = pfn_of(start), e = pfn_of(end + kPageSize - 1);
     drain_local_pcp();
     AllZonesLocked locked(*this);
-    // Validate everything first: nothing changes unless all of it can be reserved.
-    KMEM_TRY(walk_online(*this, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
-        if (u.kind != Unit::block) return {};
-        switch (BI::raw_desc(*this, u.head)->state) {
-        case PageState::free_pcp:
-            return make_error(Errc::busy, "pages are cached on another CPU's page list");
-        case PageState::allocated:
-        case PageState::slab: return make_error(Errc::busy, "range overlaps allocated pages");
-        default: return {};
+    return reserve_locked(*this, s, e, why);
+}
+
+// memblock's allocation: the highest free range that fits, reserved. Walks
+// down from the top of each online range of the node, jumping below
+// whatever is in the way, as memblock's top-down search does.
+Result<uint64_t> PhysAllocator::alloc_reserved(uint64_t bytes, uint64_t align, uint64_t min, uint64_t max,
+                                               uint16_t node, const char *why) {
+    if (bytes == 0) return make_error(Errc::invalid_argument, "size 0");
+    if (align == 0) align = kPageSize;
+    if (align & (align - 1)) return make_error(Errc::invalid_argument, "alignment is not a power of two");
+    if (max == 0 || max > kMaxPhysMemory) max = kMaxPhysMemory;
+    if (min >= max) return make_error(Errc::invalid_range, "empty [min, max) range");
+    if (bytes > max - min) return make_error(Errc::no_memory, "larger than the allowed range");
+    if (!why) why = "reserved";
+    const uint64_t count = pfn_of(bytes + kPageSize - 1);
+    const uint64_t step = align > kPageSize ? pfn_of(align) : 1;
+    const uint64_t lo_pfn = pfn_of(min + kPageSize - 1), hi_pfn = pfn_of(max);
+    drain_local_pcp();
+    AllZonesLocked locked(*this);
+    const MemoryMap &online = online_map();
+    for (size_t i = online.size(); i-- > 0;) {
+        const MemRange &r = online[i];
+        if (node != kAnyNode && r.node != node) continue;
+        const uint64_t lo = pfn_of(r.start) > lo_pfn ? pfn_of(r.start) : lo_pfn;
+        const uint64_t hi = pfn_of(r.end) < hi_pfn ? pfn_of(r.end) : hi_pfn;
+        if (hi < lo + count) continue;
+        uint64_t c = (hi - count) / step * step;
+        while (c >= lo) {
+            // The lowest unit in the way, or none.
+            uint64_t blocker = 0;
+            bool blocked = false;
+            Status w = walk_online(*this, c, c + count, [&](const Unit &u, uint64_t cb, uint64_t) -> Status {
+                const bool free = u.kind == Unit::lazy ||
+                                  (u.kind == Unit::block && BI::raw_desc(*this, u.head)->state == PageState::free);
+                if (free) return {};
+                blocked = true;
+                blocker = cb;
+                return make_error(Errc::busy, "in the way");
+            });
+            if (!blocked && w.ok()) {
+                KMEM_TRY(reserve_locked(*this, c, c + count, why));
+                return pa_of(c);
+            }
+            if (!blocked) return w; // books corrupt
+            if (blocker < lo + count) break;
+            c = (blocker - count) / step * step;
         }
-    }));
-    return walk_online(*this, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) -> Status {
-        if (u.kind == Unit::meta) return {};
-        unsigned zi;
-        if (u.kind == Unit::lazy) {
-            const size_t sn = section_of(u.head);
-            zi = sections_[sn].lazy_zone;
-            BI::unlazy_block(*this, sn, u.head);
-        } else {
-            const PageDesc *d = BI::raw_desc(*this, u.head);
-            if (d->state == PageState::reserved) return {};
-            zi = d->zone;
-            BI::list_remove(zones_[zi].area[u.order], u.head);
-        }
-        mark_reserved(*this, zi, cb, ce, why);
-        BI::give_range(*this, zi, u.head, cb);
-        BI::give_range(*this, zi, ce, u.end);
-        zones_[zi].free -= ce - cb;
-        zones_[zi].reserved += ce - cb;
-        return {};
-    });
+    }
+    return make_error(Errc::no_memory, "no free range of that size and alignment in [min, max)");
 }
 
 Status PhysAllocator::unreserve_range(uint64_t start, uint64_t end) {

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the boot phases of MemorySystem (see include/kmem/boot.h).
+//
+// FirmwareMap keeps a copy of the firmware's map; EarlyWindow bootstraps the
+// buddy from the part of RAM the boot code mapped and brings slab up at once;
+// DirectMap builds the direct map's page tables from the buddy, one RAM range
+// at a time, lets the platform make each range reachable and onlines it;
+// Running closes the early-allocation record.
+#include <kmem/boot.h>
+
+#include "platform/current.h"
+
+namespace kmem {
+namespace {
+
+MemorySystem *g_current = nullptr;
+
+bool is_ram(MemType t) { return t == MemType::usable || t == MemType::kernel_reserved; }
+
+} // namespace
+
+const char *phase_name(Phase p) {
+    switch (p) {
+    case Phase::off: return "Off";
+    case Phase::firmware_map: return "FirmwareMap";
+    case Phase::early_window: return "EarlyWindow";
+    case Phase::direct_map: return "DirectMap";
+    case Phase::running: return "Running";
+    }
+    return "?";
+}
+
+MemorySystem *MemorySystem::current() { return g_current; }
+
+Status MemorySystem::enter(Phase from, Phase to) {
+    if (phase_ != from) {
+        last_error_ = make_error(Errc::wrong_phase, "boot phase out of order");
+        return last_error_;
+    }
+    phase_ = to;
+    times_.start_ns[static_cast<unsigned>(to)] = Plat::now_ns();
+    return {};
+}
+
+Status MemorySystem::firmware_map(const MemoryMap &map) {
+    if (phase_ != Phase::off) return make_error(Errc::wrong_phase, "firmware_map: the map is already known");
+    KMEM_TRY(map.check());
+    if (map.usable_bytes() == 0) return make_error(Errc::invalid_argument, "the map has no usable memory");
+    KMEM_TRY(map_.assign(map));
+    KMEM_TRY(enter(Phase::off, Phase::firmware_map));
+    g_current = this;
+    return {};
+}
+
+Status MemorySystem::early_window(uint64_t window_end, const SlabOptions &opts, uint64_t seed) {
+    if (phase_ != Phase::firmware_map)
+        return make_error(Errc::wrong_phase, "early_window: valid only in FirmwareMap");
+    if (window_end % kPageSize || window_end == 0)
+        return make_error(Errc::invalid_argument, "early window end must be a nonzero page boundary");
+    KMEM_TRY(phys_.bootstrap(map_, 0, window_end));
+    KMEM_TRY(slab_.init(phys_, opts, seed));
+    window_end_ = window_end;
+    return enter(Phase::firmware_map, Phase::early_window);
+}
+
+Status MemorySystem::direct_map(MappedHook hook, void *ctx, uint64_t va_base) {
+    if (phase_ != Phase::early_window)
+        return make_error(Errc::wrong_phase, "direct_map: valid only in EarlyWindow");
+    if (va_base % (uint64_t{1} << 30)) return make_error(Errc::invalid_argument, "direct map base not 1 GiB aligned");
+    KMEM_TRY(enter(Phase::early_window, Phase::direct_map));
+    if (!tables_.ready()) KMEM_TRY(tables_.init(phys_));
+    // Lowest ranges first: the window is mapped already, so the tables for
+    // everything beyond it come from memory that is online.
+    for (const MemRange &r : map_) {
+        if (!is_ram(r.type)) continue;
+        const uint64_t start = r.start & ~(kPageSize - 1), end = (r.end + kPageSize - 1) & ~(kPageSize - 1);
+        KMEM_TRY(tables_.map(va_base + start, start, end - start));
+        if (hook) KMEM_TRY(hook(ctx, start, end));
+        if (end > window_end_) {
+            const uint64_t from = start > window_end_ ? start : window_end_;
+            KMEM_TRY(phys_.online_map_ranges(map_, from, end));
+            KMEM_TRY(phys_.reserve_map_ranges(map_, from, end));
+        }
+    }
+    BootRequest tables{};
+    tables.size = tables_.table_pages() * kPageSize;
+    tables.align = kPageSize;
+    tables.api = BootApi::page_tables;
+    tables.caller = "direct_map";
+    tables.raw = true;
+    record(tables, tables_.root(), false, false);
+    return {};
+}
+
+Status MemorySystem::running() {
+    if (phase_ != Phase::direct_map) return make_error(Errc::wrong_phase, "running: valid only in DirectMap");
+    return enter(Phase::direct_map, Phase::running);
+}
+
+} // namespace kmem
