@@ -18,14 +18,19 @@ uint64_t ram_top(const MemoryMap &map) {
 }
 
 void release_machine(SimBoot &boot) {
-    boot.slab.reset();
-    boot.phys.reset();
+    boot.sys.reset();
+    boot.phases.clear();
     hosted::destroy_physical_memory();
 }
 
-bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error) {
+namespace {
+
+Status map_simulated(void *, uint64_t start, uint64_t end) { return hosted::map_physical_range(start, end); }
+
+} // namespace
+
+bool start_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error) {
     release_machine(out);
-    out.phases.clear();
     out.window = window;
     const uint64_t top = ram_top(map);
     if (top == 0) {
@@ -36,61 +41,64 @@ bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::stri
         error = std::string("cannot simulate the machine: ") + s.reason();
         return false;
     }
-    // Both allocators are static, all-zero objects in a kernel: make them first.
-    out.phys = std::make_unique<PhysAllocator>();
-    out.slab = std::make_unique<SlabAllocator>();
-    const uint64_t t0 = hosted::monotonic_ns();
+    // A kernel keeps the MemorySystem in static storage (all-zero); so does this.
+    out.sys = std::make_unique<MemorySystem>();
+    if (Status s = out.sys->firmware_map(map); !s.ok()) {
+        error = std::string("the firmware map is refused: ") + s.reason();
+        return false;
+    }
+    out.last_ns = hosted::monotonic_ns();
+    return true;
+}
 
-    // EarlyWindow: the boot code maps [0, window); the buddy comes up inside it.
-    const uint64_t wend = window < top ? window : top;
-    if (Status s = hosted::map_physical_range(0, wend); !s.ok()) {
-        error = std::string("cannot map the early window: ") + s.reason();
-        return false;
-    }
-    if (Status s = out.phys->bootstrap(map, 0, wend); !s.ok()) {
-        error = std::string("bootstrap failed: ") + s.reason();
-        return false;
-    }
-    // Slab and kmalloc come up at once, still inside the early window.
-    if (Status s = out.slab->init(*out.phys); !s.ok()) {
-        error = std::string("slab init failed: ") + s.reason();
-        return false;
-    }
-    void *probe = out.slab->kmalloc(64);
-    if (!probe || !out.slab->kfree(probe).ok()) {
-        error = "kmalloc does not work after slab init";
-        return false;
-    }
-    const uint64_t t1 = hosted::monotonic_ns();
-    out.kmalloc_ready_ns = t1 - t0;
-    out.phases.push_back({"EarlyWindow", t1 - t0});
-
-    // DirectMap: every other range of RAM is mapped, then onlined.
-    for (const MemRange &r : map) {
-        if ((r.type != MemType::usable && r.type != MemType::kernel_reserved) || r.end <= wend)
-            continue;
-        const uint64_t s = r.start > wend ? r.start : wend;
-        if (Status st = hosted::map_physical_range(s & ~(kPageSize - 1),
-                                                   (r.end + kPageSize - 1) & ~(kPageSize - 1));
-            !st.ok()) {
-            error = std::string("cannot map RAM: ") + st.reason();
-            return false;
+bool enter_phase(SimBoot &boot, Phase next, std::string &error) {
+    MemorySystem &sys = *boot.sys;
+    const Phase was = sys.phase();
+    // A phase's work (bootstrap for EarlyWindow, the tables for DirectMap)
+    // counts in the phase it leads into.
+    const uint64_t begin = hosted::monotonic_ns();
+    Status s;
+    if (next == Phase::early_window) {
+        // The boot code maps [0, window); the buddy comes up inside it, slab at once.
+        const uint64_t top = ram_top(sys.map());
+        const uint64_t wend = boot.window < top ? boot.window : top;
+        boot.bootstrap_ns = begin;
+        s = hosted::map_physical_range(0, wend);
+        if (s.ok()) s = sys.early_window(wend);
+        if (s.ok()) {
+            void *probe = sys.slab().kmalloc(64);
+            if (!probe || !sys.slab().kfree(probe).ok()) {
+                error = "kmalloc does not work after slab init";
+                return false;
+            }
+            boot.kmalloc_ready_ns = hosted::monotonic_ns() - boot.bootstrap_ns;
         }
+    } else if (next == Phase::direct_map) {
+        s = sys.direct_map(map_simulated, nullptr);
+    } else if (next == Phase::running) {
+        boot.all_online_ns = begin - boot.bootstrap_ns;
+        s = sys.running();
+    } else {
+        s = make_error(Errc::wrong_phase, "no such phase transition");
     }
-    Status st = out.phys->online_map_ranges(map, wend, kMaxPhysMemory);
-    if (st.ok()) st = out.phys->reserve_map_ranges(map, wend, kMaxPhysMemory);
-    if (!st.ok()) {
-        error = std::string("onlining failed: ") + st.reason();
+    if (!s.ok()) {
+        error = std::string(phase_name(next)) + " failed: " + s.reason();
         return false;
     }
-    const uint64_t t2 = hosted::monotonic_ns();
-    out.phases.push_back({"DirectMap", t2 - t1});
-    out.all_online_ns = t2 - t0;
-    if (Status c = out.slab->check(); !c.ok()) {
+    boot.phases.push_back({phase_name(was), begin - boot.last_ns});
+    boot.last_ns = begin;
+    return true;
+}
+
+bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error) {
+    if (!start_machine(map, window, out, error)) return false;
+    for (Phase p : {Phase::early_window, Phase::direct_map, Phase::running})
+        if (!enter_phase(out, p, error)) return false;
+    if (Status c = out.slab().check(); !c.ok()) {
         error = std::string("internal error: slab check failed: ") + c.reason();
         return false;
     }
-    if (Status c = out.phys->check(); !c.ok()) {
+    if (Status c = out.phys().check(); !c.ok()) {
         error = std::string("internal error: buddy check failed: ") + c.reason();
         return false;
     }
@@ -104,20 +112,20 @@ void print_boot_text(std::ostream &os, const SimBoot &boot) {
     os << "kmem: boot phases:";
     for (const BootPhase &p : boot.phases) os << " " << p.name << " " << p.ns / 1000 << " us;";
     os << " all RAM online after " << boot.all_online_ns / 1000 << " us\n";
-    const PhysTotals t = boot.phys->totals();
+    const PhysTotals t = boot.phys().totals();
     os << "kmem: " << t.managed << " pages managed (" << human_bytes(t.managed * kPageSize)
        << "), page descriptors " << human_bytes(t.metadata_bytes) << " ("
        << (t.managed ? static_cast<double>(t.metadata_bytes) / static_cast<double>(t.managed) : 0)
        << " bytes per page)\n";
     os << "/proc/buddyinfo:\n";
-    report_buddyinfo(*boot.phys, sink, &os);
+    report_buddyinfo(boot.phys(), sink, &os);
     os << "/proc/zoneinfo:\n";
-    report_zoneinfo(*boot.phys, sink, &os);
+    report_zoneinfo(boot.phys(), sink, &os);
     os << "/proc/meminfo:\n";
-    report_meminfo(*boot.phys, sink, &os);
+    report_meminfo(boot.phys(), sink, &os);
     os << "kmem: kmalloc ready " << boot.kmalloc_ready_ns / 1000 << " us after the buddy began\n";
     os << "/proc/slabinfo:\n";
-    boot.slab->report_slabinfo(sink, &os);
+    boot.slab().report_slabinfo(sink, &os);
 }
 
 nlohmann::json phys_json(const PhysAllocator &phys) {

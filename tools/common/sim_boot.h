@@ -9,6 +9,7 @@
 // builder does on hardware.
 #pragma once
 
+#include <kmem/boot.h>
 #include <kmem/buddy.h>
 #include <kmem/slab.h>
 #include <kmem/memmap.h>
@@ -27,20 +28,29 @@ struct BootPhase {
     uint64_t ns;
 };
 
+// A simulated machine booted through MemorySystem, kmem's front door.
 struct SimBoot {
-    std::unique_ptr<PhysAllocator> phys;
-    std::unique_ptr<SlabAllocator> slab;
+    std::unique_ptr<MemorySystem> sys;
     uint64_t kmalloc_ready_ns = 0; // from the start of bootstrap until kmalloc works
-    std::vector<BootPhase> phases;
+    std::vector<BootPhase> phases; // each phase left, with its duration
     uint64_t all_online_ns = 0; // from the start of bootstrap until all RAM is online
     uint64_t window = 0;
+    uint64_t last_ns = 0;       // when the current phase began (monotonic)
+    uint64_t bootstrap_ns = 0;  // when early_window() was called
+    PhysAllocator &phys() const { return sys->phys(); }
+    SlabAllocator &slab() const { return sys->slab(); }
 };
 
 inline constexpr uint64_t kDefaultEarlyWindow = uint64_t{1} << 30;
 
-// Boot the buddy on `map`. False (with a reason in `error`) if the machine
-// cannot be simulated or booted. The simulated memory lives until the next
-// call or until release_machine().
+// Create the simulated machine for `map` and enter FirmwareMap. False (with a
+// reason in `error`) if the machine cannot be simulated. The simulated memory
+// lives until the next call or until release_machine().
+bool start_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error);
+// Leave the current phase for the next one (EarlyWindow maps the window
+// first; DirectMap maps every range as its tables are built), timing it.
+bool enter_phase(SimBoot &boot, Phase next, std::string &error);
+// start_machine and every phase up to Running, then check() of every layer.
 bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error);
 void release_machine(SimBoot &boot);
 

@@ -87,13 +87,13 @@ int main(int argc, char **argv) {
         std::cerr << "kmem-sim: " << info.name << ": " << error << "\n";
         return 1;
     }
-    if (can_boot) boot.phases.insert(boot.phases.begin(), {"FirmwareMap", map_ns});
+    if (can_boot && !boot.phases.empty()) boot.phases.front().ns += map_ns; // FirmwareMap: reading the map too
 
     if (json) {
         nlohmann::json out = {{"map", tools::map_json(map, info)}};
         if (can_boot) {
-            out["phys"] = tools::phys_json(*boot.phys);
-            out["slab"] = tools::slab_json(*boot.slab);
+            out["phys"] = tools::phys_json(boot.phys());
+            out["slab"] = tools::slab_json(boot.slab());
             out["boot"] = tools::boot_json(boot);
         } else {
             out["boot"] = {{"skipped", map_only ? "--map-only" : "no usable memory in the map"}};
