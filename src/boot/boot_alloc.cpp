@@ -52,16 +52,22 @@ Result<uint64_t> MemorySystem::alloc(const BootRequest &r) {
     if (r.nid != kNoNode && (r.nid < 0 || r.nid >= static_cast<int>(kMaxNodes)))
         return fail(make_error(Errc::invalid_argument, "NUMA node id out of range"));
 
-    // Small and unconstrained: kmalloc, if its cache's objects are aligned enough.
-    if (r.size < kPageSize && r.min == 0 && r.max == 0 && r.goal == 0 && !r.exact_nid) {
-        const KmemCache *c = slab_.kmalloc_cache(r.size);
-        if (c && kmalloc_alignment(c) >= align) {
+    // Small and unconstrained: kmalloc, from the first cache whose objects
+    // are aligned enough - the size's own class, the size rounded up to the
+    // alignment, or the power of two above both (whose objects are aligned
+    // to their size).
+    if (r.size < kPageSize && align < kPageSize && r.min == 0 && r.max == 0 && r.goal == 0 && !r.exact_nid) {
+        uint64_t pow2 = r.size > align ? r.size : align;
+        pow2 = uint64_t{1} << (64 - __builtin_clzll(pow2 - 1));
+        for (uint64_t n : {r.size, (r.size + align - 1) & ~(align - 1), pow2}) {
+            const KmemCache *c = slab_.kmalloc_cache(n);
+            if (!c || kmalloc_alignment(c) < align) continue;
             const uint16_t node = r.nid == kNoNode ? kAnyNode : static_cast<uint16_t>(r.nid);
-            if (void *p = slab_.kmalloc_node(r.size, r.raw ? 0u : uint32_t{kAllocZero}, node)) {
-                const uint64_t pa = Plat::virt_to_phys(p);
-                record(r, pa, false, true);
-                return pa;
-            }
+            void *p = slab_.kmalloc_node(n, r.raw ? 0u : uint32_t{kAllocZero}, node);
+            if (!p) break; // no memory for a slab: whole pages will not fit either, but try
+            const uint64_t pa = Plat::virt_to_phys(p);
+            record(r, pa, false, true);
+            return pa;
         }
     }
     // Whole pages, reserved: the node asked for, then (unless exact) any;

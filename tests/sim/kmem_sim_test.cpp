@@ -1,4 +1,5 @@
 // kmem-sim as a user runs it: exit codes, the one-line errors, the JSON.
+#include "sim_run.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
@@ -14,30 +15,6 @@
 namespace kmem {
 namespace {
 
-namespace fs = std::filesystem;
-
-struct SimRun {
-    int status = -1;
-    std::string out, err;
-};
-
-SimRun run_sim(const std::string &args) {
-    fs::create_directories(KMEM_SIM_WORK_DIR);
-    const std::string err_path = std::string(KMEM_SIM_WORK_DIR) + "/stderr." +
-                                 std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    const std::string cmd = std::string(KMEM_SIM) + " " + args + " 2>" + err_path;
-    SimRun r;
-    FILE *p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.err = test::read_file(err_path);
-    return r;
-}
 
 std::string write_temp(const std::string &name, const std::string &content) {
     fs::create_directories(KMEM_SIM_WORK_DIR);
@@ -64,8 +41,8 @@ void check_json_consistent(const nlohmann::json &map) {
     EXPECT_EQ(map["usable_bytes"].get<uint64_t>(), usable);
 }
 
-TEST(KmemSim, DefaultMachineRunsWithNoArguments) {
-    SimRun r = run_sim("");
+TEST(KmemSim, BuiltinMachineRuns) {
+    SimRun r = run_sim("--builtin");
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("kmem: [mem 0x0000000000000000-0x0000000000098fff] usable node 0"),
               std::string::npos)
@@ -174,8 +151,8 @@ TEST(KmemSim, SlabIsReadyInTheEarlyWindow) {
               std::string::npos);
 }
 
-TEST(KmemSim, DefaultMachineBootsEightNodes) {
-    SimRun r = run_sim("--json");
+TEST(KmemSim, BuiltinMachineBootsEightNodes) {
+    SimRun r = run_sim("--json --builtin");
     ASSERT_EQ(r.status, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["phys"]["nodes"].get<unsigned>(), 8u);

@@ -102,8 +102,13 @@ TEST(Boot, SmallRequestsAreKmallocZeroedOrRaw) {
     m.boot_to(Phase::early_window);
     MemorySystem &s = m.sys();
     // kmalloc-112's objects are only 16-byte aligned: a 64-byte alignment
-    // takes a page; kmalloc-128's are 128-byte aligned.
-    Result<uint64_t> paged = s.alloc(request(100, 64));
+    // takes kmalloc-128 (128-byte aligned); a page alignment takes a page.
+    Result<uint64_t> aligned = s.alloc(request(100, 64));
+    ASSERT_TRUE(aligned.ok());
+    EXPECT_EQ(aligned.value() % 64, 0u);
+    EXPECT_EQ(s.slab().ksize(hosted::physical_memory_base() + aligned.value()), 128u);
+    ASSERT_TRUE(s.free(aligned.value(), 100).ok());
+    Result<uint64_t> paged = s.alloc(request(100, kPageSize));
     ASSERT_TRUE(paged.ok());
     EXPECT_EQ(paged.value() % kPageSize, 0u);
     EXPECT_EQ(s.slab().ksize(hosted::physical_memory_base() + paged.value()), 0u);

@@ -1,51 +1,78 @@
 // SPDX-License-Identifier: MIT
 //
-// DOC: kmem-sim - simulate kmem's boot on a real machine's memory map.
+// DOC: kmem-sim - boot kmem on a real machine's memory map, or replay a
+// real Linux boot on it.
 //
-// With no --map it runs the built-in default machine (a 1 TiB, 8-node EPYC
-// server). Bad input exits with status 2 and one line on stderr:
+// With no arguments it replays the Linux 6.1 boot shipped in data/linux-boot
+// (its e820 map makes the machine; its memblock, slab and page events run on
+// kmem) and prints the report: the map, the phases, the early allocations,
+// buddyinfo, slabinfo and kmem beside Linux SLUB. --map boots a map with no
+// replay; --builtin the built-in 1 TiB, 8-node server. Bad input exits with
+// status 2 and one line on stderr:
 //   kmem-sim: FILE:LINE: reason        (FILE:byte N: for binary input)
+#include "linux_log.h"
 #include "map_loader.h"
 #include "map_report.h"
+#include "replay.h"
 #include "sim_boot.h"
 
 #include "platform/hosted/hosted.h"
 
 #include <CLI/CLI.hpp>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
+
+#ifndef KMEM_DEFAULT_REPLAY_LOG
+#error "KMEM_DEFAULT_REPLAY_LOG: the shipped Linux boot log (set by tools/CMakeLists.txt)"
+#endif
 
 namespace {
 
 constexpr int kExitBadInput = 2;
 
+bool read_text(const std::string &path, std::string &out, std::string &error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = path + ": cannot open";
+        return false;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+    return true;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     using namespace kmem;
-    CLI::App app{"kmem-sim: boot kmem on a machine's firmware memory map"};
-    std::string map_path;
+    CLI::App app{"kmem-sim: boot kmem on a machine's firmware memory map, or replay a Linux boot on it"};
+    std::string map_path, replay_path, report = "all";
     std::string format_name = "auto";
-    bool json = false;
-    bool map_only = false;
+    bool json = false, map_only = false, builtin = false;
     uint64_t window = tools::kDefaultEarlyWindow;
     ParseOptions opts;
+    app.add_option("--replay", replay_path,
+                   "replay a Linux boot log (memblock=debug, kmem:* trace events); its e820 and NUMA "
+                   "lines make the machine (default with no --map: the log shipped in data/linux-boot)");
     app.add_option("--map", map_path,
-                   "memory map: console text, EFI/multiboot binary, DTB, or a "
-                   "/sys/firmware/memmap directory (default: the built-in machine)");
-    app.add_option("--format", format_name,
-                   "input format: auto, text, efi, mb1, mb2, mb2-tag, fdt, sysfs")
+                   "boot a memory map, no replay: console text, EFI/multiboot binary, DTB, or a "
+                   "/sys/firmware/memmap directory");
+    app.add_flag("--builtin", builtin, "boot the built-in machine (a 1 TiB, 8-node EPYC server), no replay");
+    app.add_option("--format", format_name, "input format of --map: auto, text, efi, mb1, mb2, mb2-tag, fdt, sysfs")
         ->capture_default_str();
-    app.add_option("--efi-desc-size", opts.efi_desc_size,
-                   "EFI descriptor size in bytes (raw EFI maps)")
+    app.add_option("--efi-desc-size", opts.efi_desc_size, "EFI descriptor size in bytes (raw EFI maps)")
         ->capture_default_str();
-    app.add_option("--efi-desc-version", opts.efi_desc_version,
-                   "EFI descriptor version (raw EFI maps)")
+    app.add_option("--efi-desc-version", opts.efi_desc_version, "EFI descriptor version (raw EFI maps)")
+        ->capture_default_str();
+    app.add_option("--report", report, "text report: all, or early (the allocations made before Running)")
+        ->check(CLI::IsMember({"all", "early"}))
         ->capture_default_str();
     app.add_flag("--json", json, "print one JSON object instead of text");
     app.add_flag("--map-only", map_only, "read and print the map; do not boot");
-    app.add_option("--window", window,
-                   "bytes the boot code maps before the buddy exists (the early window)")
+    app.add_option("--window", window, "bytes the boot code maps before the buddy exists (the early window)")
         ->capture_default_str()
         ->check(CLI::Range(uint64_t{16} << 20, kMaxPhysMemory));
     try {
@@ -54,6 +81,11 @@ int main(int argc, char **argv) {
         const int rc = app.exit(e);
         return rc == 0 ? 0 : kExitBadInput;
     }
+    if ((!map_path.empty()) + (!replay_path.empty()) + builtin > 1) {
+        std::cerr << "kmem-sim: --map, --replay and --builtin exclude each other\n";
+        return kExitBadInput;
+    }
+    if (map_path.empty() && !builtin && replay_path.empty()) replay_path = KMEM_DEFAULT_REPLAY_LOG;
     if (format_name != "auto") {
         opts.format = map_format_from_name(format_name.c_str());
         if (opts.format == MapFormat::unknown) {
@@ -64,12 +96,16 @@ int main(int argc, char **argv) {
 
     static StaticMemoryMap<> map; // bounded static storage, as in a kernel
     tools::LoadedMap info;
-    std::string error;
+    std::string error, log_text;
     const uint64_t t0 = hosted::monotonic_ns();
-    const bool ok = map_path.empty()
-                        ? tools::load_map_text(tools::default_machine_text(),
-                                               tools::default_machine_name(), map, info, error)
-                        : tools::load_map_file(map_path, opts, map, info, error);
+    bool ok;
+    if (!replay_path.empty()) {
+        ok = read_text(replay_path, log_text, error) && tools::load_map_text(log_text, replay_path, map, info, error);
+    } else if (builtin) {
+        ok = tools::load_map_text(tools::default_machine_text(), tools::default_machine_name(), map, info, error);
+    } else {
+        ok = tools::load_map_file(map_path, opts, map, info, error);
+    }
     const uint64_t map_ns = hosted::monotonic_ns() - t0;
     if (!ok) {
         std::cerr << "kmem-sim: " << error << "\n";
@@ -79,15 +115,32 @@ int main(int argc, char **argv) {
         std::cerr << "kmem-sim: internal error: map check failed: " << s.reason() << "\n";
         return 1;
     }
-
-    // Boot the buddy on the machine, unless there is nothing to boot.
-    tools::SimBoot boot;
-    const bool can_boot = !map_only && tools::ram_top(map) != 0;
-    if (can_boot && !tools::boot_machine(map, window, boot, error)) {
-        std::cerr << "kmem-sim: " << info.name << ": " << error << "\n";
-        return 1;
+    tools::LinuxLog log;
+    const bool replay = !replay_path.empty() && !map_only;
+    if (replay && !tools::parse_linux_log(log_text, log, error, true)) {
+        std::cerr << "kmem-sim: " << replay_path << ":" << error << "\n";
+        return kExitBadInput;
     }
-    if (can_boot && !boot.phases.empty()) boot.phases.front().ns += map_ns; // FirmwareMap: reading the map too
+
+    // Boot kmem on the machine (replaying the log on the way), unless there is nothing to boot.
+    tools::SimBoot boot;
+    tools::ReplayResult result;
+    const bool can_boot = !map_only && tools::ram_top(map) != 0;
+    if (can_boot) {
+        ok = replay ? tools::start_machine(map, window, boot, error) &&
+                          tools::replay_linux_boot(log, boot, result, error)
+                    : tools::boot_machine(map, window, boot, error);
+        if (ok) {
+            if (Status s = boot.slab().check(); !s.ok()) error = std::string("slab check failed: ") + s.reason();
+            else if (Status b = boot.phys().check(); !b.ok()) error = std::string("buddy check failed: ") + b.reason();
+            ok = error.empty();
+        }
+        if (!ok) {
+            std::cerr << "kmem-sim: " << info.name << ": " << error << "\n";
+            return 1;
+        }
+        if (!boot.phases.empty()) boot.phases.front().ns += map_ns; // FirmwareMap: reading the map too
+    }
 
     if (json) {
         nlohmann::json out = {{"map", tools::map_json(map, info)}};
@@ -95,15 +148,25 @@ int main(int argc, char **argv) {
             out["phys"] = tools::phys_json(boot.phys());
             out["slab"] = tools::slab_json(boot.slab());
             out["boot"] = tools::boot_json(boot);
+            out["early"] = tools::early_json(*boot.sys);
+            if (replay) out["replay"] = tools::replay_json(result);
         } else {
             out["boot"] = {{"skipped", map_only ? "--map-only" : "no usable memory in the map"}};
         }
         std::cout << out.dump() << "\n";
+    } else if (report == "early") {
+        if (can_boot) tools::print_early_text(std::cout, *boot.sys);
+        else std::cout << "kmem: nothing was booted: no early allocations\n";
     } else {
         tools::print_map_text(std::cout, map, info);
-        if (can_boot) tools::print_boot_text(std::cout, boot);
-        else if (!map_only) std::cout << "kmem: no usable memory in the map: nothing to boot\n";
+        if (can_boot) {
+            tools::print_boot_text(std::cout, boot);
+            tools::print_early_text(std::cout, *boot.sys);
+            if (replay) tools::print_replay_text(std::cout, result);
+        } else if (!map_only) {
+            std::cout << "kmem: no usable memory in the map: nothing to boot\n";
+        }
     }
     tools::release_machine(boot);
-    return 0;
+    return result.failed ? 1 : 0;
 }

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the replay engine behind `kmem-sim --replay` (see replay.h).
+#include "replay.h"
+
+#include "platform/hosted/hosted.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace kmem::tools {
+namespace {
+
+bool starts_with(const std::string &s, const char *prefix) { return s.rfind(prefix, 0) == 0; }
+
+// A gfp_flags= text has this flag (tokens are separated by '|').
+bool has_flag(const std::string &gfp, const char *flag) {
+    const std::string f(flag);
+    for (size_t at = 0; (at = gfp.find(f, at)) != std::string::npos; at += f.size()) {
+        const bool left = at == 0 || gfp[at - 1] == '|';
+        const bool right = at + f.size() == gfp.size() || gfp[at + f.size()] == '|';
+        if (left && right) return true;
+    }
+    return false;
+}
+
+uint32_t alloc_flags(const std::string &gfp) {
+    uint32_t f = 0;
+    if (has_flag(gfp, "__GFP_ZERO")) f |= kAllocZero;
+    if (has_flag(gfp, "GFP_DMA32") || has_flag(gfp, "__GFP_DMA32")) f |= kAllocZoneDma32;
+    else if (has_flag(gfp, "GFP_DMA") || has_flag(gfp, "__GFP_DMA")) f |= kAllocZoneDma;
+    return f;
+}
+
+BootApi api_of(const std::string &name) {
+    static const std::pair<const char *, BootApi> kNames[] = {
+        {"memblock_alloc_try_nid_raw", BootApi::memblock_alloc_try_nid_raw},
+        {"memblock_alloc_try_nid", BootApi::memblock_alloc_try_nid},
+        {"memblock_alloc_exact_nid_raw", BootApi::memblock_alloc_exact_nid_raw},
+        {"memblock_phys_alloc_range", BootApi::memblock_phys_alloc_range},
+        {"memblock_phys_alloc", BootApi::memblock_phys_alloc},
+        {"memblock_alloc_from", BootApi::memblock_alloc_from},
+        {"memblock_alloc_low", BootApi::memblock_alloc_low},
+        {"memblock_alloc_node", BootApi::memblock_alloc_node},
+        {"memblock_alloc_raw", BootApi::memblock_alloc_raw},
+    };
+    for (const auto &[n, api] : kNames)
+        if (name == n) return api;
+    return BootApi::memblock_alloc;
+}
+
+struct MemblockAlloc {
+    uint64_t linux_base = 0; // from the memblock_reserve Linux prints right after
+    uint64_t size = 0;
+    uint64_t kmem_pa = 0;
+    bool known = false;
+};
+
+struct LiveObject {
+    void *p;
+    KmemCache *cache; // null: kmalloc
+    uint64_t bytes;   // what kmem spent on it
+};
+
+class Replayer {
+public:
+    Replayer(SimBoot &boot, ReplayResult &r) : boot_(boot), sys_(*boot.sys), r_(r) {}
+
+    bool run(const LinuxLog &log, std::string &error) {
+        const uint64_t t0 = hosted::monotonic_ns();
+        for (const LogEvent &e : log.events)
+            if (!step(e, error)) return false;
+        if (!reach(Phase::running, error)) return false;
+        r_.replay_ns = hosted::monotonic_ns() - t0;
+        return true;
+    }
+
+private:
+    void fail(const LogEvent &e, const std::string &what) {
+        ++r_.failed;
+        if (r_.failures.size() < 20) r_.failures.push_back("line " + std::to_string(e.line) + ": " + what);
+    }
+    bool reach(Phase p, std::string &error) {
+        while (sys_.phase() < p) {
+            const Phase next = static_cast<Phase>(static_cast<unsigned>(sys_.phase()) + 1);
+            if (next == Phase::direct_map && !tables_) {
+                r_.before_page_tables = r_.memblock_allocs;
+                tables_ = true;
+            }
+            if (!enter_phase(boot_, next, error)) return false;
+        }
+        return true;
+    }
+    void live_add(uint64_t bytes) {
+        live_ += bytes;
+        r_.peak_live_bytes = std::max(r_.peak_live_bytes, live_);
+    }
+
+    bool step(const LogEvent &e, std::string &error) {
+        switch (e.kind) {
+        case LogEventKind::memblock_add: return true; // the machine comes from the log's e820 map
+        case LogEventKind::memblock_reserve: return reserve(e);
+        case LogEventKind::memblock_alloc: return memblock_alloc(e, error);
+        case LogEventKind::memblock_free: return memblock_free(e);
+        default: break;
+        }
+        // Linux's own slab and page allocators run from here: Running.
+        if (sys_.phase() < Phase::running && !reach(Phase::running, error)) return false;
+        switch (e.kind) {
+        case LogEventKind::kmalloc: kmalloc(e); break;
+        case LogEventKind::kmem_cache_alloc: cache_alloc(e); break;
+        case LogEventKind::kfree:
+        case LogEventKind::kmem_cache_free: object_free(e); break;
+        case LogEventKind::page_alloc: page_alloc(e); break;
+        case LogEventKind::page_free: page_free(e); break;
+        default: break;
+        }
+        return true;
+    }
+
+    bool reserve(const LogEvent &e) {
+        // Linux recording the allocation it just made: its address, not a reservation.
+        if (starts_with(e.caller, "memblock_alloc_range_nid")) {
+            if (!memblock_.empty() && !memblock_.back().known) {
+                memblock_.back().linux_base = e.base;
+                memblock_.back().known = true;
+            }
+            return true;
+        }
+        ++r_.memblock_reserves;
+        if (Status s = sys_.reserve(e.base, e.size, false, e.caller.c_str()); !s.ok())
+            fail(e, std::string("memblock_reserve: ") + s.reason());
+        return true;
+    }
+
+    bool memblock_alloc(const LogEvent &e, std::string &error) {
+        if (sys_.phase() < Phase::early_window && !reach(Phase::early_window, error)) return false;
+        if (!tables_ && starts_with(e.caller, "init_mem_mapping") && !reach(Phase::direct_map, error)) return false;
+        BootRequest req;
+        req.size = e.size;
+        req.align = e.align;
+        req.min = e.min;
+        req.max = e.max;
+        req.nid = e.nid;
+        req.exact_nid = e.exact_nid;
+        req.raw = e.raw;
+        req.api = api_of(e.api);
+        req.caller = e.caller.c_str();
+        ++r_.memblock_allocs;
+        r_.memblock_bytes += e.size;
+        Result<uint64_t> got = sys_.alloc(req);
+        if (!got.ok()) {
+            fail(e, e.api + ": " + got.error().reason);
+            return true;
+        }
+        memblock_.push_back({0, e.size, got.value(), false});
+        return true;
+    }
+
+    bool memblock_free(const LogEvent &e) {
+        ++r_.memblock_frees;
+        // A part of something Linux allocated lies where kmem put it; anything
+        // else (reserved memory) is at the same address in both.
+        uint64_t pa = e.base;
+        for (auto it = memblock_.rbegin(); it != memblock_.rend(); ++it)
+            if (it->known && e.base >= it->linux_base && e.base < it->linux_base + it->size) {
+                pa = it->kmem_pa + (e.base - it->linux_base);
+                break;
+            }
+        if (Status s = sys_.free(pa, e.size); !s.ok()) fail(e, e.api + ": " + s.reason());
+        return true;
+    }
+
+    void count_slab_alloc(const LogEvent &e, uint64_t kmem_bytes, bool kmalloc) {
+        ++r_.slab_allocs;
+        r_.bytes_requested += e.bytes_req;
+        r_.bytes_allocated_linux += e.bytes_alloc;
+        r_.bytes_allocated_kmem += kmem_bytes;
+        if (kmalloc) {
+            r_.kmalloc_bytes_requested += e.bytes_req;
+            r_.kmalloc_bytes_linux += e.bytes_alloc;
+            r_.kmalloc_bytes_kmem += kmem_bytes;
+            ReplayClass &c = r_.kmalloc_classes[e.bytes_alloc];
+            ++c.allocs;
+            c.bytes_requested += e.bytes_req;
+            c.bytes_linux += e.bytes_alloc;
+            c.bytes_kmem += kmem_bytes;
+        }
+        live_add(kmem_bytes);
+    }
+
+    // A Linux pointer allocated again with no traced free: the old object
+    // was freed where tracing did not see it.
+    void forget(uint64_t linux_ptr) {
+        auto it = objects_.find(linux_ptr);
+        if (it == objects_.end()) return;
+        ++r_.reused;
+        (void)release(it->second); // freed where tracing did not see it
+        objects_.erase(it);
+    }
+    Status release(const LiveObject &o) {
+        live_ -= o.bytes;
+        return o.cache ? boot_.slab().cache_free(o.cache, o.p) : boot_.slab().kfree(o.p);
+    }
+
+    void kmalloc(const LogEvent &e) {
+        forget(e.ptr);
+        const uint16_t node = e.node < 0 ? kAnyNode : static_cast<uint16_t>(e.node);
+        void *p = boot_.slab().kmalloc_node(e.bytes_req, alloc_flags(e.gfp), node);
+        if (!p) {
+            fail(e, std::string("kmalloc: ") + boot_.slab().last_error().reason);
+            return;
+        }
+        const uint64_t bytes = boot_.slab().ksize(p);
+        objects_[e.ptr] = {p, nullptr, bytes};
+        count_slab_alloc(e, bytes, true);
+    }
+
+    void cache_alloc(const LogEvent &e) {
+        forget(e.ptr);
+        KmemCache *&c = caches_[e.bytes_req];
+        if (!c) {
+            const std::string name = "replay-" + std::to_string(e.bytes_req); // copied by cache_create
+            Result<KmemCache *> made = boot_.slab().cache_create(name.c_str(), e.bytes_req);
+            if (!made.ok()) {
+                fail(e, std::string("kmem_cache_create: ") + made.error().reason);
+                return;
+            }
+            c = made.value();
+            ++r_.caches;
+        }
+        void *p = boot_.slab().cache_alloc(c, alloc_flags(e.gfp) & kAllocZero);
+        if (!p) {
+            fail(e, std::string("kmem_cache_alloc: ") + boot_.slab().last_error().reason);
+            return;
+        }
+        objects_[e.ptr] = {p, c, c->stride};
+        count_slab_alloc(e, c->stride, false);
+    }
+
+    void object_free(const LogEvent &e) {
+        if (e.ptr <= 16) return; // kfree(NULL) and ZERO_SIZE_PTR are traced too
+        auto it = objects_.find(e.ptr);
+        if (it == objects_.end()) {
+            ++r_.unmatched_frees;
+            return;
+        }
+        if (Status s = release(it->second); !s.ok()) fail(e, std::string("free: ") + s.reason());
+        objects_.erase(it);
+        ++r_.slab_frees;
+    }
+
+    void page_alloc(const LogEvent &e) {
+        if (auto it = pages_.find(e.pfn); it != pages_.end()) {
+            ++r_.reused;
+            live_ -= kPageSize << it->second.second;
+            (void)boot_.phys().free_pages(it->second.first, it->second.second);
+            pages_.erase(it);
+        }
+        ++r_.page_allocs;
+        Result<uint64_t> got = boot_.phys().alloc_pages(e.order, alloc_flags(e.gfp));
+        if (!got.ok()) {
+            fail(e, std::string("alloc_pages: ") + got.error().reason);
+            return;
+        }
+        pages_[e.pfn] = {got.value(), e.order};
+        live_add(kPageSize << e.order);
+    }
+
+    void page_free(const LogEvent &e) {
+        auto it = pages_.find(e.pfn);
+        if (it == pages_.end()) {
+            ++r_.unmatched_frees;
+            return;
+        }
+        if (Status s = boot_.phys().free_pages(it->second.first, it->second.second); !s.ok())
+            fail(e, std::string("free_pages: ") + s.reason());
+        live_ -= kPageSize << it->second.second;
+        pages_.erase(it);
+        ++r_.page_frees;
+    }
+
+    SimBoot &boot_;
+    MemorySystem &sys_;
+    ReplayResult &r_;
+    bool tables_ = false;
+    uint64_t live_ = 0;
+    std::vector<MemblockAlloc> memblock_;
+    std::unordered_map<uint64_t, LiveObject> objects_;
+    std::unordered_map<uint64_t, std::pair<uint64_t, unsigned>> pages_;
+    std::map<uint64_t, KmemCache *> caches_;
+};
+
+} // namespace
+
+bool replay_linux_boot(const LinuxLog &log, SimBoot &boot, ReplayResult &out, std::string &error) {
+    out = ReplayResult{};
+    if (!boot.sys || boot.sys->phase() != Phase::firmware_map) {
+        error = "replay needs a machine in FirmwareMap";
+        return false;
+    }
+    Replayer r(boot, out);
+    return r.run(log, error);
+}
+
+} // namespace kmem::tools
