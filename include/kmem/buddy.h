@@ -164,6 +164,15 @@ public:
     Result<uint64_t> alloc_pages_range(unsigned order, uint64_t min, uint64_t max,
                                        uint32_t flags = 0, uint16_t node = kAnyNode);
     Status free_pages(uint64_t pa, unsigned order);
+    // Fault injection, as Linux's fail_page_alloc: the n-th page allocation
+    // from now (alloc_pages, _range, _exact, alloc_reserved; 1 = the next)
+    // fails with Errc::no_memory, once. 0 turns it off.
+    // Armed, it points every CPU's home zone at a zone with no memory (whose
+    // per-CPU lists stay empty), so the fast path - which never looks -
+    // misses and the slow path counts. (A machine whose every zone slot has
+    // memory, 64 nodes each with DMA memory, cannot be armed: invalid_argument.)
+    Status fail_nth_allocation(uint64_t n);
+    uint64_t injected_failures() const { return injected_failures_; }
     // Exactly `count` pages (1..2^kMaxOrder), not a power of two: the block
     // is split and the unused tail goes straight back (alloc_pages_exact).
     Result<uint64_t> alloc_pages_exact(uint64_t count, uint32_t flags = 0,
@@ -214,6 +223,8 @@ private:
     platform::SpinLock zone_locks_[kMaxZones]{};
     platform::SpinLock online_lock_{};
     uint16_t cpu_node_[kMaxCpus]{};
+    uint64_t fail_countdown_ = 0;    // fault injection (fail_nth_allocation)
+    uint64_t injected_failures_ = 0;
     uint8_t home_zone_[kMaxCpus]{}; // zone a CPU's unrestricted allocations start from
     StaticMemoryMap<kDefaultMapCapacity> online_{};
     uint64_t metadata_bytes_ = 0;

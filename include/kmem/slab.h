@@ -157,6 +157,14 @@ public:
     void report_slabinfo(ReportSink sink, void *ctx) const; // /proc/slabinfo format
     // Flush every CPU's active slab of every cache (quiescent CPUs only).
     void flush_all_cpus();
+    // Fault injection, as Linux's failslab: the n-th object allocation from
+    // now (kmalloc up to 8 KiB, cache_alloc; 1 = the next) fails with
+    // Errc::no_memory, once; 0 turns it off. Arming flushes every CPU's
+    // active slab (quiescent CPUs only), so that until the failure every
+    // allocation takes the slow path, where it is counted: the fast paths
+    // never look.
+    void fail_nth_allocation(uint64_t n);
+    uint64_t injected_failures() const { return injected_failures_; }
 
     static unsigned size_class(size_t size); // kmalloc class index for size <= 8192
     static size_t class_size(unsigned index);
@@ -177,6 +185,7 @@ private:
     KmemCache kmalloc_[3][kKmallocClasses]{};    // Normal, DMA32, DMA
     Error last_error_[kMaxCpus]{};
     uint64_t large_allocations_ = 0, large_pages_ = 0;
+    uint64_t fail_countdown_ = 0, injected_failures_ = 0;
 };
 
 } // namespace kmem

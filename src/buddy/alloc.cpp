@@ -105,6 +105,28 @@ void BuddyInternals::refresh_home_zones(PhysAllocator &a) {
         });
         a.home_zone_[cpu] = static_cast<uint8_t>(home);
     }
+    if (a.fail_countdown_) aim_at_empty_zone(a); // still armed: keep the fast path out
+}
+
+bool BuddyInternals::aim_at_empty_zone(PhysAllocator &a) {
+    for (unsigned zi = 0; zi < kMaxZones; ++zi)
+        if (!a.zones_[zi].present) {
+            for (uint8_t &home : a.home_zone_) home = static_cast<uint8_t>(zi);
+            return true;
+        }
+    return false;
+}
+
+Status PhysAllocator::fail_nth_allocation(uint64_t n) {
+    if (n == 0) {
+        fail_countdown_ = 0;
+        BI::refresh_home_zones(*this);
+        return {};
+    }
+    if (!BI::aim_at_empty_zone(*this)) // the fast path misses from now on
+        return make_error(Errc::invalid_argument, "every zone has memory: no empty list to aim at");
+    fail_countdown_ = n;
+    return {};
 }
 
 void PhysAllocator::set_cpu_node(unsigned cpu, uint16_t node) {
@@ -187,6 +209,7 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
     if (order > kMaxOrder) return make_error(Errc::invalid_argument, "order above MAX_ORDER");
     KMEM_TRY(validate_flags(flags, node));
     if (min >= max) return make_error(Errc::invalid_range, "empty address range");
+    if (BI::inject_failure(*this)) return make_error(Errc::no_memory, "injected failure (fail_nth_allocation)");
     const unsigned cpu = Plat::cpu_id();
     const uint16_t pref = node == kAnyNode ? cpu_node_[cpu] : node;
     const uint64_t lo = (min + kPageSize - 1) >> kPageShift;

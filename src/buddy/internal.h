@@ -76,14 +76,21 @@ struct BuddyInternals {
         const uint32_t off = offset_in_section(pfn);
         const uint32_t lb = __atomic_load_n(&s.lazy_begin, __ATOMIC_RELAXED);
         const uint32_t le = __atomic_load_n(&s.lazy_end, __ATOMIC_RELAXED);
-        return (s.online == kPagesPerSection) & (off - lb >= le - lb) &
-               (off - s.meta_begin >= s.meta_end - s.meta_begin);
+        return s.online == kPagesPerSection && off - lb >= le - lb &&
+               off - s.meta_begin >= s.meta_end - s.meta_begin;
     }
     static const char *unreadable(const PhysAllocator &a, uint64_t pfn) {
         if (readable_fast(a, pfn)) [[likely]] return nullptr;
         return unreadable_slow(a, pfn);
     }
     static const char *unreadable_slow(const PhysAllocator &a, uint64_t pfn);
+    // Fault injection: true when this allocation is the one to fail.
+    static bool inject_failure(PhysAllocator &a) {
+        if (a.fail_countdown_ == 0 || --a.fail_countdown_ != 0) return false;
+        ++a.injected_failures_;
+        refresh_home_zones(a); // disarmed: the fast path again
+        return true;
+    }
     static void write_head(PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
                            unsigned zone, uint64_t owner = 0, uint32_t aux = 0) {
         PageDesc *d = raw_desc(a, pfn);
@@ -138,6 +145,8 @@ struct BuddyInternals {
     static Lock &zone_lock(PhysAllocator &a, unsigned zi) { return a.zone_locks_[zi]; }
     static Zone &zone(PhysAllocator &a, unsigned zi) { return a.zones_[zi]; }
     static void refresh_home_zones(PhysAllocator &a);
+    // Point every CPU's home zone at a zone with no memory (fault injection).
+    static bool aim_at_empty_zone(PhysAllocator &a);
     // Per-CPU list operations (the owning CPU only; the list must be non-empty to pop).
     static uint64_t pcp_pop(PcpList &pcp, unsigned order) {
         FreeLink *l = pcp.head[order];

@@ -146,6 +146,7 @@ Result<uint64_t> PhysAllocator::alloc_reserved(uint64_t bytes, uint64_t align, u
     if (min >= max) return make_error(Errc::invalid_range, "empty [min, max) range");
     if (bytes > max - min) return make_error(Errc::no_memory, "larger than the allowed range");
     if (!why) why = "reserved";
+    if (BI::inject_failure(*this)) return make_error(Errc::no_memory, "injected failure (fail_nth_allocation)");
     const uint64_t count = pfn_of(bytes + kPageSize - 1);
     const uint64_t step = align > kPageSize ? pfn_of(align) : 1;
     const uint64_t lo_pfn = pfn_of(min + kPageSize - 1), hi_pfn = pfn_of(max);

@@ -201,6 +201,11 @@ void SlabAllocator::flush_all_cpus() {
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) SI::deactivate(*this, c, cpu);
 }
 
+void SlabAllocator::fail_nth_allocation(uint64_t n) {
+    if (n) flush_all_cpus();
+    fail_countdown_ = n;
+}
+
 namespace {
 
 // Slabs, objects and objects in use, as /proc/slabinfo counts them: objects

@@ -197,6 +197,11 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
         SI::fail(*this, Errc::invalid_argument, "NUMA node id too large");
         return nullptr;
     }
+    if (fail_countdown_ && --fail_countdown_ == 0) [[unlikely]] {
+        ++injected_failures_;
+        SI::fail(*this, Errc::no_memory, "injected failure (fail_nth_allocation)");
+        return nullptr;
+    }
     // A node without memory cannot be served; treat the request as any-node
     // (else every such request would make a new slab on the fallback node).
     if (node != kAnyNode && !phys_->zone(node, ZoneType::dma).present &&
@@ -206,7 +211,7 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
     CacheCpu &cc = c->cpu[cpu];
     const uint16_t want = node != kAnyNode ? node : phys_->cpu_node(cpu);
 
-    if (!c->fast || (node != kAnyNode && cc.slab && cc.slab->node != node)) {
+    if (!c->fast || fail_countdown_ || (node != kAnyNode && cc.slab && cc.slab->node != node)) {
         // One object straight from the node's slabs.
         CacheNode *ln = &c->node[want];
         ln->lock.lock();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace kmem::tools {
 namespace {
@@ -54,6 +55,7 @@ struct MemblockAlloc {
     uint64_t size = 0;
     uint64_t kmem_pa = 0;
     bool known = false;
+    bool failed = false;     // kmem could not serve it: its frees are skipped
 };
 
 struct LiveObject {
@@ -149,11 +151,8 @@ private:
         ++r_.memblock_allocs;
         r_.memblock_bytes += e.size;
         Result<uint64_t> got = sys_.alloc(req);
-        if (!got.ok()) {
-            fail(e, e.api + ": " + got.error().reason);
-            return true;
-        }
-        memblock_.push_back({0, e.size, got.value(), false});
+        if (!got.ok()) fail(e, e.api + ": " + got.error().reason);
+        memblock_.push_back({0, e.size, got.ok() ? got.value() : 0, false, !got.ok()});
         return true;
     }
 
@@ -164,6 +163,10 @@ private:
         uint64_t pa = e.base;
         for (auto it = memblock_.rbegin(); it != memblock_.rend(); ++it)
             if (it->known && e.base >= it->linux_base && e.base < it->linux_base + it->size) {
+                if (it->failed) {
+                    ++r_.frees_of_failed;
+                    return true;
+                }
                 pa = it->kmem_pa + (e.base - it->linux_base);
                 break;
             }
@@ -209,6 +212,7 @@ private:
         void *p = boot_.slab().kmalloc_node(e.bytes_req, alloc_flags(e.gfp), node);
         if (!p) {
             fail(e, std::string("kmalloc: ") + boot_.slab().last_error().reason);
+            failed_objects_.insert(e.ptr);
             return;
         }
         const uint64_t bytes = boot_.slab().ksize(p);
@@ -232,6 +236,7 @@ private:
         void *p = boot_.slab().cache_alloc(c, alloc_flags(e.gfp) & kAllocZero);
         if (!p) {
             fail(e, std::string("kmem_cache_alloc: ") + boot_.slab().last_error().reason);
+            failed_objects_.insert(e.ptr);
             return;
         }
         objects_[e.ptr] = {p, c, c->stride};
@@ -242,7 +247,8 @@ private:
         if (e.ptr <= 16) return; // kfree(NULL) and ZERO_SIZE_PTR are traced too
         auto it = objects_.find(e.ptr);
         if (it == objects_.end()) {
-            ++r_.unmatched_frees;
+            if (failed_objects_.erase(e.ptr)) ++r_.frees_of_failed;
+            else ++r_.unmatched_frees;
             return;
         }
         if (Status s = release(it->second); !s.ok()) fail(e, std::string("free: ") + s.reason());
@@ -261,6 +267,7 @@ private:
         Result<uint64_t> got = boot_.phys().alloc_pages(e.order, alloc_flags(e.gfp));
         if (!got.ok()) {
             fail(e, std::string("alloc_pages: ") + got.error().reason);
+            failed_pages_.insert(e.pfn);
             return;
         }
         pages_[e.pfn] = {got.value(), e.order};
@@ -270,7 +277,8 @@ private:
     void page_free(const LogEvent &e) {
         auto it = pages_.find(e.pfn);
         if (it == pages_.end()) {
-            ++r_.unmatched_frees;
+            if (failed_pages_.erase(e.pfn)) ++r_.frees_of_failed;
+            else ++r_.unmatched_frees;
             return;
         }
         if (Status s = boot_.phys().free_pages(it->second.first, it->second.second); !s.ok())
@@ -288,6 +296,7 @@ private:
     std::vector<MemblockAlloc> memblock_;
     std::unordered_map<uint64_t, LiveObject> objects_;
     std::unordered_map<uint64_t, std::pair<uint64_t, unsigned>> pages_;
+    std::unordered_set<uint64_t> failed_objects_, failed_pages_; // Linux ptr / pfn kmem could not serve
     std::map<uint64_t, KmemCache *> caches_;
 };
 

@@ -37,6 +37,7 @@ struct ReplayResult {
     uint64_t slab_allocs = 0, slab_frees = 0, page_allocs = 0, page_frees = 0;
     uint64_t unmatched_frees = 0; // frees of what was allocated before tracing began
     uint64_t reused = 0;          // a Linux pointer or pfn allocated again with no traced free
+    uint64_t frees_of_failed = 0; // frees of what kmem failed to allocate (skipped)
     uint64_t failed = 0;
     uint64_t bytes_requested = 0, bytes_allocated_linux = 0, bytes_allocated_kmem = 0;
     uint64_t kmalloc_bytes_requested = 0, kmalloc_bytes_linux = 0, kmalloc_bytes_kmem = 0;

@@ -40,6 +40,7 @@ nlohmann::json replay_json(const ReplayResult &r) {
             {"page_frees", r.page_frees},
             {"unmatched_frees", r.unmatched_frees},
             {"reused_without_free", r.reused},
+            {"frees_of_failed", r.frees_of_failed},
             {"failed", r.failed},
             {"failures", r.failures},
             {"bytes_requested", r.bytes_requested},

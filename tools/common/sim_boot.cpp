@@ -90,10 +90,14 @@ bool enter_phase(SimBoot &boot, Phase next, std::string &error) {
     return true;
 }
 
-bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error) {
-    if (!start_machine(map, window, out, error)) return false;
+bool run_phases(SimBoot &boot, std::string &error) {
     for (Phase p : {Phase::early_window, Phase::direct_map, Phase::running})
-        if (!enter_phase(out, p, error)) return false;
+        if (!enter_phase(boot, p, error)) return false;
+    return true;
+}
+
+bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error) {
+    if (!start_machine(map, window, out, error) || !run_phases(out, error)) return false;
     if (Status c = out.slab().check(); !c.ok()) {
         error = std::string("internal error: slab check failed: ") + c.reason();
         return false;

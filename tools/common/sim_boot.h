@@ -50,6 +50,8 @@ bool start_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::str
 // Leave the current phase for the next one (EarlyWindow maps the window
 // first; DirectMap maps every range as its tables are built), timing it.
 bool enter_phase(SimBoot &boot, Phase next, std::string &error);
+// Every phase from FirmwareMap up to Running.
+bool run_phases(SimBoot &boot, std::string &error);
 // start_machine and every phase up to Running, then check() of every layer.
 bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error);
 void release_machine(SimBoot &boot);

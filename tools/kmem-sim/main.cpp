@@ -53,6 +53,7 @@ int main(int argc, char **argv) {
     std::string format_name = "auto";
     bool json = false, map_only = false, builtin = false;
     uint64_t window = tools::kDefaultEarlyWindow;
+    uint64_t fail_page_alloc = 0, fail_slab = 0;
     ParseOptions opts;
     app.add_option("--replay", replay_path,
                    "replay a Linux boot log (memblock=debug, kmem:* trace events); its e820 and NUMA "
@@ -75,6 +76,10 @@ int main(int argc, char **argv) {
     app.add_option("--window", window, "bytes the boot code maps before the buddy exists (the early window)")
         ->capture_default_str()
         ->check(CLI::Range(uint64_t{16} << 20, kMaxPhysMemory));
+    app.add_option("--fail-page-alloc", fail_page_alloc,
+                   "fault injection: the N-th page allocation of the boot fails (Linux's fail_page_alloc)");
+    app.add_option("--fail-slab", fail_slab,
+                   "fault injection: the N-th slab object allocation of the boot fails (Linux's failslab)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
@@ -127,9 +132,14 @@ int main(int argc, char **argv) {
     tools::ReplayResult result;
     const bool can_boot = !map_only && tools::ram_top(map) != 0;
     if (can_boot) {
-        ok = replay ? tools::start_machine(map, window, boot, error) &&
-                          tools::replay_linux_boot(log, boot, result, error)
-                    : tools::boot_machine(map, window, boot, error);
+        ok = tools::start_machine(map, window, boot, error);
+        if (ok && fail_page_alloc) {
+            const Status s = boot.phys().fail_nth_allocation(fail_page_alloc);
+            if (!s.ok()) error = std::string("--fail-page-alloc: ") + s.reason();
+            ok = s.ok();
+        }
+        if (ok && fail_slab) boot.slab().fail_nth_allocation(fail_slab);
+        if (ok) ok = replay ? tools::replay_linux_boot(log, boot, result, error) : tools::run_phases(boot, error);
         if (ok) {
             if (Status s = boot.slab().check(); !s.ok()) error = std::string("slab check failed: ") + s.reason();
             else if (Status b = boot.phys().check(); !b.ok()) error = std::string("buddy check failed: ") + b.reason();
