@@ -115,7 +115,8 @@ void print_boot_text(std::ostream &os, const SimBoot &boot) {
     };
     os << "kmem: boot phases:";
     for (const BootPhase &p : boot.phases) os << " " << p.name << " " << p.ns / 1000 << " us;";
-    os << " all RAM online after " << boot.all_online_ns / 1000 << " us\n";
+    os << " all RAM online after " << boot.all_online_ns / 1000 << " us (input read and parsed in "
+       << boot.map_read_ns / 1000 << " us)\n";
     const PhysTotals t = boot.phys().totals();
     os << "kmem: " << t.managed << " pages managed (" << human_bytes(t.managed * kPageSize)
        << "), page descriptors " << human_bytes(t.metadata_bytes) << " ("
@@ -172,7 +173,8 @@ nlohmann::json boot_json(const SimBoot &boot) {
     return {{"window_bytes", boot.window},
             {"phases", phases},
             {"all_online_ns", boot.all_online_ns},
-            {"kmalloc_ready_ns", boot.kmalloc_ready_ns}};
+            {"kmalloc_ready_ns", boot.kmalloc_ready_ns},
+            {"map_read_ns", boot.map_read_ns}};
 }
 
 nlohmann::json slab_json(const SlabAllocator &slab) {

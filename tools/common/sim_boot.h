@@ -35,6 +35,7 @@ struct SimBoot {
     std::vector<BootPhase> phases; // each phase left, with its duration
     uint64_t all_online_ns = 0; // from the start of bootstrap until all RAM is online
     uint64_t window = 0;
+    uint64_t map_read_ns = 0;   // the tool reading and parsing its input (not a kmem phase)
     uint64_t last_ns = 0;       // when the current phase began (monotonic)
     uint64_t bootstrap_ns = 0;  // when early_window() was called
     PhysAllocator &phys() const { return sys->phys(); }

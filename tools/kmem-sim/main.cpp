@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
             std::cerr << "kmem-sim: " << info.name << ": " << error << "\n";
             return 1;
         }
-        if (!boot.phases.empty()) boot.phases.front().ns += map_ns; // FirmwareMap: reading the map too
+        boot.map_read_ns = map_ns; // reading and parsing the input, before FirmwareMap
     }
 
     if (json) {
