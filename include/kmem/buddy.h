@@ -158,6 +158,11 @@ public:
     Status reserve_map_ranges(const MemoryMap &map, uint64_t start, uint64_t end);
     // Hand a mapped physical range of RAM to the allocator (page-aligned).
     Status online_range(uint64_t start, uint64_t end, uint16_t node);
+    // Online RAM that is taken already (the kernel image, what the firmware
+    // map marks kernel_reserved): its pages read as reserved with owner `why`
+    // and are never written - their descriptors come from memory that is free
+    // (online that first). unreserve_range gives them to the buddy later.
+    Status online_taken_range(uint64_t start, uint64_t end, uint16_t node, const char *why);
 
     Result<uint64_t> alloc_pages(unsigned order, uint32_t flags = 0, uint16_t node = kAnyNode);
     // Allocate inside [min, max) physical addresses (memblock/bootmem needs).
@@ -213,6 +218,7 @@ public:
     }
 
 private:
+    Status online_range_as(uint64_t start, uint64_t end, uint16_t node, const char *taken);
     friend struct BuddyInternals;
     friend struct OnlineStep;
     friend struct CheckPass;

@@ -105,6 +105,14 @@ struct BuddyInternals {
         d->owner = owner;
     }
     static void zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count);
+    // Mark [pfn, end) of zone zi as reserved blocks owned by `why` (heads only).
+    static void mark_reserved(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end, const char *why) {
+        while (pfn < end) {
+            const unsigned o = max_block_order(pfn, end);
+            write_head(a, pfn, PageState::reserved, o, zi, reinterpret_cast<uint64_t>(why));
+            pfn += pages(o);
+        }
+    }
     // A head's state is read by buddy lookups of other CPUs under their zone
     // lock while its owner changes it without one: relaxed atomic accesses.
     static void set_state(PageDesc *d, PageState st) {

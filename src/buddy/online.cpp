@@ -70,7 +70,7 @@ struct OnlineStep {
     // onlined: a new array, or a bigger one when [ss, se) lies beyond what the
     // current array covers (the old one is copied, then its memory given back).
     static Status ensure_descriptors(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
-                                     uint16_t node) {
+                                     uint16_t node, bool taken) {
         Section &sec = a.sections_[sn];
         const uint64_t base = section_start_pfn(sn);
         // Cover whole max-order blocks up to the end of this part: a small
@@ -80,11 +80,11 @@ struct OnlineStep {
         const uint64_t meta_pages = (cover * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
         PageDesc *array;
         uint64_t mb = 0, me = 0;
-        if (se - ss > meta_pages) { // inside the range, at its top (low memory stays free)
+        if (!taken && se - ss > meta_pages) { // inside the range, at its top (low memory stays free)
             mb = se - meta_pages;
             me = se;
             array = static_cast<PageDesc *>(Plat::phys_to_virt(pa_of(mb)));
-        } else { // too small to hold its own descriptors: borrow from the buddy
+        } else { // too small to hold its own descriptors, or taken memory: borrow from the buddy
             unsigned order = 0;
             while (pages(order) < meta_pages) ++order;
             Result<uint64_t> r = a.alloc_pages(order, kAllocReserves | kAllocNoPcp, node);
@@ -188,6 +188,27 @@ struct OnlineStep {
         set_watermarks(z);
     }
 
+    // Online [ss, se) of section sn as taken memory: every page reads as
+    // reserved (owner `why`) and nothing is written into the memory itself.
+    static void online_section_part_taken(PhysAllocator &a, uint64_t ss, uint64_t se, uint16_t node,
+                                          const char *why) {
+        for (uint64_t p = ss; p < se;) {
+            const ZoneType t = zone_type_of(p);
+            const uint64_t zend = zone_type_end_pfn(t) < se ? zone_type_end_pfn(t) : se;
+            const unsigned zi = PhysAllocator::zone_index(node, t);
+            LockGuard<BI::Lock> g(a.zone_locks_[zi]);
+            Zone &z = a.zones_[zi];
+            z.present = true;
+            if (!z.managed || p < z.start_pfn) z.start_pfn = p;
+            if (zend > z.end_pfn) z.end_pfn = zend;
+            z.managed += zend - p;
+            z.reserved += zend - p;
+            BI::mark_reserved(a, zi, p, zend, why);
+            set_watermarks(z);
+            p = zend;
+        }
+    }
+
     static void online_section_part(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
                                     uint16_t node) {
         Section &sec = a.sections_[sn];
@@ -228,6 +249,14 @@ struct OnlineStep {
 };
 
 Status PhysAllocator::online_range(uint64_t start, uint64_t end, uint16_t node) {
+    return online_range_as(start, end, node, nullptr);
+}
+
+Status PhysAllocator::online_taken_range(uint64_t start, uint64_t end, uint16_t node, const char *why) {
+    return online_range_as(start, end, node, why ? why : "reserved");
+}
+
+Status PhysAllocator::online_range_as(uint64_t start, uint64_t end, uint16_t node, const char *taken) {
     if (start % kPageSize || end % kPageSize)
         return make_error(Errc::invalid_argument, "range is not page-aligned");
     if (start >= end) return make_error(Errc::invalid_range, "empty or inverted range");
@@ -250,12 +279,13 @@ Status PhysAllocator::online_range(uint64_t start, uint64_t end, uint16_t node) 
         const uint64_t se = section_start_pfn(sn) + kPagesPerSection < epfn
                                 ? section_start_pfn(sn) + kPagesPerSection
                                 : epfn;
-        result = OnlineStep::ensure_descriptors(*this, sn, done, se, node);
+        result = OnlineStep::ensure_descriptors(*this, sn, done, se, node, taken != nullptr);
         if (!result.ok()) break;
         // Record the part as online first: edge marking asks what is online.
         (void)online_.add(pa_of(done), pa_of(se), MemType::usable, node);
         OnlineStep::mark_edges_offline(*this, done, se);
-        OnlineStep::online_section_part(*this, sn, done, se, node);
+        if (taken) OnlineStep::online_section_part_taken(*this, done, se, node, taken);
+        else OnlineStep::online_section_part(*this, sn, done, se, node);
         done = se;
     }
     BI::refresh_home_zones(*this);
@@ -272,9 +302,10 @@ Status PhysAllocator::online_map_ranges(const MemoryMap &map, uint64_t start, ui
     Pending pending[64];
     size_t npending = 0;
     Status first_error;
+    const char *taken = nullptr; // the pass for kernel_reserved ranges: their `why`
     auto try_online = [&](uint64_t s, uint64_t e, uint16_t node, bool retry) {
-        const Status st = online_range(s, e, node);
-        if (!st.ok() && st.code() == Errc::no_memory && !retry && npending < 64)
+        const Status st = online_range_as(s, e, node, taken);
+        if (!st.ok() && st.code() == Errc::no_memory && !retry && npending < 64 && !taken)
             pending[npending++] = {s, e, node};
         else if (!st.ok() && first_error.ok())
             first_error = st;
@@ -300,14 +331,23 @@ Status PhysAllocator::online_map_ranges(const MemoryMap &map, uint64_t start, ui
             p = gap_end;
         }
     };
+    // Free memory first; then RAM the kernel has taken (its image, ...), online
+    // as reserved and never written - its descriptors come from the free part.
     for (const MemRange &r : map) {
-        if (r.type != MemType::usable && r.type != MemType::kernel_reserved) continue;
+        if (r.type != MemType::usable) continue;
         const uint64_t s = r.start > start ? r.start : start;
         const uint64_t e = r.end < end ? r.end : end;
         if (s < e) online_gaps(s & ~(kPageSize - 1), (e + kPageSize - 1) & ~(kPageSize - 1), r.node, false);
     }
     for (size_t i = 0; i < npending; ++i)
         online_gaps(pending[i].start, pending[i].end, pending[i].node, true);
+    for (const MemRange &r : map) {
+        if (r.type != MemType::kernel_reserved) continue;
+        const uint64_t s = r.start > start ? r.start : start;
+        const uint64_t e = r.end < end ? r.end : end;
+        taken = r.why ? r.why : "kernel reserved";
+        if (s < e) online_gaps(s & ~(kPageSize - 1), (e + kPageSize - 1) & ~(kPageSize - 1), r.node, true);
+    }
     return first_error;
 }
 

@@ -32,15 +32,6 @@ private:
     unsigned long flags_;
 };
 
-// Mark [pfn, end) of zone zi as reserved blocks owned by `why`.
-void mark_reserved(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end, const char *why) {
-    while (pfn < end) {
-        const unsigned o = max_block_order(pfn, end);
-        BI::write_head(a, pfn, PageState::reserved, o, zi, reinterpret_cast<uint64_t>(why));
-        pfn += pages(o);
-    }
-}
-
 // Reserve [s, e) (pfns), every zone locked by the caller. Validates the
 // whole range before changing anything.
 Status reserve_locked(PhysAllocator &a, uint64_t s, uint64_t e, const char *why) {
@@ -66,7 +57,7 @@ Status reserve_locked(PhysAllocator &a, uint64_t s, uint64_t e, const char *why)
             zi = d->zone;
             BI::list_remove(BI::zone(a, zi).area[u.order], u.head);
         }
-        mark_reserved(a, zi, cb, ce, why);
+        BI::mark_reserved(a, zi, cb, ce, why);
         BI::give_range(a, zi, u.head, cb);
         BI::give_range(a, zi, ce, u.end);
         BI::zone(a, zi).free -= ce - cb;
@@ -200,8 +191,8 @@ Status PhysAllocator::unreserve_range(uint64_t start, uint64_t end) {
         const PageDesc d = *BI::raw_desc(*this, u.head);
         const unsigned zi = d.zone;
         const char *why = reinterpret_cast<const char *>(d.owner);
-        mark_reserved(*this, zi, u.head, cb, why);
-        mark_reserved(*this, zi, ce, u.end, why);
+        BI::mark_reserved(*this, zi, u.head, cb, why);
+        BI::mark_reserved(*this, zi, ce, u.end, why);
         // The freed part's old head must not read as reserved while merging.
         BI::write_head(*this, cb, PageState::tail, 0, zi);
         BI::give_range(*this, zi, cb, ce);

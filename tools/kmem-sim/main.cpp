@@ -10,6 +10,7 @@
 // replay; --builtin the built-in 1 TiB, 8-node server. Bad input exits with
 // status 2 and one line on stderr:
 //   kmem-sim: FILE:LINE: reason        (FILE:byte N: for binary input)
+#include "html_report.h"
 #include "linux_log.h"
 #include "map_loader.h"
 #include "map_report.h"
@@ -49,7 +50,7 @@ bool read_text(const std::string &path, std::string &out, std::string &error) {
 int main(int argc, char **argv) {
     using namespace kmem;
     CLI::App app{"kmem-sim: boot kmem on a machine's firmware memory map, or replay a Linux boot on it"};
-    std::string map_path, replay_path, report = "all";
+    std::string map_path, replay_path, html_path, report = "all";
     std::string format_name = "auto";
     bool json = false, map_only = false, builtin = false;
     uint64_t window = tools::kDefaultEarlyWindow;
@@ -72,6 +73,10 @@ int main(int argc, char **argv) {
         ->check(CLI::IsMember({"all", "early"}))
         ->capture_default_str();
     app.add_flag("--json", json, "print one JSON object instead of text");
+    app.add_option("--html", html_path,
+                   "also write the report as one self-contained HTML page (pictures and tables of the "
+                   "--json object) to FILE")
+        ->option_text("FILE");
     app.add_flag("--map-only", map_only, "read and print the map; do not boot");
     app.add_option("--window", window, "bytes the boot code maps before the buddy exists (the early window)")
         ->capture_default_str()
@@ -152,7 +157,8 @@ int main(int argc, char **argv) {
         boot.map_read_ns = map_ns; // reading and parsing the input, before FirmwareMap
     }
 
-    if (json) {
+    // The JSON report: printed with --json, drawn with --html (one object, one set of numbers).
+    const auto report_json = [&] {
         nlohmann::json out = {{"map", tools::map_json(map, info)}};
         if (can_boot) {
             out["phys"] = tools::phys_json(boot.phys());
@@ -163,6 +169,11 @@ int main(int argc, char **argv) {
         } else {
             out["boot"] = {{"skipped", map_only ? "--map-only" : "no usable memory in the map"}};
         }
+        return out;
+    };
+    nlohmann::json out;
+    if (json || !html_path.empty()) out = report_json();
+    if (json) {
         std::cout << out.dump() << "\n";
     } else if (report == "early") {
         if (can_boot) tools::print_early_text(std::cout, *boot.sys);
@@ -176,6 +187,11 @@ int main(int argc, char **argv) {
         } else if (!map_only) {
             std::cout << "kmem: no usable memory in the map: nothing to boot\n";
         }
+    }
+    if (!html_path.empty() && !tools::write_html_report(html_path, out, error)) {
+        std::cerr << "kmem-sim: " << error << "\n";
+        tools::release_machine(boot);
+        return 1;
     }
     tools::release_machine(boot);
     return result.failed ? 1 : 0;

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: a JSON writer onto the serial console, for the report's KMEM-JSON
+// line (no heap: keys and values go out as they come; commas tracked per
+// nesting level).
+#pragma once
+
+#include "arch.h"
+
+namespace kx {
+
+class JsonOut {
+public:
+    JsonOut &begin_object(const char *key = nullptr) { return open(key, '{'); }
+    JsonOut &end_object() { return close('}'); }
+    JsonOut &begin_array(const char *key = nullptr) { return open(key, '['); }
+    JsonOut &end_array() { return close(']'); }
+    JsonOut &num(const char *key, uint64_t v) {
+        name(key);
+        print_u64(v);
+        return *this;
+    }
+    JsonOut &inum(const char *key, int64_t v) {
+        name(key);
+        if (v < 0) print("-");
+        print_u64(static_cast<uint64_t>(v < 0 ? -v : v));
+        return *this;
+    }
+    JsonOut &boolean(const char *key, bool v) {
+        name(key);
+        print(v ? "true" : "false");
+        return *this;
+    }
+    JsonOut &str(const char *key, const char *v) {
+        name(key);
+        print("\"");
+        for (const char *c = v; *c; ++c) {
+            if (*c == '"' || *c == '\\') print_n("\\", 1);
+            if (static_cast<unsigned char>(*c) < 0x20) continue;
+            print_n(c, 1);
+        }
+        print("\"");
+        return *this;
+    }
+
+private:
+    JsonOut &open(const char *key, char c) {
+        name(key);
+        print_n(&c, 1);
+        first_[++depth_] = true;
+        return *this;
+    }
+    JsonOut &close(char c) {
+        print_n(&c, 1);
+        --depth_;
+        return *this;
+    }
+    void name(const char *key) {
+        if (depth_ > 0 && !first_[depth_]) print(",");
+        if (depth_ > 0) first_[depth_] = false;
+        if (key) {
+            print("\"");
+            print(key);
+            print("\":");
+        }
+    }
+    bool first_[16] = {};
+    int depth_ = 0;
+};
+
+} // namespace kx

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the application processors (see smp.h). The boot CPU copies the
+// trampoline to 0x8000 (reserved: inside the low 1 MiB), gives each AP a
+// stack from the buddy and its CPU number, and starts them one at a time;
+// an AP sets up its per-CPU block and exception vectors, says it is up, and
+// waits for work. kmem needs nothing else: each CPU's per-CPU page lists and
+// slab freelists are found through its CPU number.
+#include "smp.h"
+
+#include <kmem/buddy.h>
+
+#include <atomic>
+
+extern "C" {
+extern const char ap_trampoline[], ap_trampoline_end[];
+extern uint64_t ap_boot_cr3, ap_cr3, ap_stack, ap_cpu, ap_entry;
+extern uint32_t ap_gdt_base;
+extern char boot_pml4[];
+extern char gdt64[];
+}
+
+namespace kx {
+namespace {
+
+constexpr uint64_t kTrampoline = 0x8000;
+PerCpu g_percpu[kmem::kMaxCpus];
+std::atomic<unsigned> g_up{1};
+std::atomic<uint64_t> g_generation{0};
+std::atomic<unsigned> g_done{0};
+std::atomic<unsigned> g_barrier_count{0};
+std::atomic<unsigned> g_barrier_round{0};
+CpuWork g_work = nullptr;
+void *g_ctx = nullptr;
+volatile uint32_t *g_lapic = nullptr;
+
+uint32_t lapic_read(unsigned reg) { return g_lapic[reg / 4]; }
+void lapic_write(unsigned reg, uint32_t v) { g_lapic[reg / 4] = v; }
+
+void send_ipi(uint32_t apic_id, uint32_t command) {
+    lapic_write(0x310, apic_id << 24);
+    lapic_write(0x300, command);
+    for (int i = 0; i < 100000 && (lapic_read(0x300) & (1u << 12)); ++i) pause(); // delivery status
+}
+
+// The trampoline's variables, in the copy at 0x8000.
+template <class T> T *in_copy(T *var) {
+    return reinterpret_cast<T *>(kTrampoline + (reinterpret_cast<const char *>(var) - ap_trampoline));
+}
+
+[[noreturn]] void ap_loop(unsigned cpu) {
+    uint64_t seen = 0;
+    for (;;) {
+        uint64_t gen;
+        while ((gen = g_generation.load(std::memory_order_acquire)) == seen) pause();
+        seen = gen;
+        g_work(cpu, g_ctx);
+        g_done.fetch_add(1, std::memory_order_acq_rel);
+    }
+}
+
+} // namespace
+
+extern "C" [[noreturn]] void ap_main(unsigned cpu) {
+    set_this_cpu(&g_percpu[cpu]);
+    install_exception_handlers();
+    g_up.fetch_add(1, std::memory_order_acq_rel);
+    ap_loop(cpu);
+}
+
+unsigned bsp_apic_id(const AcpiInfo &) {
+    return lapic_read(0x20) >> 24;
+}
+
+unsigned start_cpus(kmem::MemorySystem &sys, const AcpiInfo &acpi) {
+    g_percpu[0] = {0, 0};
+    g_lapic = reinterpret_cast<volatile uint32_t *>(kDirectMap + acpi.lapic);
+    const uint32_t bsp = lapic_read(0x20) >> 24;
+    g_percpu[0].apic_id = bsp;
+    set_this_cpu(&g_percpu[0]);
+    lapic_write(0xf0, lapic_read(0xf0) | 0x100); // software-enable the local APIC
+    __builtin_memcpy(reinterpret_cast<void *>(kTrampoline), ap_trampoline,
+                     static_cast<size_t>(ap_trampoline_end - ap_trampoline));
+    // The real-mode lgdt reads a 32-bit base: the kernel (and its GDT) is below 4 GiB.
+    *in_copy(&ap_gdt_base) = static_cast<uint32_t>(reinterpret_cast<uint64_t>(gdt64));
+    *in_copy(&ap_boot_cr3) = reinterpret_cast<uint64_t>(boot_pml4);
+    *in_copy(&ap_cr3) = read_cr3();
+    *in_copy(&ap_entry) = reinterpret_cast<uint64_t>(&ap_main);
+    unsigned next = 1;
+    for (unsigned i = 0; i < acpi.cpus && next < kmem::kMaxCpus; ++i) {
+        if (acpi.apic_id[i] == bsp) continue;
+        kmem::Result<uint64_t> stack = sys.phys().alloc_pages(2); // 16 KiB
+        if (!stack.ok()) kmem_platform_panic("no memory for an AP stack");
+        g_percpu[next] = {next, acpi.apic_id[i]};
+        *in_copy(&ap_stack) = kDirectMap + stack.value() + (uint64_t{4096} << 2);
+        *in_copy(&ap_cpu) = next;
+        const unsigned before = g_up.load();
+        send_ipi(acpi.apic_id[i], 0x4500); // INIT
+        delay_us(10000);
+        for (int k = 0; k < 2 && g_up.load() == before; ++k) {
+            send_ipi(acpi.apic_id[i], 0x4600 | (kTrampoline >> 12)); // STARTUP
+            delay_us(200);
+        }
+        const uint64_t deadline = now_ns() + 1000000000ull;
+        while (g_up.load() == before && now_ns() < deadline) pause();
+        if (g_up.load() == before) kmem_platform_panic("an application processor did not start");
+        ++next;
+    }
+    return next;
+}
+
+unsigned cpus_running() { return g_up.load(); }
+
+void run_on_all_cpus(CpuWork fn, void *ctx) {
+    const unsigned n = g_up.load();
+    g_work = fn;
+    g_ctx = ctx;
+    g_done.store(0);
+    g_generation.fetch_add(1, std::memory_order_acq_rel);
+    fn(0, ctx);
+    while (g_done.load(std::memory_order_acquire) != n - 1) pause();
+}
+
+void barrier() {
+    const unsigned n = g_up.load();
+    const unsigned round = g_barrier_round.load(std::memory_order_acquire);
+    if (g_barrier_count.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
+        g_barrier_count.store(0, std::memory_order_relaxed);
+        g_barrier_round.fetch_add(1, std::memory_order_release);
+        return;
+    }
+    while (g_barrier_round.load(std::memory_order_acquire) == round) pause();
+}
+
+} // namespace kx

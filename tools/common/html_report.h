@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the HTML report of kmem-sim (--html FILE): one self-contained page.
+//
+// The page is built around the very object kmem-sim prints with --json: it
+// is embedded verbatim (as JSON, in a <script type="application/json"
+// id="kmem-data"> block) and a small inline script draws the pictures and
+// tables from it, so the page can never show other numbers than the JSON
+// report. Only kmem's compile-time constants (page size, zone limits, the
+// highest buddy order) travel beside it, in the "kmem-constants" block. No
+// network, no external assets. docs/report.md describes what is drawn.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace kmem::tools {
+
+// The whole page for `report` (the object of kmem-sim --json).
+std::string html_report(const nlohmann::json &report);
+
+// Write html_report(report) to `path`. False (with "PATH: reason" in
+// `error`) if the file cannot be written.
+bool write_html_report(const std::string &path, const nlohmann::json &report, std::string &error);
+
+// The page's style sheet and script (html_assets.cpp).
+extern const char kHtmlReportStyle[];
+extern const char kHtmlReportScript[];
+
+} // namespace kmem::tools
