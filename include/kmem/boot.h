@@ -8,8 +8,8 @@
 //
 //   firmware_map(map)        Off          -> FirmwareMap  the firmware's map is known;
 //                                                         reserve() marks what is taken
-//   early_window(end)        FirmwareMap  -> EarlyWindow  the boot code has mapped
-//                                                         [0, end): the buddy comes up
+//   early_window(start, end) FirmwareMap  -> EarlyWindow  the boot code has mapped
+//                                                         [start, end): the buddy comes up
 //                                                         inside it, slab and kmalloc at once
 //   direct_map(hook, ctx)    EarlyWindow  -> DirectMap    page tables of all RAM built from
 //                                                         the buddy, range by range; each
@@ -92,6 +92,13 @@ struct PhaseTimes {
     uint64_t start_ns[kPhaseCount]; // Plat::now_ns() when each phase began (0: not reached)
 };
 
+// When the direct map reached a RAM range (the range is mapped and online).
+struct DirectMapRange {
+    uint64_t start, end;
+    uint64_t ns; // after firmware_map()
+};
+inline constexpr size_t kDirectMapRecords = 256;
+
 class MemorySystem {
 public:
     MemorySystem() = default;
@@ -100,12 +107,22 @@ public:
 
     // ---- phases (each valid only in the phase it leaves)
     Status firmware_map(const MemoryMap &map);
-    Status early_window(uint64_t window_end, const SlabOptions &opts = {}, uint64_t seed = 0);
+    // The window is [start, end) (page boundaries): where the boot code's
+    // early mapping covers RAM - [0, 1 GiB) on x86, the kernel's RAM on a
+    // board whose memory starts high. The one-argument form is [0, end).
+    Status early_window(uint64_t start, uint64_t end, const SlabOptions &opts = {}, uint64_t seed = 0);
+    Status early_window(uint64_t end, const SlabOptions &opts = {}, uint64_t seed = 0) {
+        return early_window(0, end, opts, seed);
+    }
     Status direct_map(MappedHook hook, void *ctx, uint64_t va_base = kDirectMapBase);
     Status running();
     Phase phase() const { return phase_; }
     const PhaseTimes &times() const { return times_; }
+    uint64_t window_start() const { return window_start_; }
     uint64_t window_end() const { return window_end_; }
+    // The RAM ranges in the order the direct map reached them.
+    size_t direct_map_count() const { return direct_map_count_; }
+    const DirectMapRange &direct_map_range(size_t i) const { return direct_map_[i]; }
 
     // ---- boot-time allocation (EarlyWindow, DirectMap, Running)
     // Physical address, or an error (no_memory, invalid_argument, wrong_phase).
@@ -142,7 +159,9 @@ private:
 
     Phase phase_ = Phase::off;
     PhaseTimes times_{};
-    uint64_t window_end_ = 0;
+    uint64_t window_start_ = 0, window_end_ = 0;
+    DirectMapRange direct_map_[kDirectMapRecords]{};
+    size_t direct_map_count_ = 0;
     Error last_error_{};
     StaticMemoryMap<> map_;
     PhysAllocator phys_;

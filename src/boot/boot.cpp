@@ -53,13 +53,15 @@ Status MemorySystem::firmware_map(const MemoryMap &map) {
     return {};
 }
 
-Status MemorySystem::early_window(uint64_t window_end, const SlabOptions &opts, uint64_t seed) {
+Status MemorySystem::early_window(uint64_t window_start, uint64_t window_end, const SlabOptions &opts,
+                                  uint64_t seed) {
     if (phase_ != Phase::firmware_map)
         return make_error(Errc::wrong_phase, "early_window: valid only in FirmwareMap");
-    if (window_end % kPageSize || window_end == 0)
-        return make_error(Errc::invalid_argument, "early window end must be a nonzero page boundary");
-    KMEM_TRY(phys_.bootstrap(map_, 0, window_end));
+    if (window_start % kPageSize || window_end % kPageSize || window_end <= window_start)
+        return make_error(Errc::invalid_argument, "early window must be a non-empty range of whole pages");
+    KMEM_TRY(phys_.bootstrap(map_, window_start, window_end));
     KMEM_TRY(slab_.init(phys_, opts, seed));
+    window_start_ = window_start;
     window_end_ = window_end;
     return enter(Phase::firmware_map, Phase::early_window);
 }
@@ -77,11 +79,17 @@ Status MemorySystem::direct_map(MappedHook hook, void *ctx, uint64_t va_base) {
         const uint64_t start = r.start & ~(kPageSize - 1), end = (r.end + kPageSize - 1) & ~(kPageSize - 1);
         KMEM_TRY(tables_.map(va_base + start, start, end - start));
         if (hook) KMEM_TRY(hook(ctx, start, end));
-        if (end > window_end_) {
-            const uint64_t from = start > window_end_ ? start : window_end_;
-            KMEM_TRY(phys_.online_map_ranges(map_, from, end));
-            KMEM_TRY(phys_.reserve_map_ranges(map_, from, end));
+        // Online what lies outside the window: below it, then above it.
+        const uint64_t below_end = end < window_start_ ? end : window_start_;
+        const uint64_t above_start = start > window_end_ ? start : window_end_;
+        const uint64_t parts[2][2] = {{start, below_end}, {above_start, end}};
+        for (const auto &part : parts) {
+            if (part[0] >= part[1]) continue;
+            KMEM_TRY(phys_.online_map_ranges(map_, part[0], part[1]));
+            KMEM_TRY(phys_.reserve_map_ranges(map_, part[0], part[1]));
         }
+        if (direct_map_count_ < kDirectMapRecords)
+            direct_map_[direct_map_count_++] = {start, end, Plat::now_ns() - times_.start_ns[1]};
     }
     BootRequest tables{};
     tables.size = tables_.table_pages() * kPageSize;

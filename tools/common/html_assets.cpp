@@ -326,10 +326,11 @@ if (P) {
   const T = Math.max(t, 1), boot0 = phases.length ? phases[0].ns : 0; // bootstrap began when FirmwareMap ended
   const X = ns => LW + (W - LW - 90) * ns / T;
   const raw = T / 8, p10 = 10 ** Math.floor(Math.log10(raw)), step = [1, 2, 5, 10].map(m => m * p10).find(s => s >= raw);
-  const ye = 18 + phases.length * RH, H = ye + RH + 30;
+  const reached = B.direct_map || [];
+  const ye = 18 + phases.length * RH, yd = ye + RH, H = yd + (reached.length ? RH : 0) + RH + 30;
   let svg = "";
   for (let a = 0; a <= T; a += step)
-    svg += `<line x1="${X(a)}" x2="${X(a)}" y1="14" y2="${ye + RH}" stroke="#e3e6ea"/>` +
+    svg += `<line x1="${X(a)}" x2="${X(a)}" y1="14" y2="${H - 30}" stroke="#e3e6ea"/>` +
       text(X(a), 10, dur(a), ' text-anchor="middle" class="h"');
   for (const s of phases) {
     const y = 18 + s.i * RH, x0 = X(s.start), w = Math.max(2, X(s.start + s.ns) - x0);
@@ -340,6 +341,12 @@ if (P) {
   for (const a of E.allocations)
     svg += rect(X(a.ns) - 1, ye + 2, 2, RH - 8, a.failed ? "#cf4444" : "#333",
       `${a.caller}: ${a.api}, ${int(a.size)} bytes at ${dur(a.ns)}${a.failed ? ", failed" : ""}`);
+  if (reached.length) {
+    svg += text(0, yd + 15, "direct map reached");
+    for (const d of reached)
+      svg += rect(X(d.ns) - 1, yd + 2, 2, RH - 8, "#3f7f3f",
+        `[${hex(d.start)}, ${hex(d.end)}) mapped and online at ${dur(d.ns)} (${human(d.end - d.start)})`);
+  }
   [["kmalloc works", boot0 + B.kmalloc_ready_ns], ["all RAM online", boot0 + B.all_online_ns]].forEach(([m, at], i) => {
     const right = X(at) > W - 250, y = H - 16 + i * 12;
     svg += `<line x1="${X(at)}" x2="${X(at)}" y1="14" y2="${y + 2}" stroke="#cf4444" stroke-dasharray="3 2"/>` +
@@ -357,7 +364,8 @@ if (P) {
     `</tbody></table>`;
   section("timeline", "Boot timeline",
     `<p class="note">Each phase as kmem left it, on a linear time axis from firmware_map(); a tick for each ` +
-    `allocation made before Running (red: failed), and when kmalloc first worked and all RAM was online.</p>` +
+    `allocation made before Running (red: failed), a tick for each RAM range when the direct map reached it ` +
+    `(mapped and online), and when kmalloc first worked and all RAM was online.</p>` +
     svgBox("timeline-svg", "the boot phases on a time axis", W, H, svg) + tab);
 }
 

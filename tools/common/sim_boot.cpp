@@ -10,6 +10,12 @@
 
 namespace kmem::tools {
 
+uint64_t ram_bottom(const MemoryMap &map) {
+    for (const MemRange &r : map)
+        if (r.type == MemType::usable || r.type == MemType::kernel_reserved) return r.start;
+    return 0;
+}
+
 uint64_t ram_top(const MemoryMap &map) {
     uint64_t top = 0;
     for (const MemRange &r : map)
@@ -59,12 +65,16 @@ bool enter_phase(SimBoot &boot, Phase next, std::string &error) {
     const uint64_t begin = hosted::monotonic_ns();
     Status s;
     if (next == Phase::early_window) {
-        // The boot code maps [0, window); the buddy comes up inside it, slab at once.
+        // The boot code maps the window - from the lowest RAM (2 MiB-aligned:
+        // 0 on a PC, the board's RAM base elsewhere); the buddy comes up
+        // inside it, slab at once.
         const uint64_t top = ram_top(sys.map());
-        const uint64_t wend = boot.window < top ? boot.window : top;
+        const uint64_t wstart = ram_bottom(sys.map()) & ~((uint64_t{2} << 20) - 1);
+        const uint64_t wend = top - wstart > boot.window ? wstart + boot.window : top;
+        boot.window_start = wstart;
         boot.bootstrap_ns = begin;
-        s = hosted::map_physical_range(0, wend);
-        if (s.ok()) s = sys.early_window(wend);
+        s = hosted::map_physical_range(wstart, wend);
+        if (s.ok()) s = sys.early_window(wstart, wend);
         if (s.ok()) {
             void *probe = sys.slab().kmalloc(64);
             if (!probe || !sys.slab().kfree(probe).ok()) {
@@ -170,7 +180,14 @@ nlohmann::json phys_json(const PhysAllocator &phys) {
 nlohmann::json boot_json(const SimBoot &boot) {
     nlohmann::json phases = nlohmann::json::array();
     for (const BootPhase &p : boot.phases) phases.push_back({{"name", p.name}, {"ns", p.ns}});
+    nlohmann::json reached = nlohmann::json::array();
+    for (size_t i = 0; boot.sys && i < boot.sys->direct_map_count(); ++i) {
+        const DirectMapRange &d = boot.sys->direct_map_range(i);
+        reached.push_back({{"start", d.start}, {"end", d.end}, {"ns", d.ns}});
+    }
     return {{"window_bytes", boot.window},
+            {"window_start", boot.window_start},
+            {"direct_map", reached},
             {"phases", phases},
             {"all_online_ns", boot.all_online_ns},
             {"kmalloc_ready_ns", boot.kmalloc_ready_ns},

@@ -34,7 +34,8 @@ struct SimBoot {
     uint64_t kmalloc_ready_ns = 0; // from the start of bootstrap until kmalloc works
     std::vector<BootPhase> phases; // each phase left, with its duration
     uint64_t all_online_ns = 0; // from the start of bootstrap until all RAM is online
-    uint64_t window = 0;
+    uint64_t window = 0;        // bytes of the early window
+    uint64_t window_start = 0;  // where it begins: the lowest RAM, 2 MiB-aligned
     uint64_t map_read_ns = 0;   // the tool reading and parsing its input (not a kmem phase)
     uint64_t last_ns = 0;       // when the current phase began (monotonic)
     uint64_t bootstrap_ns = 0;  // when early_window() was called
@@ -57,6 +58,8 @@ bool run_phases(SimBoot &boot, std::string &error);
 bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error);
 void release_machine(SimBoot &boot);
 
+// Lowest start of RAM (usable or kernel-reserved) in the map; 0 if none.
+uint64_t ram_bottom(const MemoryMap &map);
 // Highest end of RAM (usable or kernel-reserved) in the map; 0 if none.
 uint64_t ram_top(const MemoryMap &map);
 
