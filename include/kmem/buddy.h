@@ -34,7 +34,6 @@
 #include <kmem/result.h>
 #include <kmem/spinlock.h>
 
-#include <atomic>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -16,11 +16,14 @@
 //     kmem_platform_*() that the kernel embedding kmem provides.
 #pragma once
 
-#include <concepts>
 #include <stddef.h>
 #include <stdint.h>
 
 namespace kmem {
+
+// std::same_as without <concepts>: the core needs no C++ library headers.
+template <class A, class B>
+concept same_as = __is_same(A, B) && __is_same(B, A);
 
 // Highest CPU id + 1 that kmem supports.
 inline constexpr unsigned kMaxCpus = 64;
@@ -29,28 +32,28 @@ template <class L>
 concept SpinLockType = requires(L l) {
     l.lock();
     l.unlock();
-    { l.try_lock() } -> std::same_as<bool>;
+    { l.try_lock() } -> same_as<bool>;
 };
 
 template <class P>
 concept Platform = requires(uint64_t pa, uint64_t len, const void *va, const char *msg,
                             size_t n, unsigned long flags) {
     // Translation. phys_to_virt is only valid for mapped physical addresses.
-    { P::phys_to_virt(pa) } -> std::same_as<void *>;
-    { P::virt_to_phys(va) } -> std::same_as<uint64_t>;
+    { P::phys_to_virt(pa) } -> same_as<void *>;
+    { P::virt_to_phys(va) } -> same_as<uint64_t>;
     // Is [pa, pa + len) mapped right now? (debug checks of metadata access)
-    { P::is_mapped(pa, len) } -> std::same_as<bool>;
+    { P::is_mapped(pa, len) } -> same_as<bool>;
     // The CPU this code runs on, < kMaxCpus.
-    { P::cpu_id() } -> std::same_as<unsigned>;
+    { P::cpu_id() } -> same_as<unsigned>;
     // The same, or kMaxCpus while the caller has no CPU id yet (a hosted
     // thread that never allocated): the allocators' fast paths use it and
     // leave that case to their slow paths, which call cpu_id().
-    { P::cpu_slot() } -> std::same_as<unsigned>;
+    { P::cpu_slot() } -> same_as<unsigned>;
     // Interrupts off / back to what they were.
-    { P::irq_save() } -> std::same_as<unsigned long>;
+    { P::irq_save() } -> same_as<unsigned long>;
     P::irq_restore(flags);
     // Monotonic nanoseconds (for boot phase timing).
-    { P::now_ns() } -> std::same_as<uint64_t>;
+    { P::now_ns() } -> same_as<uint64_t>;
     P::console_write(msg, n);
     // Does not return.
     P::panic(msg);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 //
-// DOC: a test-and-test-and-set spinlock on freestanding <atomic>.
+// DOC: a test-and-test-and-set spinlock on the compiler's atomic builtins.
 //
 // Both platforms use it; the bare-metal one takes it with interrupts off
-// (see LockGuard in current.h), the hosted one spins between threads.
+// (see LockGuard in current.h), the hosted one spins between threads. The
+// core uses the __atomic builtins (GCC and Clang) rather than <atomic>, so it
+// needs no C++ library headers at all and builds for any target a compiler
+// supports (a cross clang has no libstdc++ for aarch64-none-elf).
 #pragma once
-
-#include <atomic>
 
 namespace kmem::platform {
 
@@ -14,15 +15,14 @@ class SpinLock {
 public:
     void lock() {
         for (;;) {
-            if (!locked_.exchange(true, std::memory_order_acquire)) return;
-            while (locked_.load(std::memory_order_relaxed)) cpu_relax();
+            if (!__atomic_exchange_n(&locked_, true, __ATOMIC_ACQUIRE)) return;
+            while (__atomic_load_n(&locked_, __ATOMIC_RELAXED)) cpu_relax();
         }
     }
     bool try_lock() {
-        return !locked_.load(std::memory_order_relaxed) &&
-               !locked_.exchange(true, std::memory_order_acquire);
+        return !__atomic_load_n(&locked_, __ATOMIC_RELAXED) && !__atomic_exchange_n(&locked_, true, __ATOMIC_ACQUIRE);
     }
-    void unlock() { locked_.store(false, std::memory_order_release); }
+    void unlock() { __atomic_store_n(&locked_, false, __ATOMIC_RELEASE); }
 
 private:
     static void cpu_relax() {
@@ -32,7 +32,7 @@ private:
         asm volatile("yield" ::: "memory");
 #endif
     }
-    std::atomic<bool> locked_{false};
+    bool locked_ = false;
 };
 
 } // namespace kmem::platform

@@ -59,7 +59,8 @@ Result<uint64_t> MemorySystem::alloc(const BootRequest &r) {
     if (r.size < kPageSize && align < kPageSize && r.min == 0 && r.max == 0 && r.goal == 0 && !r.exact_nid) {
         uint64_t pow2 = r.size > align ? r.size : align;
         pow2 = uint64_t{1} << (64 - __builtin_clzll(pow2 - 1));
-        for (uint64_t n : {r.size, (r.size + align - 1) & ~(align - 1), pow2}) {
+        const uint64_t candidates[] = {r.size, (r.size + align - 1) & ~(align - 1), pow2};
+        for (uint64_t n : candidates) {
             const KmemCache *c = slab_.kmalloc_cache(n);
             if (!c || kmalloc_alignment(c) < align) continue;
             const uint16_t node = r.nid == kNoNode ? kAnyNode : static_cast<uint16_t>(r.nid);

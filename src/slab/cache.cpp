@@ -10,7 +10,6 @@
 #include "slab_internal.h"
 #include "lib/text_out.h"
 
-#include <new>
 
 namespace kmem {
 namespace {
@@ -86,7 +85,7 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
 
     // Static caches start zeroed (SlabAllocator is all-zero until init());
     // a cache from cache_create is fresh slab memory and is constructed here.
-    if (construct) ::new (c) KmemCache();
+    if (construct) __builtin_memset(static_cast<void *>(c), 0, sizeof *c); // all-zero is a cache's initial state
     copy_name(c->name, name);
     // A debug cache reports the size asked for (red zones start right after
     // it), but never less than the 8-byte freelist link a free object holds.

@@ -30,7 +30,7 @@ uint32_t zone_flags(const KmemCache *c) {
 // sequence) and each value is mixed locally (splitmix64's finaliser).
 uint64_t next_random(KmemCache *c) {
     constexpr uint64_t kGamma = 0x9e3779b97f4a7c15ull;
-    uint64_t z = std::atomic_ref<uint64_t>(c->rng).fetch_add(kGamma, std::memory_order_relaxed) + kGamma;
+    uint64_t z = __atomic_fetch_add(&c->rng, kGamma, __ATOMIC_RELAXED) + kGamma;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
