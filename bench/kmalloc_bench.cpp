@@ -99,8 +99,9 @@ void BM_Kmalloc_Batch(benchmark::State &state) {
 }
 BENCHMARK(BM_Kmalloc_Batch)->Apply(bench::malloc_sizes);
 
-// The SLUB fast-path test: kmem_cache_alloc / free of a 256-byte object.
-void BM_KmemCache_Pair(benchmark::State &state) {
+// The SLUB fast-path test: kmem_cache_alloc / free of a 256-byte object,
+// with the pair and the batch pattern.
+template <class Pattern> void with_cache_256(benchmark::State &state, Pattern pattern) {
     with_machine(state, [&](SlabAllocator &sa) {
         Result<KmemCache *> c = sa.cache_create("bench-256", 256);
         if (!c.ok()) {
@@ -108,25 +109,19 @@ void BM_KmemCache_Pair(benchmark::State &state) {
             return;
         }
         CacheAlloc a{sa, c.value()};
-        bench::run_pair(state, a, 256);
+        pattern(a);
         sa.flush_all_cpus();
         if (Status s = sa.cache_destroy(c.value()); !s.ok()) state.SkipWithError(s.reason());
     });
 }
+
+void BM_KmemCache_Pair(benchmark::State &state) {
+    with_cache_256(state, [&](CacheAlloc &a) { bench::run_pair(state, a, 256); });
+}
 BENCHMARK(BM_KmemCache_Pair)->Arg(256);
 
 void BM_KmemCache_Batch(benchmark::State &state) {
-    with_machine(state, [&](SlabAllocator &sa) {
-        Result<KmemCache *> c = sa.cache_create("bench-256", 256);
-        if (!c.ok()) {
-            state.SkipWithError(c.error().reason);
-            return;
-        }
-        CacheAlloc a{sa, c.value()};
-        bench::run_batch(state, a, 256);
-        sa.flush_all_cpus();
-        if (Status s = sa.cache_destroy(c.value()); !s.ok()) state.SkipWithError(s.reason());
-    });
+    with_cache_256(state, [&](CacheAlloc &a) { bench::run_batch(state, a, 256); });
 }
 BENCHMARK(BM_KmemCache_Batch)->Arg(256);
 

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <sys/wait.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -18,6 +20,23 @@ inline std::string read_file(const std::string &path) {
 }
 
 inline std::string data_path(const std::string &rel) { return std::string(KMEM_DATA_DIR) + "/" + rel; }
+
+// Run a shell command; its exit status (-1 if it did not exit) and stdout.
+struct CommandResult {
+    int status = -1;
+    std::string out;
+};
+inline CommandResult run_command(const std::string &cmd) {
+    CommandResult r;
+    FILE *p = popen(cmd.c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
 
 // splitmix64: a small, reproducible random source for model and stress tests.
 struct Rng {

@@ -5,6 +5,8 @@
 // must hold the report whose KMEM-JSON line agrees with the memory map the
 // kernel printed: the exact usable bytes, every CPU, every node, self-tests
 // passed and every layer's check() clean.
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include <string>
 #include <sys/wait.h>
 
+namespace kmem {
 namespace {
 
 struct Config {
@@ -24,24 +27,10 @@ struct Config {
 
 std::ostream &operator<<(std::ostream &os, const Config &c) { return os << c.name; }
 
-struct QemuRun {
-    int status = -1;
-    std::string out;
-};
-
-QemuRun boot(const std::string &args) {
-    const std::string cmd = "timeout 30 qemu-system-x86_64 -accel tcg -kernel " KMEM_X86_64_KERNEL " " + args +
-                            " -display none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04"
-                            " -no-reboot < /dev/null 2>&1";
-    QemuRun r;
-    FILE *p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
+test::CommandResult boot(const std::string &args) {
+    return test::run_command("timeout 30 qemu-system-x86_64 -accel tcg -kernel " KMEM_X86_64_KERNEL " " + args +
+                             " -display none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+                             " -no-reboot < /dev/null 2>&1");
 }
 
 // Usable bytes of the map lines the kernel printed: "kmem: [mem A-B] usable node N".
@@ -65,7 +54,7 @@ class QemuX86_64 : public ::testing::TestWithParam<Config> {};
 
 TEST_P(QemuX86_64, BootsToKmallocOnEveryCpuAndReports) {
     const Config &c = GetParam();
-    const QemuRun r = boot(c.args);
+    const test::CommandResult r = boot(c.args);
     ASSERT_EQ(r.status, 33) << "QEMU exit status (33 = the kernel's success code)\n" << r.out;
     for (const char *part : {"/proc/buddyinfo:", "/proc/meminfo:", "/proc/slabinfo:", "kmem: allocations before Running:",
                              "kmem-x86_64: self-tests passed"})
@@ -136,3 +125,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Config> &i) { return std::string(i.param.name); });
 
 } // namespace
+} // namespace kmem

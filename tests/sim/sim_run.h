@@ -25,14 +25,10 @@ inline SimRun run_sim(const std::string &args) {
                                  std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
                                  ::testing::UnitTest::GetInstance()->current_test_info()->name();
     const std::string cmd = std::string(KMEM_SIM) + " " + args + " 2>" + err_path;
+    const test::CommandResult c = test::run_command(cmd);
     SimRun r;
-    FILE *p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.status = c.status;
+    r.out = c.out;
     r.err = test::read_file(err_path);
     return r;
 }
