@@ -5,7 +5,7 @@
 // kernel-side services other files share (console printing, early_map).
 #pragma once
 
-#include "platform/extern/extern_platform.h" // kmem's platform hooks, defined in platform.cpp
+#include "console.h" // print*, now_ns, cpu_relax: defined in platform.cpp
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,12 +53,8 @@ void set_this_cpu(PerCpu *p);
 inline constexpr uint64_t kDirectMap = 0xffff888000000000ull;
 inline constexpr uint64_t kEarlyWindow = uint64_t{1} << 30;
 
-// Console (COM1) and printing.
+// Console (COM1).
 void serial_init();
-void print(const char *s);
-void print_n(const char *s, size_t n);
-void print_u64(uint64_t v);
-void print_hex(uint64_t v);
 
 // Map [pa, pa + len) before the real tables exist (boot page tables, 2 MiB
 // pages at VA 1-2 GiB); returns where it can be read. For firmware tables.
@@ -68,7 +64,6 @@ const void *early_map(uint64_t pa, uint64_t len);
 void switched_to_kernel_tables(uint64_t ram_top);
 
 void calibrate_tsc();
-uint64_t now_ns();
 void delay_us(uint64_t us);
 
 // isa-debug-exit: QEMU exits with status (code << 1) | 1.

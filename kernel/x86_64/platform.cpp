@@ -102,6 +102,8 @@ void calibrate_tsc() {
 
 uint64_t now_ns() { return (rdtsc() - g_tsc0) * 1000 / g_tsc_per_us; }
 
+void cpu_relax() { pause(); }
+
 void delay_us(uint64_t us) {
     const uint64_t end = rdtsc() + us * g_tsc_per_us;
     while (rdtsc() < end) pause();

@@ -10,7 +10,6 @@
 
 #include <kmem/buddy.h>
 
-#include <atomic>
 
 extern "C" {
 extern const char ap_trampoline[], ap_trampoline_end[];
@@ -25,13 +24,6 @@ namespace {
 
 constexpr uint64_t kTrampoline = 0x8000;
 PerCpu g_percpu[kmem::kMaxCpus];
-std::atomic<unsigned> g_up{1};
-std::atomic<uint64_t> g_generation{0};
-std::atomic<unsigned> g_done{0};
-std::atomic<unsigned> g_barrier_count{0};
-std::atomic<unsigned> g_barrier_round{0};
-CpuWork g_work = nullptr;
-void *g_ctx = nullptr;
 volatile uint32_t *g_lapic = nullptr;
 
 uint32_t lapic_read(unsigned reg) { return g_lapic[reg / 4]; }
@@ -48,24 +40,13 @@ template <class T> T *in_copy(T *var) {
     return reinterpret_cast<T *>(kTrampoline + (reinterpret_cast<const char *>(var) - ap_trampoline));
 }
 
-[[noreturn]] void ap_loop(unsigned cpu) {
-    uint64_t seen = 0;
-    for (;;) {
-        uint64_t gen;
-        while ((gen = g_generation.load(std::memory_order_acquire)) == seen) pause();
-        seen = gen;
-        g_work(cpu, g_ctx);
-        g_done.fetch_add(1, std::memory_order_acq_rel);
-    }
-}
-
 } // namespace
 
 extern "C" [[noreturn]] void ap_main(unsigned cpu) {
     set_this_cpu(&g_percpu[cpu]);
     install_exception_handlers();
-    g_up.fetch_add(1, std::memory_order_acq_rel);
-    ap_loop(cpu);
+    cpu_online();
+    cpu_work_loop(cpu);
 }
 
 unsigned bsp_apic_id(const AcpiInfo &) {
@@ -94,42 +75,19 @@ unsigned start_cpus(kmem::MemorySystem &sys, const AcpiInfo &acpi) {
         g_percpu[next] = {next, acpi.apic_id[i]};
         *in_copy(&ap_stack) = kDirectMap + stack.value() + (uint64_t{4096} << 2);
         *in_copy(&ap_cpu) = next;
-        const unsigned before = g_up.load();
+        const unsigned before = cpus_running();
         send_ipi(acpi.apic_id[i], 0x4500); // INIT
         delay_us(10000);
-        for (int k = 0; k < 2 && g_up.load() == before; ++k) {
+        for (int k = 0; k < 2 && cpus_running() == before; ++k) {
             send_ipi(acpi.apic_id[i], 0x4600 | (kTrampoline >> 12)); // STARTUP
             delay_us(200);
         }
         const uint64_t deadline = now_ns() + 1000000000ull;
-        while (g_up.load() == before && now_ns() < deadline) pause();
-        if (g_up.load() == before) kmem_platform_panic("an application processor did not start");
+        while (cpus_running() == before && now_ns() < deadline) pause();
+        if (cpus_running() == before) kmem_platform_panic("an application processor did not start");
         ++next;
     }
     return next;
-}
-
-unsigned cpus_running() { return g_up.load(); }
-
-void run_on_all_cpus(CpuWork fn, void *ctx) {
-    const unsigned n = g_up.load();
-    g_work = fn;
-    g_ctx = ctx;
-    g_done.store(0);
-    g_generation.fetch_add(1, std::memory_order_acq_rel);
-    fn(0, ctx);
-    while (g_done.load(std::memory_order_acquire) != n - 1) pause();
-}
-
-void barrier() {
-    const unsigned n = g_up.load();
-    const unsigned round = g_barrier_round.load(std::memory_order_acquire);
-    if (g_barrier_count.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
-        g_barrier_count.store(0, std::memory_order_relaxed);
-        g_barrier_round.fetch_add(1, std::memory_order_release);
-        return;
-    }
-    while (g_barrier_round.load(std::memory_order_acquire) == round) pause();
 }
 
 } // namespace kx

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 //
 // DOC: starting the application processors (INIT-SIPI-SIPI through the local
-// APIC, the trampoline at 0x8000) and running work on every CPU at once.
+// APIC, the trampoline at 0x8000); kernel/common/cpus.h runs work on them.
 #pragma once
 
 #include "acpi.h"
 #include "arch.h"
+#include "cpus.h"
 
 #include <kmem/boot.h>
 
@@ -15,12 +16,5 @@ namespace kx {
 unsigned start_cpus(kmem::MemorySystem &sys, const AcpiInfo &acpi);
 unsigned bsp_apic_id(const AcpiInfo &acpi);
 
-// Run fn(cpu, ctx) on every started CPU at once (the boot CPU too) and wait.
-using CpuWork = void (*)(unsigned cpu, void *ctx);
-void run_on_all_cpus(CpuWork fn, void *ctx);
-unsigned cpus_running();
-
-// Every CPU reaches this before any leaves (inside run_on_all_cpus work).
-void barrier();
 
 } // namespace kx

@@ -5,7 +5,7 @@
 // nesting level).
 #pragma once
 
-#include "arch.h"
+#include "console.h"
 
 namespace kx {
 

@@ -3,11 +3,11 @@
 // DOC: the self-tests (see selftest.h).
 #include "selftest.h"
 
-#include "smp.h"
+#include "console.h"
+#include "cpus.h"
 
 #include <kmem/compat/linux.h>
 
-#include <atomic>
 
 namespace kx {
 namespace {
@@ -16,7 +16,7 @@ constexpr unsigned kObjectsPerCpu = 1500;
 
 struct Shared {
     kmem::MemorySystem *sys;
-    std::atomic<uint64_t> pages{0}, blocks{0}, objects{0}, remote{0}, errors{0};
+    uint64_t pages = 0, blocks = 0, objects = 0, remote = 0, errors = 0; // __atomic_* only
     void **objs[kmem::kMaxCpus];   // each CPU's objects, freed by the next CPU
     uint64_t free_before = 0;
 };
@@ -48,13 +48,13 @@ void pages_until_out(unsigned, void *ctx) {
             ++blocks;
         }
     }
-    s.pages.fetch_add(pages);
-    s.blocks.fetch_add(blocks);
+    __atomic_fetch_add(&s.pages, pages, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s.blocks, blocks, __ATOMIC_RELAXED);
     barrier(); // every CPU has run out
     while (mine) {
         Block *next = mine->next;
         if (!a.free_pages(kmem_platform_virt_to_phys(mine), static_cast<unsigned>(mine->order)).ok())
-            s.errors.fetch_add(1);
+            __atomic_fetch_add(&s.errors, 1, __ATOMIC_RELAXED);
         mine = next;
     }
 }
@@ -67,7 +67,7 @@ void slab_traffic(unsigned cpu, void *ctx) {
         const size_t n = (cpu * 7919u + i * 104729u) % 3000 + 1;
         auto *p = static_cast<uint8_t *>(sa.kmalloc(n));
         if (!p) {
-            s.errors.fetch_add(1);
+            __atomic_fetch_add(&s.errors, 1, __ATOMIC_RELAXED);
             objs[i] = nullptr;
             continue;
         }
@@ -75,15 +75,15 @@ void slab_traffic(unsigned cpu, void *ctx) {
         p[n - 1] = static_cast<uint8_t>(i);
         objs[i] = p;
     }
-    s.objects.fetch_add(kObjectsPerCpu);
+    __atomic_fetch_add(&s.objects, kObjectsPerCpu, __ATOMIC_RELAXED);
     barrier();
     // Free the next CPU's objects (the last CPU frees the first's).
     const unsigned n = cpus_running(), owner = (cpu + 1) % n;
     for (unsigned i = 0; i < kObjectsPerCpu; ++i) {
         auto *p = static_cast<uint8_t *>(s.objs[owner][i]);
         if (!p) continue;
-        if (p[0] != owner || !sa.kfree(p).ok()) s.errors.fetch_add(1);
-        if (owner != cpu) s.remote.fetch_add(1);
+        if (p[0] != owner || !sa.kfree(p).ok()) __atomic_fetch_add(&s.errors, 1, __ATOMIC_RELAXED);
+        if (owner != cpu) __atomic_fetch_add(&s.remote, 1, __ATOMIC_RELAXED);
     }
 }
 
@@ -100,12 +100,12 @@ SelfTestResult run_self_tests(kmem::MemorySystem &sys, uint64_t boot_buffer_pa, 
     r.free_before = free_pages(sys);
     run_on_all_cpus(pages_until_out, &s);
     r.free_after = free_pages(sys);
-    r.pages_allocated = s.pages.load();
-    r.blocks_allocated = s.blocks.load();
+    r.pages_allocated = __atomic_load_n(&s.pages, __ATOMIC_ACQUIRE);
+    r.blocks_allocated = __atomic_load_n(&s.blocks, __ATOMIC_ACQUIRE);
 
     run_on_all_cpus(slab_traffic, &s);
-    r.slab_objects = s.objects.load();
-    r.cross_cpu_frees = s.remote.load();
+    r.slab_objects = __atomic_load_n(&s.objects, __ATOMIC_ACQUIRE);
+    r.cross_cpu_frees = __atomic_load_n(&s.remote, __ATOMIC_ACQUIRE);
     for (unsigned c = 0; c < n; ++c) (void)sys.slab().kfree(s.objs[c]);
 
     // A buffer allocated during boot (memblock), given back long after.
@@ -113,7 +113,7 @@ SelfTestResult run_self_tests(kmem::MemorySystem &sys, uint64_t boot_buffer_pa, 
     kmem::compat::free_bootmem_late(boot_buffer_pa, boot_buffer_size);
     r.late_freed_pages = free_pages(sys) - before;
 
-    r.slab_errors = s.errors.load();
+    r.slab_errors = __atomic_load_n(&s.errors, __ATOMIC_ACQUIRE);
     kmem::Status c = sys.phys().check();
     if (c.ok()) c = sys.slab().check();
     r.check = c.ok() ? "ok" : c.reason();
