@@ -14,14 +14,13 @@
 //                (and its KMEM-JSON line); exit through isa-debug-exit
 #include "acpi.h"
 #include "arch.h"
-#include "json_out.h"
+#include "report.h"
 #include "selftest.h"
 #include "smp.h"
 
 #include <kmem/boot.h>
 #include <kmem/compat/linux.h>
 #include <kmem/memmap_parse.h>
-#include <kmem/report.h>
 
 extern "C" {
 extern char kernel_start[], kernel_end[];
@@ -46,8 +45,6 @@ uint16_t g_cpu_node[kmem::kMaxCpus];
 uint64_t g_ram_top = 0;
 bool g_switched = false;
 uint64_t g_early_ns[4];
-
-void sink(void *, const char *text, size_t len) { print_n(text, len); }
 
 [[noreturn]] void fail(const char *what, const kmem::Status &s) {
     print("kmem-x86_64: ");
@@ -85,23 +82,6 @@ kmem::Status on_mapped(void *, uint64_t, uint64_t end) {
     return {};
 }
 
-// The firmware's map as the loader gave it (NUMA nodes from the SRAT), before
-// any reservation: what the qemu tests check the report against.
-void print_map() {
-    print("kmem-x86_64: memory map from multiboot:\n");
-    for (const kmem::MemRange &r : g_map) {
-        print("kmem: [mem ");
-        print_hex(r.start);
-        print("-");
-        print_hex(r.end - 1);
-        print("] ");
-        print(kmem::mem_type_id(r.type));
-        print(" node ");
-        print_u64(r.node);
-        print("\n");
-    }
-}
-
 void read_firmware(uint32_t magic, uint32_t info_pa) {
     if (magic != kMultibootMagic) kmem_platform_panic("not loaded by a Multiboot 1 loader");
     const auto *mbi = reinterpret_cast<const MultibootInfo *>(static_cast<uint64_t>(info_pa));
@@ -128,7 +108,7 @@ void read_firmware(uint32_t magic, uint32_t info_pa) {
         g_cpu_node[c] = g_acpi.cpu_domain[c] >= 0 ? node_of(static_cast<uint32_t>(g_acpi.cpu_domain[c])) : 0;
     for (const kmem::MemRange &r : g_map)
         if (r.type == kmem::MemType::usable || r.type == kmem::MemType::kernel_reserved) g_ram_top = r.end;
-    print_map();
+    print_firmware_map("kmem-x86_64: memory map from multiboot:\n", g_map);
 
     check("firmware_map", g_sys.firmware_map(g_map));
     check("reserve the kernel",
@@ -140,61 +120,6 @@ void read_firmware(uint32_t magic, uint32_t info_pa) {
     check("reserve the multiboot map", g_sys.reserve(mbi->mmap_addr, mbi->mmap_length, false, "multiboot map"));
     for (unsigned i = 0; i < g_acpi.table_count; ++i)
         check("reserve an ACPI table", g_sys.reserve(g_acpi.tables[i].pa, g_acpi.tables[i].length, false, "ACPI table"));
-}
-
-void report(const SelfTestResult &st, unsigned cpus) {
-    print("/proc/buddyinfo:\n");
-    kmem::report_buddyinfo(g_sys.phys(), sink, nullptr);
-    print("/proc/meminfo:\n");
-    kmem::report_meminfo(g_sys.phys(), sink, nullptr);
-    print("/proc/slabinfo:\n");
-    g_sys.slab().report_slabinfo(sink, nullptr);
-    print("kmem: allocations before Running:\n");
-    for (size_t i = 0; i < g_sys.early_count(); ++i) {
-        const kmem::EarlyRecord &e = g_sys.early(i);
-        print("  ");
-        print(kmem::phase_name(e.phase));
-        print(" ");
-        print(kmem::boot_api_name(e.api));
-        print(" ");
-        print_u64(e.size);
-        print(" bytes at ");
-        print_hex(e.pa);
-        print(" by ");
-        print(e.caller);
-        print("\n");
-    }
-    const kmem::PhysTotals t = g_sys.phys().totals();
-    JsonOut j;
-    print("KMEM-JSON ");
-    j.begin_object();
-    j.str("arch", "x86_64").num("cpus", cpus).num("nodes", g_sys.phys().node_count());
-    j.num("usable_bytes", g_map.usable_bytes()).num("managed_pages", t.managed).num("free_pages", t.free + t.pcp);
-    j.num("reserved_pages", t.reserved).num("allocated_pages", t.allocated).num("metadata_bytes", t.metadata_bytes);
-    j.num("acpi_tables", g_acpi.table_count);
-    j.begin_array("map");
-    for (const kmem::MemRange &r : g_map)
-        j.begin_object().num("start", r.start).num("end", r.end).str("type", kmem::mem_type_id(r.type)).num("node", r.node).end_object();
-    j.end_array();
-    j.begin_array("phases");
-    const char *names[] = {"FirmwareMap", "EarlyWindow", "DirectMap"};
-    for (unsigned p = 0; p < 3; ++p) j.begin_object().str("name", names[p]).num("ns", g_early_ns[p + 1] - g_early_ns[p]).end_object();
-    j.end_array();
-    j.begin_array("early");
-    for (size_t i = 0; i < g_sys.early_count(); ++i) {
-        const kmem::EarlyRecord &e = g_sys.early(i);
-        j.begin_object().str("phase", kmem::phase_name(e.phase)).str("api", kmem::boot_api_name(e.api));
-        j.str("caller", e.caller).num("size", e.size).num("pa", e.pa).boolean("failed", e.failed).end_object();
-    }
-    j.end_array();
-    j.begin_object("page_tables").num("pages", g_sys.tables().table_pages()).num("pages_1g", g_sys.tables().pages_1g());
-    j.num("pages_2m", g_sys.tables().pages_2m()).num("pages_4k", g_sys.tables().pages_4k()).end_object();
-    j.begin_object("selftest").boolean("ok", st.ok).num("free_before", st.free_before).num("free_after", st.free_after);
-    j.num("pages_allocated", st.pages_allocated).num("blocks_allocated", st.blocks_allocated);
-    j.num("slab_objects", st.slab_objects).num("cross_cpu_frees", st.cross_cpu_frees).num("errors", st.slab_errors);
-    j.num("late_freed_pages", st.late_freed_pages).str("check", st.check).end_object();
-    j.end_object();
-    print("\n");
 }
 
 } // namespace
@@ -237,7 +162,8 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t info) {
     print_u64(cpus);
     print(" CPUs running, kmalloc on all of them\n");
     const SelfTestResult st = run_self_tests(g_sys, boot_buffer, 64 * 1024);
-    report(st, cpus);
+    ReportExtra extra{"acpi_tables", g_acpi.table_count};
+    print_report(g_sys, g_map, st, cpus, "x86_64", g_early_ns, extra);
     print(st.ok ? "kmem-x86_64: self-tests passed\n" : "kmem-x86_64: SELF-TESTS FAILED\n");
     qemu_exit(st.ok ? 0x10 : 0x11); // 0x10: QEMU exit status 33
 }
