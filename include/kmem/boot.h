@@ -28,6 +28,7 @@
 #include <kmem/buddy.h>
 #include <kmem/memmap.h>
 #include <kmem/paging.h>
+#include <kmem/paging_aarch64.h>
 #include <kmem/result.h>
 #include <kmem/slab.h>
 
@@ -53,6 +54,17 @@ enum class BootApi : uint8_t {
 const char *boot_api_name(BootApi api);
 
 inline constexpr int kNoNode = -1;
+
+// The direct map's page tables and where it starts, per architecture: on
+// x86_64 Linux's 0xffff888000000000; on AArch64 the lower half (TTBR0), at
+// 64 TiB, so one table root serves the kernel's identity map and the direct map.
+#if defined(__aarch64__)
+using ArchPageTables = Aarch64PageTables;
+inline constexpr uint64_t kArchDirectMapBase = 0x0000400000000000ull;
+#else
+using ArchPageTables = PageTables;
+inline constexpr uint64_t kArchDirectMapBase = kDirectMapBase;
+#endif
 
 // One boot-time allocation request. Physical constraints are [min, max)
 // (max 0: no limit); `goal` is a preferred lowest address (bootmem's goal):
@@ -114,7 +126,7 @@ public:
     Status early_window(uint64_t end, const SlabOptions &opts = {}, uint64_t seed = 0) {
         return early_window(0, end, opts, seed);
     }
-    Status direct_map(MappedHook hook, void *ctx, uint64_t va_base = kDirectMapBase);
+    Status direct_map(MappedHook hook, void *ctx, uint64_t va_base = kArchDirectMapBase);
     Status running();
     Phase phase() const { return phase_; }
     const PhaseTimes &times() const { return times_; }
@@ -145,7 +157,7 @@ public:
     // ---- the layers (valid once early_window() succeeded)
     PhysAllocator &phys() { return phys_; }
     SlabAllocator &slab() { return slab_; }
-    PageTables &tables() { return tables_; }
+    ArchPageTables &tables() { return tables_; }
     const MemoryMap &map() const { return map_; }
 
     // The system the compat layer (kmem/compat/linux.h) talks to: the last
@@ -166,7 +178,7 @@ private:
     StaticMemoryMap<> map_;
     PhysAllocator phys_;
     SlabAllocator slab_;
-    PageTables tables_;
+    ArchPageTables tables_;
     EarlyRecord early_[kEarlyRecords]{};
     size_t early_count_ = 0;
     uint64_t early_dropped_ = 0;

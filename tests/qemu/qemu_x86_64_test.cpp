@@ -5,6 +5,7 @@
 // must hold the report whose KMEM-JSON line agrees with the memory map the
 // kernel printed: the exact usable bytes, every CPU, every node, self-tests
 // passed and every layer's check() clean.
+#include "kernel_report.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
@@ -33,65 +34,11 @@ test::CommandResult boot(const std::string &args) {
                              " -no-reboot < /dev/null 2>&1");
 }
 
-// Usable bytes of the map lines the kernel printed: "kmem: [mem A-B] usable node N".
-uint64_t printed_usable(const std::string &out, unsigned &lines) {
-    std::istringstream in(out);
-    std::string line;
-    uint64_t sum = 0;
-    lines = 0;
-    while (std::getline(in, line)) {
-        unsigned long long a, b;
-        char type[32];
-        unsigned node;
-        if (std::sscanf(line.c_str(), "kmem: [mem %llx-%llx] %31s node %u", &a, &b, type, &node) != 4) continue;
-        ++lines;
-        if (std::string(type) == "usable") sum += b - a + 1;
-    }
-    return sum;
-}
-
 class QemuX86_64 : public ::testing::TestWithParam<Config> {};
 
 TEST_P(QemuX86_64, BootsToKmallocOnEveryCpuAndReports) {
     const Config &c = GetParam();
-    const test::CommandResult r = boot(c.args);
-    ASSERT_EQ(r.status, 33) << "QEMU exit status (33 = the kernel's success code)\n" << r.out;
-    for (const char *part : {"/proc/buddyinfo:", "/proc/meminfo:", "/proc/slabinfo:", "kmem: allocations before Running:",
-                             "kmem-x86_64: self-tests passed"})
-        EXPECT_NE(r.out.find(part), std::string::npos) << part;
-    const size_t at = r.out.find("KMEM-JSON ");
-    ASSERT_NE(at, std::string::npos) << r.out;
-    const std::string line = r.out.substr(at + 10, r.out.find('\n', at) - at - 10);
-    const auto j = nlohmann::json::parse(line);
-
-    unsigned lines = 0;
-    const uint64_t usable = printed_usable(r.out, lines);
-    EXPECT_EQ(j["usable_bytes"].get<uint64_t>(), usable) << "the report and the map it printed agree";
-    EXPECT_EQ(j["map"].size(), lines);
-    EXPECT_EQ(j["cpus"].get<unsigned>(), c.cpus);
-    EXPECT_EQ(j["nodes"].get<unsigned>(), c.nodes);
-    bool high = false;
-    for (const auto &m : j["map"]) high |= m["type"] == "usable" && m["start"].get<uint64_t>() >= (uint64_t{4} << 30);
-    EXPECT_EQ(high, c.above_4g);
-    // Every usable page is managed (free, allocated or reserved) except
-    // those holding page descriptors inside the memory they describe.
-    const uint64_t managed = j["managed_pages"], meta = j["metadata_bytes"];
-    EXPECT_LE(managed, usable / 4096);
-    EXPECT_LE((usable / 4096 - managed) * 4096, meta);
-    EXPECT_GT(j["acpi_tables"].get<unsigned>(), 0u);
-    // The early report: the boot's memblock/bootmem calls and the direct map's tables.
-    EXPECT_GE(j["early"].size(), 5u);
-    const auto &st = j["selftest"];
-    EXPECT_TRUE(st["ok"].get<bool>()) << st.dump();
-    EXPECT_EQ(st["check"], "ok");
-    EXPECT_EQ(st["free_before"], st["free_after"]) << "every page came back";
-    EXPECT_GT(st["pages_allocated"].get<uint64_t>(), managed * 9 / 10) << "ran out of memory for real";
-    EXPECT_EQ(st["late_freed_pages"], 16);
-    EXPECT_EQ(st["errors"], 0);
-    if (c.cpus > 1) {
-        EXPECT_GT(st["cross_cpu_frees"].get<uint64_t>(), 0u);
-    }
-    EXPECT_GT(j["page_tables"]["pages"].get<uint64_t>(), 0u);
+    expect_good_report(boot(c.args), c.cpus, c.nodes, c.above_4g, "kmem-x86_64: self-tests passed", "acpi_tables");
 }
 
 #define KMEM_TWO_NODES                                                                                \

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the AArch64 demo kernel's platform: kmem's extern platform hooks
+// (src/platform/extern) on QEMU virt - the PL011 UART for the console,
+// TPIDR_EL1 for the CPU number, DAIF for interrupts (never enabled), the
+// generic timer for time, semihosting for panics and exit - and the memory
+// functions the compiler and kmem call.
+#include "arch.h"
+
+namespace kx {
+namespace {
+
+bool g_kernel_tables = false;
+uint64_t g_ram_top = kRamBase + kEarlyWindow;
+
+volatile uint32_t *uart() { return reinterpret_cast<volatile uint32_t *>(kUart); }
+
+} // namespace
+
+void print_n(const char *s, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        while (uart()[0x18 / 4] & (1u << 5)) cpu_relax(); // TXFF
+        uart()[0] = static_cast<uint8_t>(s[i]);
+    }
+}
+
+void print(const char *s) {
+    size_t n = 0;
+    while (s[n]) ++n;
+    print_n(s, n);
+}
+
+void print_u64(uint64_t v) {
+    char b[24];
+    int i = 23;
+    b[i] = 0;
+    do b[--i] = static_cast<char>('0' + v % 10);
+    while ((v /= 10) && i > 0);
+    print(b + i);
+}
+
+void print_hex(uint64_t v) {
+    char b[19] = "0x";
+    for (int i = 0; i < 16; ++i) b[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+    b[18] = 0;
+    print(b);
+}
+
+void cpu_relax() { asm volatile("yield" ::: "memory"); }
+
+uint64_t now_ns() {
+    const uint64_t f = KX_READ_SYSREG(cntfrq_el0), t = KX_READ_SYSREG(cntvct_el0);
+    return t / f * 1000000000ull + t % f * 1000000000ull / f;
+}
+
+void set_this_cpu(PerCpu *p) { KX_WRITE_SYSREG(tpidr_el1, reinterpret_cast<uint64_t>(p)); }
+
+void switched_to_kernel_tables(uint64_t ram_top) {
+    g_kernel_tables = true;
+    g_ram_top = ram_top;
+}
+
+int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry_pa, uint64_t context) {
+    register uint64_t x0 asm("x0") = 0xC4000003; // CPU_ON, SMC64/HVC64 calling convention
+    register uint64_t x1 asm("x1") = mpidr;
+    register uint64_t x2 asm("x2") = entry_pa;
+    register uint64_t x3 asm("x3") = context;
+    asm volatile("hvc #0" : "+r"(x0) : "r"(x1), "r"(x2), "r"(x3) : "memory");
+    return static_cast<int64_t>(x0);
+}
+
+[[noreturn]] void qemu_exit(uint32_t code) {
+    const uint64_t block[2] = {0x20026, code}; // ADP_Stopped_ApplicationExit, exit status
+    register uint64_t x0 asm("x0") = 0x18;     // SYS_EXIT
+    register const uint64_t *x1 asm("x1") = block;
+    asm volatile("hlt #0xf000" ::"r"(x0), "r"(x1) : "memory");
+    for (;;) asm volatile("wfe");
+}
+
+} // namespace kx
+
+extern "C" {
+
+void *kmem_platform_phys_to_virt(uint64_t pa) { return reinterpret_cast<void *>(kx::kDirectMap + pa); }
+
+uint64_t kmem_platform_virt_to_phys(const void *va) {
+    const uint64_t v = reinterpret_cast<uint64_t>(va);
+    return v >= kx::kDirectMap ? v - kx::kDirectMap : v; // the kernel image is identity-mapped
+}
+
+bool kmem_platform_is_mapped(uint64_t pa, uint64_t len) {
+    const uint64_t lo = kx::g_kernel_tables ? 0 : kx::kRamBase;
+    return pa >= lo && pa + len >= pa && pa + len <= kx::g_ram_top;
+}
+
+unsigned kmem_platform_cpu_id(void) {
+    const uint64_t p = KX_READ_SYSREG(tpidr_el1);
+    return p ? reinterpret_cast<const kx::PerCpu *>(p)->index : 0;
+}
+
+unsigned long kmem_platform_irq_save(void) {
+    const uint64_t daif = KX_READ_SYSREG(daif);
+    asm volatile("msr daifset, #0xf" ::: "memory");
+    return daif;
+}
+
+void kmem_platform_irq_restore(unsigned long flags) { KX_WRITE_SYSREG(daif, flags); }
+
+uint64_t kmem_platform_now_ns(void) { return kx::now_ns(); }
+
+void kmem_platform_console_write(const char *s, size_t n) { kx::print_n(s, n); }
+
+[[noreturn]] void kmem_platform_panic(const char *message) {
+    kx::print("\nkmem: PANIC: ");
+    kx::print(message);
+    kx::print("\n");
+    kx::qemu_exit(1);
+}
+
+// Called by the vectors (vectors.S): which entry, and the syndrome.
+[[noreturn]] void kx_exception(uint64_t entry, uint64_t esr, uint64_t elr, uint64_t far) {
+    kx::print("\nkmem-aarch64: exception vector ");
+    kx::print_u64(entry);
+    kx::print(" esr ");
+    kx::print_hex(esr);
+    kx::print(" elr ");
+    kx::print_hex(elr);
+    kx::print(" far ");
+    kx::print_hex(far);
+    kx::print("\n");
+    kx::qemu_exit(2);
+}
+
+// The memory functions (built with -mstrict-align: byte loops are safe before the MMU is on).
+void *memcpy(void *dst, const void *src, size_t n) {
+    auto *d = static_cast<unsigned char *>(dst);
+    const auto *s = static_cast<const unsigned char *>(src);
+    if (!((reinterpret_cast<uintptr_t>(d) | reinterpret_cast<uintptr_t>(s) | n) & 7)) {
+        for (size_t i = 0; i < n; i += 8) *reinterpret_cast<uint64_t *>(d + i) = *reinterpret_cast<const uint64_t *>(s + i);
+        return dst;
+    }
+    for (size_t i = 0; i < n; ++i) d[i] = s[i];
+    return dst;
+}
+
+void *memset(void *dst, int c, size_t n) {
+    auto *d = static_cast<unsigned char *>(dst);
+    if (!((reinterpret_cast<uintptr_t>(d) | n) & 7)) {
+        const uint64_t v = 0x0101010101010101ull * static_cast<uint8_t>(c);
+        for (size_t i = 0; i < n; i += 8) *reinterpret_cast<uint64_t *>(d + i) = v;
+        return dst;
+    }
+    for (size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(c);
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n) {
+    auto *d = static_cast<unsigned char *>(dst);
+    const auto *s = static_cast<const unsigned char *>(src);
+    if (d < s || d >= s + n) return memcpy(dst, src, n);
+    while (n--) d[n] = s[n];
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n) {
+    const auto *x = static_cast<const unsigned char *>(a), *y = static_cast<const unsigned char *>(b);
+    for (size_t i = 0; i < n; ++i)
+        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+void __cxa_pure_virtual() { kmem_platform_panic("pure virtual call"); }
+int __cxa_atexit(void (*)(void *), void *, void *) { return 0; }
+void *__dso_handle = nullptr;
+}
