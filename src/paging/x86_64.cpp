@@ -111,7 +111,9 @@ Status PageTables::map(uint64_t va, uint64_t pa, uint64_t size, const MapAttrs &
         uint64_t *t = table_virt(root_);
         Result<uint64_t *> pdpt = table_at(t, index_at(v, 0), true);
         if (!pdpt.ok()) { st = pdpt.status(); break; }
-        if ((sizes & kPage1G) && !((v | p) & (k1G - 1)) && left >= k1G) {
+        // A large leaf only where no table is (an empty one, left by an
+        // undone mapping, is reused: overwriting it would lose its page).
+        if ((sizes & kPage1G) && !((v | p) & (k1G - 1)) && left >= k1G && !(pdpt.value()[index_at(v, 1)] & kPtePresent)) {
             pdpt.value()[index_at(v, 1)] = p | leaf_bits(attrs, true);
             ++count_[2];
             done += k1G;
@@ -119,7 +121,7 @@ Status PageTables::map(uint64_t va, uint64_t pa, uint64_t size, const MapAttrs &
         }
         Result<uint64_t *> pd = table_at(pdpt.value(), index_at(v, 1), true);
         if (!pd.ok()) { st = pd.status(); break; }
-        if ((sizes & kPage2M) && !((v | p) & (k2M - 1)) && left >= k2M) {
+        if ((sizes & kPage2M) && !((v | p) & (k2M - 1)) && left >= k2M && !(pd.value()[index_at(v, 2)] & kPtePresent)) {
             pd.value()[index_at(v, 2)] = p | leaf_bits(attrs, true);
             ++count_[1];
             done += k2M;

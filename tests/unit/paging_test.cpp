@@ -174,5 +174,26 @@ TEST(PageTables, DirectMapOfARealMachine) {
     ASSERT_TRUE(m.phys->check().ok());
 }
 
+// An undone mapping leaves its (empty) tables; a later large mapping over
+// them goes down into them instead of overwriting the entry and losing the
+// table's page.
+TEST(PageTables, EmptyTablesLeftByAnUndoAreReused) {
+    Machine m(64 * M);
+    PageTables pt;
+    ASSERT_TRUE(pt.init(*m.phys).ok());
+    const uint64_t allocated = m.phys->totals().allocated;
+    ASSERT_TRUE(m.phys->fail_nth_allocation(3).ok()); // PDPT, PD, then the PT fails
+    EXPECT_EQ(pt.map(4 * G, 4 * G, 8 * M, {}, kPage4K).code(), Errc::no_memory);
+    EXPECT_EQ(pt.table_pages(), 3u) << "root, PDPT and PD stay, empty";
+    ASSERT_TRUE(pt.map(4 * G, 4 * G, G).ok());
+    EXPECT_EQ(pt.pages_1g(), 0u) << "the empty PD is reused, not overwritten";
+    EXPECT_EQ(pt.pages_2m(), 512u);
+    EXPECT_EQ(pt.table_pages(), 3u);
+    EXPECT_EQ(m.phys->totals().allocated - allocated, pt.table_pages() - 1) << "every table page is reachable";
+    auto t = pt.translate(4 * G + 3 * M + 5);
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t.value().pa, 4 * G + 3 * M + 5);
+}
+
 } // namespace
 } // namespace kmem
