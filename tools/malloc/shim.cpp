@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: libkmem-malloc.so - the malloc family on kmem (see docs/malloc.md).
+//
+// LD_PRELOAD=build/lib/libkmem-malloc.so PROGRAM runs PROGRAM with kmem as
+// its allocator: requests up to 8 KiB come from the SlabAllocator's kmalloc
+// caches, larger ones up to 4 MiB from the PhysAllocator (alloc_pages_exact),
+// larger ones and alignments above 4 KiB from mmap (shim_large.cpp). Every
+// block is at least 16-byte aligned (sizes are rounded up to 16). C++
+// operator new/delete reach these through libstdc++.
+//
+// free() trusts nothing: a pointer inside the heap goes to kfree, which
+// validates it (an invalid or doubly freed one aborts, as glibc does); one in
+// the large table is unmapped; any other pointer is foreign (allocated before
+// the shim was loaded, or by another allocator) and goes to the next free()
+// in the lookup order - glibc's - found with dlsym(RTLD_NEXT).
+#include "shim.h"
+
+#include <atomic>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define KMEM_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace kmem::shim {
+namespace {
+
+// glibc's own functions, for foreign pointers (looked up on first use).
+template <class F> F next_fn(const char *name, F self) {
+    F f = reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+    return f == self ? nullptr : f;
+}
+
+// Looked up once (a race only repeats the lookup); no function-local statics,
+// whose guards would need libstdc++.
+std::atomic<void (*)(void *)> g_glibc_free{nullptr};
+std::atomic<size_t (*)(void *)> g_glibc_size{nullptr};
+
+void free_foreign(void *p) {
+    count(kForeign);
+    auto f = g_glibc_free.load(std::memory_order_acquire);
+    if (!f) g_glibc_free.store(f = next_fn<void (*)(void *)>("free", &::free));
+    if (f) f(p);
+}
+
+size_t foreign_size(void *p) {
+    auto f = g_glibc_size.load(std::memory_order_acquire);
+    if (!f) g_glibc_size.store(f = next_fn<size_t (*)(void *)>("malloc_usable_size", &::malloc_usable_size));
+    return f ? f(p) : 0;
+}
+
+[[noreturn]] void invalid_free(const void *p, const char *why) {
+    char line[200];
+    const int n = snprintf(line, sizeof line, "kmem-malloc: free(%p): %s\n", p, why);
+    if (n > 0) (void)!write(2, line, static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1);
+    abort();
+}
+
+void *fail() {
+    errno = ENOMEM;
+    return nullptr;
+}
+
+// kmem memory (slab or buddy pages), 16-byte aligned; grows the heap as needed.
+void *heap_alloc(size_t n) {
+    const size_t size = n ? (n + 15) & ~size_t{15} : 16;
+    CpuScope scope;
+    for (int tries = 0;; ++tries) {
+        const uint64_t seen = generation();
+        if (void *p = slab().kmalloc(size)) [[likely]] {
+            ++g_slot_stats[Plat::cpu_slot()].mallocs;
+            return p;
+        }
+        if (tries == 2 || !grow(seen)) return fail();
+    }
+}
+
+void *do_malloc(size_t n) {
+    if (!ensure_init()) [[unlikely]] {
+        void *p = arena_alloc(n);
+        return p ? p : fail();
+    }
+    if (n > kMaxKmalloc) {
+        void *p = large_alloc(n, 0);
+        return p ? p : fail();
+    }
+    return heap_alloc(n);
+}
+
+// align: a power of two.
+void *do_memalign(size_t align, size_t n) {
+    if (align <= 16) return do_malloc(n);
+    if (!ensure_init()) return fail(); // the bootstrap arena does not align
+    size_t size = n ? n : 1;
+    if (size > SIZE_MAX - align) return fail();
+    size = (size + align - 1) & ~(align - 1);
+    if (align > kPageSize || size > kMaxKmalloc) {
+        void *p = large_alloc(size, align > kPageSize ? align : 0);
+        return p ? p : fail();
+    }
+    void *p = heap_alloc(size); // pages for size > 8 KiB: page aligned
+    if (!p || (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0) return p;
+    ::free(p);
+    // kmalloc objects of a power-of-two size up to a page are naturally
+    // aligned; above that, a request for more than 8 KiB takes whole pages.
+    size_t pow2 = align;
+    while (pow2 < size) pow2 <<= 1;
+    p = heap_alloc(pow2 <= kPageSize ? pow2 : kKmallocMaxCacheSize + 1);
+    if (p && (reinterpret_cast<uintptr_t>(p) & (align - 1)))
+        hosted::panic("malloc shim: an aligned kmalloc request came back unaligned");
+    return p;
+}
+
+size_t usable_size(void *p) {
+    if (!p) return 0;
+    if (heap_contains(p)) return slab().ksize(p);
+    if (arena_contains(p)) return arena_size(p);
+    if (size_t n = large_usable(p)) return n;
+    return foreign_size(p);
+}
+
+bool is_pow2(size_t a) { return a && !(a & (a - 1)); }
+
+} // namespace
+} // namespace kmem::shim
+
+using namespace kmem::shim;
+
+KMEM_EXPORT void *malloc(size_t n) noexcept { return do_malloc(n); }
+
+KMEM_EXPORT void free(void *p) noexcept {
+    if (!p) return;
+    if (heap_contains(p)) [[likely]] {
+        CpuScope scope;
+        // Page blocks of 128 KiB and more go back to the OS before the buddy
+        // gets them (docs/malloc.md: returning memory).
+        if (!(reinterpret_cast<uintptr_t>(p) & (kmem::kPageSize - 1))) [[unlikely]]
+            if (const size_t n = slab().ksize(p); n >= kReturnBytes) {
+                madvise(p, n, MADV_DONTNEED);
+                count(kReturned, n);
+            }
+        const kmem::Status s = slab().kfree(p);
+        if (!s.ok()) [[unlikely]] invalid_free(p, s.reason());
+        ++g_slot_stats[kmem::Plat::cpu_slot()].frees;
+        return;
+    }
+    if (arena_contains(p)) return; // bootstrap memory is never reused
+    if (large_free(p)) return;
+    free_foreign(p);
+}
+
+KMEM_EXPORT void *calloc(size_t n, size_t size) noexcept {
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) return fail();
+    void *p = do_malloc(bytes);
+    // mmap()ed and bootstrap memory is zero already.
+    if (p && heap_contains(p)) memset(p, 0, bytes);
+    return p;
+}
+
+KMEM_EXPORT void *realloc(void *p, size_t n) noexcept {
+    if (!p) return do_malloc(n);
+    if (n == 0) { // glibc: free and return null
+        free(p);
+        return nullptr;
+    }
+    size_t old;
+    if (heap_contains(p)) {
+        old = slab().ksize(p);
+        if (!old) invalid_free(p, "realloc of a pointer kmem did not hand out");
+        if (n <= old && (old <= 8192 || n > old / 2)) return p;
+    } else if (arena_contains(p)) {
+        old = arena_size(p);
+    } else if ((old = large_usable(p)) != 0) {
+        if (n > kMaxKmalloc) {
+            void *q = large_realloc(p, n);
+            return q ? q : fail();
+        }
+    } else {
+        old = foreign_size(p);
+    }
+    void *q = do_malloc(n);
+    if (!q) return nullptr;
+    memcpy(q, p, old < n ? old : n);
+    free(p);
+    return q;
+}
+
+KMEM_EXPORT void *reallocarray(void *p, size_t n, size_t size) noexcept {
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) return fail();
+    return realloc(p, bytes);
+}
+
+KMEM_EXPORT int posix_memalign(void **out, size_t align, size_t n) noexcept {
+    if (!is_pow2(align) || align % sizeof(void *)) return EINVAL;
+    const int saved = errno;
+    void *p = do_memalign(align, n);
+    errno = saved;
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+// C17 / glibc 2.38: an alignment that is not a power of two is EINVAL.
+KMEM_EXPORT void *aligned_alloc(size_t align, size_t n) noexcept {
+    if (!is_pow2(align)) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    return do_memalign(align, n);
+}
+
+// glibc: an alignment that is not a power of two is rounded up to one.
+KMEM_EXPORT void *memalign(size_t align, size_t n) noexcept {
+    if (align > SIZE_MAX / 2 + 1) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    size_t a = 1;
+    while (a < align) a <<= 1;
+    return do_memalign(a, n);
+}
+
+KMEM_EXPORT void *valloc(size_t n) noexcept { return do_memalign(kmem::kPageSize, n); }
+
+KMEM_EXPORT void *pvalloc(size_t n) noexcept {
+    if (n > SIZE_MAX - kmem::kPageSize) return fail();
+    const size_t size = n ? (n + kmem::kPageSize - 1) & ~(kmem::kPageSize - 1) : kmem::kPageSize;
+    return do_memalign(kmem::kPageSize, size);
+}
+
+KMEM_EXPORT size_t malloc_usable_size(void *p) noexcept { return usable_size(p); }
+
+KMEM_EXPORT void kmem_malloc_get_info(kmem_malloc_info *out) { read_info(*out); }
+
+// KMEM_MALLOC_STATS=1: one line of counters on stderr at exit;
+// KMEM_MALLOC_STATS=/path: the line is appended to that file instead.
+__attribute__((destructor)) static void kmem_malloc_report() {
+    const char *v = getenv("KMEM_MALLOC_STATS");
+    if (!v || !*v || (v[0] == '0' && !v[1])) return;
+    if (v[0] != '/') return print_stats(2);
+    const int fd = open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    print_stats(fd);
+    close(fd);
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the malloc shim's internal interface (see docs/malloc.md).
+//
+// shim_platform.cpp: the hosted platform as the shim needs it - one huge
+//   MAP_NORESERVE reservation that is the simulated physical memory, the
+//   mapped window (everything below the onlined end), CPU slots for threads.
+// shim_core.cpp: the PhysAllocator and SlabAllocator in static storage, the
+//   bootstrap on the first call, growth (online one more 1 GiB section),
+//   per-thread CPU scopes, thread exit, fork and the statistics.
+// shim_large.cpp: requests kmem cannot serve (over 4 MiB, alignment over
+//   4 KiB) as private mmap()s, recorded in a fixed table.
+// shim.cpp: the C functions (malloc, free, ...).
+#pragma once
+
+#include "kmem_malloc.h"
+#include "platform/current.h"
+
+#include <kmem/buddy.h>
+#include <kmem/slab.h>
+
+#include <atomic>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace kmem::shim {
+
+// CPU slot kSharedCpu belongs to no thread: threads without a slot of their
+// own use it one at a time, under a lock.
+inline constexpr unsigned kSharedCpu = kMaxCpus - 1;
+// Simulated physical memory starts at 4 GiB (all of it in the Normal zone)
+// and grows one 1 GiB section at a time.
+inline constexpr uint64_t kHeapStart = uint64_t{4} << 30;
+inline constexpr uint64_t kGrowStep = uint64_t{1} << kSectionShift;
+// Requests above this go to mmap (alloc_pages_exact's limit).
+inline constexpr size_t kMaxKmalloc = kMaxBlockPages * kPageSize;
+// Page blocks at least this big are given back to the OS when freed.
+inline constexpr size_t kReturnBytes = size_t{1} << 20;
+
+// ---- shim_platform.cpp
+bool heap_reserve();                   // once; false if no address space
+bool heap_contains(const void *p);     // inside the onlined heap range
+bool heap_map_more(uint64_t *start);   // extend the window by kGrowStep; its start
+uint64_t heap_online_bytes();
+int claim_slot();                      // a free slot < kSharedCpu, or -1
+void release_slot(unsigned id);
+void reset_slots_after_fork(unsigned keep); // keep: the surviving thread's slot or kMaxCpus
+
+// ---- shim_core.cpp
+extern PhysAllocator g_phys;
+SlabAllocator &slab();
+bool ensure_init();                    // false: use the bootstrap arena
+void *arena_alloc(size_t size);        // static bump arena (recursion during init)
+bool arena_contains(const void *p);
+size_t arena_size(const void *p);
+bool grow(uint64_t seen_generation);   // online one more section (or someone did)
+uint64_t generation();
+
+// Statistics and the fork gate, one cache line per slot: counters (no
+// atomics on the fast path) and `busy`, set while the slot's thread runs
+// kmem code.
+struct alignas(64) SlotStats {
+    uint64_t mallocs, frees;
+    std::atomic<uint32_t> busy;
+};
+extern SlotStats g_slot_stats[kMaxCpus];
+extern std::atomic<bool> g_fork_pending; // a fork waits for every slot to be idle
+extern bool g_need_fence;                // no membarrier(): the fast path fences itself
+
+// Gives the calling thread a CPU for the duration of one call. With a slot
+// of its own: mark the slot busy, then check that no fork is waiting (the
+// forking thread sets g_fork_pending, runs membarrier() - which makes the
+// store and the load here ordered as if fenced - then waits until no slot is
+// busy). Everything else: enter_slow().
+class CpuScope {
+public:
+    CpuScope() {
+        const unsigned cpu = Plat::cpu_slot();
+        if (cpu < kSharedCpu) [[likely]] {
+            g_slot_stats[cpu].busy.store(1, std::memory_order_relaxed);
+            if (g_need_fence) [[unlikely]] std::atomic_thread_fence(std::memory_order_seq_cst);
+            else std::atomic_signal_fence(std::memory_order_seq_cst);
+            if (!g_fork_pending.load(std::memory_order_relaxed)) [[likely]] {
+                own_ = cpu;
+                return;
+            }
+            g_slot_stats[cpu].busy.store(0, std::memory_order_release);
+        }
+        enter_slow();
+    }
+    ~CpuScope() {
+        if (own_ < kSharedCpu) [[likely]] g_slot_stats[own_].busy.store(0, std::memory_order_release);
+        else if (shared_) leave_shared();
+    }
+    CpuScope(const CpuScope &) = delete;
+    CpuScope &operator=(const CpuScope &) = delete;
+
+private:
+    void enter_slow();
+    void leave_shared();
+    unsigned own_ = kMaxCpus;
+    bool shared_ = false;
+};
+
+enum Counter { kLarge, kForeign, kGrows, kThreads, kSharedEntries, kReturned, kCounters };
+void count(Counter c, uint64_t n = 1);
+void read_info(kmem_malloc_info &out);
+void print_stats(int fd);
+
+// ---- shim_large.cpp
+void *large_alloc(size_t size, size_t align);   // null: ENOMEM
+bool large_free(void *p);                        // false: not a large allocation
+size_t large_usable(const void *p);              // 0: not a large allocation
+void *large_realloc(void *p, size_t size);       // p must be large; null: ENOMEM
+void large_lock();                               // fork
+void large_unlock();
+
+} // namespace kmem::shim
