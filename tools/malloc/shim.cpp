@@ -171,11 +171,15 @@ KMEM_EXPORT void *realloc(void *p, size_t n) noexcept {
         free(p);
         return nullptr;
     }
-    size_t old;
+    size_t old, want = n;
     if (heap_contains(p)) {
         old = slab().ksize(p);
         if (!old) invalid_free(p, "realloc of a pointer kmem did not hand out");
         if (n <= old && (old <= 8192 || n > old / 2)) return p;
+        // A page-level block (exact page counts) that grows is given half
+        // again as much, so growth by small steps copies O(n) bytes in all,
+        // not O(n^2); untouched pages of the slack cost no memory.
+        if (n > old && old > 8192 && old + old / 2 > n) want = old + old / 2;
     } else if (arena_contains(p)) {
         old = arena_size(p);
     } else if ((old = large_usable(p)) != 0) {
@@ -186,7 +190,8 @@ KMEM_EXPORT void *realloc(void *p, size_t n) noexcept {
     } else {
         old = foreign_size(p);
     }
-    void *q = do_malloc(n);
+    void *q = want > n ? do_malloc(want) : nullptr;
+    if (!q) q = do_malloc(n);
     if (!q) return nullptr;
     memcpy(q, p, old < n ? old : n);
     free(p);
