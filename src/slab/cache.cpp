@@ -184,7 +184,7 @@ uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
         LockGuard<platform::SpinLock> g(cn.lock);
         for (SlabHeader *s = cn.partial, *next; s; s = next) {
             next = s->next;
-            if (s->inuse) continue;
+            if (SI::state(s).inuse) continue;
             SI::list_del(cn.partial, s);
             --cn.nr_partial;
             --cn.nr_empty;
@@ -216,7 +216,7 @@ void cache_counts(const KmemCache *c, uint64_t &slabs, uint64_t &objects, uint64
         LockGuard<platform::SpinLock> g(cn.lock);
         slabs += cn.nr_slabs;
         uint64_t free = 0;
-        for (const SlabHeader *s = cn.partial; s; s = s->next) free += c->objects - s->inuse;
+        for (const SlabHeader *s = cn.partial; s; s = s->next) free += c->objects - SI::state(s).inuse;
         objects += cn.nr_slabs * c->objects;
         active += cn.nr_slabs * c->objects - free;
     }

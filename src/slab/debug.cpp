@@ -112,10 +112,14 @@ struct SlabCheck {
         }
         if ((active_cpu < 0 && s->cpu) || (active_cpu >= 0 && s->cpu != active_cpu + 1))
             return make_error(Errc::malformed, "slab's active CPU disagrees");
+        const SlabState st = SI::state(s);
+        if (st.frozen != (s->cpu != 0)) return make_error(Errc::malformed, "slab's frozen bit and active CPU disagree");
+        if (st.head && (st.head > c->objects))
+            return make_error(Errc::malformed, "slab's freelist head is not one of its objects");
         for (auto &w : seen) w = 0;
         free_count = 0;
-        KMEM_TRY(walk_freelist(c, s, s->freelist, seen, free_count));
-        if (c->objects - free_count != s->inuse)
+        KMEM_TRY(walk_freelist(c, s, SI::head_object(c, s, st.head), seen, free_count));
+        if (c->objects - free_count != st.inuse)
             return make_error(Errc::malformed, "slab's inuse count differs from its freelist");
         if (active_cpu >= 0) KMEM_TRY(walk_freelist(c, s, c->cpu[active_cpu].freelist, seen, free_count));
         if (c->flags & kCacheRedZone)
@@ -137,7 +141,7 @@ Status SlabAllocator::check_cache(const KmemCache *c) const {
             if (s->list != kListPartial) return make_error(Errc::malformed, "slab on the partial list marked otherwise");
             KMEM_TRY(SlabCheck::slab(*this, c, s, n, -1, free_count));
             if (free_count == 0) return make_error(Errc::malformed, "a full slab on the partial list");
-            if (s->inuse == 0) ++empty;
+            if (SI::state(s).inuse == 0) ++empty;
         }
         for (const SlabHeader *s = cn.full; s; s = s->next, ++slabs) {
             if (s->list != kListFull) return make_error(Errc::malformed, "slab on the full list marked otherwise");

@@ -127,10 +127,10 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
         void *obj = object(c, s, static_cast<uint32_t>(i));
         if (c->flags & kCacheDebugFlags) poison_free(c, obj);
         if (prev) set_next(c, prev, obj);
-        else s->freelist = obj;
         prev = obj;
     }
     set_next(c, prev, nullptr);
+    set_state_word(s, {static_cast<uint32_t>(start + 1), 0, false});
     return s;
 }
 
@@ -145,19 +145,22 @@ void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     (void)a.free_pages(pa, c->order);
 }
 
+// Node lock held, slab not frozen. Frees without the lock may still change
+// the in-use count, but never across full/partial/empty: those wait for the lock.
 bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     CacheNode &cn = node_of(c, s);
-    if (s->inuse == c->objects) {
+    const SlabState st = state(s);
+    if (st.inuse == c->objects) {
         list_add(cn.full, s, kListFull);
         return false;
     }
-    if (s->inuse == 0 && cn.nr_empty >= kKeepEmptySlabs) {
+    if (st.inuse == 0 && cn.nr_empty >= kKeepEmptySlabs) {
         free_slab(sa, c, s);
         return true;
     }
     list_add(cn.partial, s, kListPartial);
     ++cn.nr_partial;
-    if (s->inuse == 0) ++cn.nr_empty;
+    if (st.inuse == 0) ++cn.nr_empty;
     return false;
 }
 
@@ -166,11 +169,19 @@ bool SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     SlabHeader *s = cc.slab;
     if (!s) return false;
     LockGuard<platform::SpinLock> g(node_of(c, s).lock);
-    for (void *obj = cc.freelist, *next; obj; obj = next) {
-        next = get_next(c, obj);
-        set_next(c, obj, s->freelist);
-        s->freelist = obj;
-        --s->inuse;
+    // The CPU's objects go in front of the slab's freelist, and the slab thaws.
+    uint32_t count = 0;
+    void *tail = nullptr;
+    for (void *obj = cc.freelist; obj; obj = get_next(c, obj)) {
+        tail = obj;
+        ++count;
+    }
+    uint64_t old = load_state(s);
+    for (;;) {
+        const SlabState st = unpack(old);
+        if (tail) set_next(c, tail, head_object(c, s, st.head));
+        const uint32_t head = tail ? head_value(c, s, cc.freelist) : st.head;
+        if (swap_state(s, old, {head, st.inuse - count, false})) break;
     }
     cc.freelist = nullptr;
     cc.slab = nullptr;
@@ -178,14 +189,19 @@ bool SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     return settle(sa, c, s);
 }
 
-// Take a slab off a node's partial list (node lock held).
-static SlabHeader *take_partial(CacheNode &cn) {
-    SlabHeader *s = cn.partial;
-    if (!s) return nullptr;
+// Take a slab off a node's partial list and freeze it for CPU `cpu` (node
+// lock held): its whole freelist becomes the CPU's.
+static void *take_and_freeze(KmemCache *c, CacheNode &cn, SlabHeader *s) {
     SlabInternals::list_del(cn.partial, s);
     --cn.nr_partial;
-    if (s->inuse == 0) --cn.nr_empty;
-    return s;
+    uint64_t old = SlabInternals::load_state(s);
+    for (;;) {
+        const SlabState st = SlabInternals::unpack(old);
+        if (SlabInternals::swap_state(s, old, {0, c->objects, true})) {
+            if (st.inuse == 0) --cn.nr_empty;
+            return SlabInternals::head_object(c, s, st.head);
+        }
+    }
 }
 
 void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
@@ -230,10 +246,20 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
             ++ln->nr_partial;
             ++ln->nr_empty;
         }
-        void *obj = s->freelist;
-        s->freelist = SI::get_next(c, obj);
-        if (s->inuse++ == 0) --ln->nr_empty;
-        if (!s->freelist) {
+        // Pop one object; frees without the lock may push meanwhile (never pop).
+        void *obj;
+        SlabState st;
+        for (uint64_t old = SI::load_state(s);;) {
+            st = SI::unpack(old);
+            obj = SI::head_object(c, s, st.head);
+            void *next = SI::get_next(c, obj);
+            if (SI::swap_state(s, old, {SI::head_value(c, s, next), st.inuse + 1, false})) {
+                st.head = SI::head_value(c, s, next);
+                break;
+            }
+        }
+        if (st.inuse == 0) --ln->nr_empty;
+        if (!st.head) {
             SI::list_del(ln->partial, s);
             --ln->nr_partial;
             SI::list_add(ln->full, s, kListFull);
@@ -250,30 +276,26 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
     // Objects other CPUs freed into the active slab - only once the CPU's own
     // freelist is empty (node requests and kAllocReserves arrive here with
     // objects still on it).
+    // They are taken without the lock while the slab stays frozen.
     if (SlabHeader *s = cc.freelist ? nullptr : cc.slab) {
-        LockGuard<platform::SpinLock> g(SI::node_of(c, s).lock);
-        if (s->freelist) {
-            cc.freelist = s->freelist;
-            s->freelist = nullptr;
-            s->inuse = c->objects;
-        } else {
-            s->cpu = 0;
-            cc.slab = nullptr;
-            SI::settle(*this, c, s); // full
+        uint64_t old = SI::load_state(s);
+        while (SI::unpack(old).head && !SI::swap_state(s, old, {0, c->objects, true})) {
+        }
+        if (const uint32_t head = SI::unpack(old).head) {
+            cc.freelist = SI::head_object(c, s, head);
+        } else { // full: thaw it (deactivate merges nothing) and let it settle
+            SI::deactivate(*this, c, cpu);
         }
     }
     if (!cc.freelist) {
-        // A partial slab of the node, taken and made active in one step.
-        auto activate = [&](SlabHeader *s) {
-            s->cpu = static_cast<uint8_t>(cpu + 1);
-            cc.freelist = s->freelist;
-            s->freelist = nullptr;
-            s->inuse = c->objects;
-            cc.slab = s;
-        };
+        // A partial slab of the node, taken and frozen in one step.
         {
             LockGuard<platform::SpinLock> g(c->node[want].lock);
-            if (SlabHeader *s = take_partial(c->node[want])) activate(s);
+            if (SlabHeader *s = c->node[want].partial) {
+                cc.freelist = take_and_freeze(c, c->node[want], s);
+                s->cpu = static_cast<uint8_t>(cpu + 1);
+                cc.slab = s;
+            }
         }
         if (!cc.slab) {
             SlabHeader *s = SI::new_slab(*this, c, node, flags);
@@ -283,7 +305,10 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
             }
             LockGuard<platform::SpinLock> g(SI::node_of(c, s).lock);
             ++SI::node_of(c, s).nr_slabs;
-            activate(s);
+            cc.freelist = SI::head_object(c, s, SI::state(s).head);
+            SI::set_state_word(s, {0, c->objects, true});
+            s->cpu = static_cast<uint8_t>(cpu + 1);
+            cc.slab = s;
         }
     }
     void *obj = cc.freelist;
@@ -315,26 +340,43 @@ Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
         // Not the first 8 bytes: on a double free they are a live freelist link.
         __builtin_memset(static_cast<uint8_t *>(obj) + sizeof(void *), 0, c->object_size - sizeof(void *));
     }
+    const uint32_t mine = SI::head_value(c, s, obj);
+    // Without the lock when no list changes: the slab is frozen (its CPU
+    // picks the object up), or it stays partial. The slab's freelist head,
+    // or a slab with every object free already, is a double free.
+    if (!(c->flags & kCacheDebugFlags)) {
+        uint64_t old = SI::load_state(s);
+        for (;;) {
+            const SlabState st = SI::unpack(old);
+            if (st.head == mine || st.inuse == 0)
+                return make_error(Errc::double_free, "double free: the object is already free");
+            if (!st.frozen && (st.head == 0 || st.inuse == 1)) break; // full -> partial, or empty: locked
+            SI::set_next(c, obj, SI::head_object(c, s, st.head));
+            if (SI::swap_state(s, old, {mine, st.inuse - 1, st.frozen})) return result;
+        }
+    }
     CacheNode &cn = SI::node_of(c, s);
     LockGuard<platform::SpinLock> g(cn.lock);
-    // The head of the freelist, or a slab with every object free already.
-    if (obj == s->freelist || s->inuse == 0)
-        return make_error(Errc::double_free, "double free: the object is already free");
-    if (c->flags & kCacheDebugFlags) { // debug caches have only this freelist: search it
-        uint32_t n = 0;
-        for (void *f = s->freelist; f && n++ < c->objects && SI::index_of(c, s, f) != UINT32_MAX;
-             f = SI::get_next(c, f))
-            if (f == obj) return make_error(Errc::double_free, "double free: the object is already free");
+    SlabState st;
+    for (uint64_t old = SI::load_state(s);;) {
+        st = SI::unpack(old);
+        if (st.head == mine || st.inuse == 0)
+            return make_error(Errc::double_free, "double free: the object is already free");
+        if (c->flags & kCacheDebugFlags) { // debug caches have only this freelist: search it
+            uint32_t n = 0;
+            for (void *f = SI::head_object(c, s, st.head); f && n++ < c->objects && SI::index_of(c, s, f) != UINT32_MAX;
+                 f = SI::get_next(c, f))
+                if (f == obj) return make_error(Errc::double_free, "double free: the object is already free");
+        }
+        SI::set_next(c, obj, SI::head_object(c, s, st.head));
+        if (SI::swap_state(s, old, {mine, st.inuse - 1, st.frozen})) break;
     }
-    SI::set_next(c, obj, s->freelist);
-    s->freelist = obj;
-    --s->inuse;
     ++c->cpu[Plat::cpu_id()].free_slow;
-    if (s->cpu) return result; // active on a CPU: it picks these up
+    if (st.frozen) return result; // active on a CPU: it picks these up
     if (s->list == kListFull) {
         SI::list_del(cn.full, s);
         SI::settle(*this, c, s);
-    } else if (s->inuse == 0) {
+    } else if (st.inuse == 1) { // now empty
         if (cn.nr_empty >= kKeepEmptySlabs) {
             SI::list_del(cn.partial, s);
             --cn.nr_partial;

@@ -28,22 +28,57 @@ inline constexpr uint32_t kKeepEmptySlabs = 2; // empty slabs a node keeps per c
 
 struct SlabHeader {
     KmemCache *cache;     // owner
-    void *freelist;       // free objects not held by a CPU (encoded chain)
+    // The slab's own freelist and in-use count, one word changed by
+    // compare-and-swap (SLUB's freelist + counters): bits 0-31 the head as
+    // object index + 1 (0: empty; the links inside the objects are encoded
+    // pointers), bits 32-62 the objects not on this freelist, bit 63 frozen
+    // (active on a CPU). A free that changes no list (the slab stays partial,
+    // or it is frozen) needs no lock; one that makes a full slab partial or a
+    // slab empty takes the node lock first. See SlabInternals::state().
+    uint64_t state;
     SlabHeader *next;     // node list (partial or full)
     SlabHeader *prev;
-    uint32_t inuse;       // objects not on `freelist`
+    uint32_t pad0;
     uint32_t magic;       // kSlabMagic: this really is a slab header
     uint16_t node;
     uint8_t list;         // which node list holds it (SlabList)
-    uint8_t cpu;          // active on CPU cpu - 1; 0 = not active
+    uint8_t cpu;          // active on CPU cpu - 1; 0 = not active (mirrors the frozen bit)
     uint32_t pad;
     uint64_t pad2[2];
 };
 static_assert(sizeof(SlabHeader) == 64, "the header is one cache line");
 
+// SlabHeader::state unpacked.
+struct SlabState {
+    uint32_t head;  // index + 1 of the first free object, 0: none
+    uint32_t inuse; // objects not on the slab's freelist
+    bool frozen;    // active on a CPU (on no node list)
+};
+
 enum SlabList : uint8_t { kListNone = 0, kListPartial = 1, kListFull = 2 };
 
 struct SlabInternals {
+    static constexpr uint64_t kFrozen = uint64_t{1} << 63;
+    static uint64_t pack(SlabState st) {
+        return uint64_t{st.head} | uint64_t{st.inuse} << 32 | (st.frozen ? kFrozen : 0);
+    }
+    static SlabState unpack(uint64_t w) {
+        return {static_cast<uint32_t>(w), static_cast<uint32_t>((w >> 32) & 0x7fffffffu), (w & kFrozen) != 0};
+    }
+    static uint64_t load_state(const SlabHeader *s) { return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE); }
+    static SlabState state(const SlabHeader *s) { return unpack(load_state(s)); }
+    // Replace `old` by `nw`; on failure `old` is the word found.
+    static bool swap_state(SlabHeader *s, uint64_t &old, SlabState nw) {
+        return __atomic_compare_exchange_n(&s->state, &old, pack(nw), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    }
+    static void set_state_word(SlabHeader *s, SlabState st) { __atomic_store_n(&s->state, pack(st), __ATOMIC_RELEASE); }
+    // The object a head value names (null for 0), and back.
+    static void *head_object(const KmemCache *c, const SlabHeader *s, uint32_t head) {
+        return head ? object(c, s, head - 1) : nullptr;
+    }
+    static uint32_t head_value(const KmemCache *c, const SlabHeader *s, const void *obj) {
+        return obj ? index_of(c, s, obj) + 1 : 0;
+    }
     static uintptr_t encode(const KmemCache *c, void *next, const void *slot) {
         return reinterpret_cast<uintptr_t>(next) ^ c->secret ^ reinterpret_cast<uintptr_t>(slot);
     }
