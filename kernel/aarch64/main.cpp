@@ -12,11 +12,11 @@
 //   Running      secondary CPUs through PSCI, self-tests, report, exit (semihosting)
 #include "arch.h"
 #include "cpus.h"
+#include "boot_steps.h"
 #include "report.h"
 #include "selftest.h"
 
 #include <kmem/boot.h>
-#include <kmem/compat/linux.h>
 #include <kmem/memmap_parse.h>
 
 extern "C" {
@@ -34,16 +34,6 @@ kmem::StaticMemoryMap<> g_map;
 uint64_t g_ram_top = 0;
 bool g_switched = false;
 uint64_t g_phase_ns[4];
-
-void check(const char *what, const kmem::Status &s) {
-    if (s.ok()) return;
-    print("kmem-aarch64: ");
-    print(what);
-    print(": ");
-    print(s.reason());
-    print("\n");
-    qemu_exit(1);
-}
 
 uint32_t be32(const uint8_t *p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
 
@@ -88,22 +78,14 @@ extern "C" [[noreturn]] void kmain() {
         if (r.type == kmem::MemType::usable || r.type == kmem::MemType::kernel_reserved) g_ram_top = r.end;
     print_firmware_map("kmem-aarch64: memory map from the device tree:\n", g_map);
     check("firmware_map", g_sys.firmware_map(g_map));
-    check("reserve the kernel",
-          g_sys.reserve(reinterpret_cast<uint64_t>(kernel_start),
-                        reinterpret_cast<uint64_t>(kernel_end) - reinterpret_cast<uint64_t>(kernel_start), false,
-                        "kernel image"));
+    reserve_kernel_image(g_sys);
     check("reserve the device tree", g_sys.reserve(kRamBase, dtb_size, false, "device tree"));
 
     // EarlyWindow: the buddy in the first 1 GiB of RAM; kmalloc at once.
     g_phase_ns[1] = now_ns();
     const uint64_t wend = kRamBase + kEarlyWindow < g_ram_top ? kRamBase + kEarlyWindow : g_ram_top;
     check("early_window", g_sys.early_window(kRamBase, wend));
-    using namespace kmem::compat;
-    void *cpumask = memblock_alloc(64, SMP_CACHE_BYTES);
-    void *percpu_areas = alloc_bootmem_pages(4 * PAGE_SIZE);
-    const phys_addr_t boot_buffer = memblock_phys_alloc(64 * 1024, PAGE_SIZE);
-    void *low = memblock_alloc_low(PAGE_SIZE, PAGE_SIZE);
-    if (!cpumask || !percpu_areas || !boot_buffer || !low) kmem_platform_panic("a boot allocation failed");
+    const BootAllocations boot_allocs = allocate_as_platform_code();
 
     // DirectMap: the real tables, switched to once they cover the window.
     g_phase_ns[2] = now_ns();
@@ -111,13 +93,13 @@ extern "C" [[noreturn]] void kmain() {
     if (!g_switched) switch_tables();
     g_phase_ns[3] = now_ns();
     check("running", g_sys.running());
-    memblock_free(low, PAGE_SIZE);
+    free_after_boot(boot_allocs);
 
     const unsigned cpus = start_cpus(g_sys);
     print("kmem-aarch64: ");
     print_u64(cpus);
     print(" CPUs running, kmalloc on all of them\n");
-    const SelfTestResult st = run_self_tests(g_sys, boot_buffer, 64 * 1024);
+    const SelfTestResult st = run_self_tests(g_sys, boot_allocs.buffer_pa, boot_allocs.buffer_size);
     print_report(g_sys, g_map, st, cpus, "aarch64", g_phase_ns, ReportExtra{"dtb_bytes", dtb_size});
     print(st.ok ? "kmem-aarch64: self-tests passed\n" : "kmem-aarch64: SELF-TESTS FAILED\n");
     qemu_exit(st.ok ? 33 : 1);

@@ -24,28 +24,6 @@ void print_n(const char *s, size_t n) {
     }
 }
 
-void print(const char *s) {
-    size_t n = 0;
-    while (s[n]) ++n;
-    print_n(s, n);
-}
-
-void print_u64(uint64_t v) {
-    char b[24];
-    int i = 23;
-    b[i] = 0;
-    do b[--i] = static_cast<char>('0' + v % 10);
-    while ((v /= 10) && i > 0);
-    print(b + i);
-}
-
-void print_hex(uint64_t v) {
-    char b[19] = "0x";
-    for (int i = 0; i < 16; ++i) b[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
-    b[18] = 0;
-    print(b);
-}
-
 void cpu_relax() { asm volatile("yield" ::: "memory"); }
 
 uint64_t now_ns() {
@@ -154,22 +132,4 @@ void *memset(void *dst, int c, size_t n) {
     return dst;
 }
 
-void *memmove(void *dst, const void *src, size_t n) {
-    auto *d = static_cast<unsigned char *>(dst);
-    const auto *s = static_cast<const unsigned char *>(src);
-    if (d < s || d >= s + n) return memcpy(dst, src, n);
-    while (n--) d[n] = s[n];
-    return dst;
-}
-
-int memcmp(const void *a, const void *b, size_t n) {
-    const auto *x = static_cast<const unsigned char *>(a), *y = static_cast<const unsigned char *>(b);
-    for (size_t i = 0; i < n; ++i)
-        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-    return 0;
-}
-
-void __cxa_pure_virtual() { kmem_platform_panic("pure virtual call"); }
-int __cxa_atexit(void (*)(void *), void *, void *) { return 0; }
-void *__dso_handle = nullptr;
 }

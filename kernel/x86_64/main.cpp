@@ -14,12 +14,12 @@
 //                (and its KMEM-JSON line); exit through isa-debug-exit
 #include "acpi.h"
 #include "arch.h"
+#include "boot_steps.h"
 #include "report.h"
 #include "selftest.h"
 #include "smp.h"
 
 #include <kmem/boot.h>
-#include <kmem/compat/linux.h>
 #include <kmem/memmap_parse.h>
 
 extern "C" {
@@ -45,19 +45,6 @@ uint16_t g_cpu_node[kmem::kMaxCpus];
 uint64_t g_ram_top = 0;
 bool g_switched = false;
 uint64_t g_early_ns[4];
-
-[[noreturn]] void fail(const char *what, const kmem::Status &s) {
-    print("kmem-x86_64: ");
-    print(what);
-    print(": ");
-    print(s.reason());
-    print("\n");
-    qemu_exit(1);
-}
-
-void check(const char *what, const kmem::Status &s) {
-    if (!s.ok()) fail(what, s);
-}
 
 // Map the kernel (identity, executable) and the local APIC into the new
 // tables and switch to them: from here the direct map covers all RAM mapped.
@@ -111,10 +98,7 @@ void read_firmware(uint32_t magic, uint32_t info_pa) {
     print_firmware_map("kmem-x86_64: memory map from multiboot:\n", g_map);
 
     check("firmware_map", g_sys.firmware_map(g_map));
-    check("reserve the kernel",
-          g_sys.reserve(reinterpret_cast<uint64_t>(kernel_start),
-                        reinterpret_cast<uint64_t>(kernel_end) - reinterpret_cast<uint64_t>(kernel_start), false,
-                        "kernel image"));
+    reserve_kernel_image(g_sys);
     check("reserve the low 1 MiB", g_sys.reserve(0, 1u << 20, false, "low 1 MiB (BIOS, trampoline)"));
     check("reserve the multiboot information", g_sys.reserve(info_pa, sizeof(MultibootInfo), false, "multiboot info"));
     check("reserve the multiboot map", g_sys.reserve(mbi->mmap_addr, mbi->mmap_length, false, "multiboot map"));
@@ -141,12 +125,7 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t info) {
     print("kmem-x86_64: EarlyWindow: buddy and kmalloc up\n");
     for (unsigned c = 0; c < g_acpi.cpus; ++c) g_sys.phys().set_cpu_node(c, g_cpu_node[c]);
     // Boot code allocates as platform code always has - through the old names.
-    using namespace kmem::compat;
-    void *cpumask = memblock_alloc(64, SMP_CACHE_BYTES);
-    void *percpu_areas = alloc_bootmem_pages(4 * PAGE_SIZE);
-    const phys_addr_t boot_buffer = memblock_phys_alloc(64 * 1024, PAGE_SIZE);
-    void *low = memblock_alloc_low(PAGE_SIZE, PAGE_SIZE);
-    if (!cpumask || !percpu_areas || !boot_buffer || !low) kmem_platform_panic("a boot allocation failed");
+    const BootAllocations boot_allocs = allocate_as_platform_code();
 
     print("kmem-x86_64: boot allocations through memblock and bootmem done\n");
     // DirectMap: page tables from the buddy, switched to once the window is covered.
@@ -155,13 +134,13 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t info) {
     if (!g_switched) switch_tables();
     g_early_ns[3] = now_ns();
     check("running", g_sys.running());
-    memblock_free(low, PAGE_SIZE);
+    free_after_boot(boot_allocs);
 
     const unsigned cpus = start_cpus(g_sys, g_acpi);
     print("kmem-x86_64: ");
     print_u64(cpus);
     print(" CPUs running, kmalloc on all of them\n");
-    const SelfTestResult st = run_self_tests(g_sys, boot_buffer, 64 * 1024);
+    const SelfTestResult st = run_self_tests(g_sys, boot_allocs.buffer_pa, boot_allocs.buffer_size);
     ReportExtra extra{"acpi_tables", g_acpi.table_count};
     print_report(g_sys, g_map, st, cpus, "x86_64", g_early_ns, extra);
     print(st.ok ? "kmem-x86_64: self-tests passed\n" : "kmem-x86_64: SELF-TESTS FAILED\n");
