@@ -166,7 +166,11 @@ public:
 
 private:
     friend struct BootInternals;
-    Status enter(Phase from, Phase to);
+    void enter(Phase to);
+    Status failed(Error e) { // remember why, and say it
+        last_error_ = e;
+        return e;
+    }
     void record(const BootRequest &r, uint64_t pa, bool failed, bool slab);
 
     Phase phase_ = Phase::off;

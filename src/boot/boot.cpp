@@ -33,14 +33,10 @@ const char *phase_name(Phase p) {
 
 MemorySystem *MemorySystem::current() { return g_current; }
 
-Status MemorySystem::enter(Phase from, Phase to) {
-    if (phase_ != from) {
-        last_error_ = make_error(Errc::wrong_phase, "boot phase out of order");
-        return last_error_;
-    }
+// Each phase function has checked it is called in the phase before `to`.
+void MemorySystem::enter(Phase to) {
     phase_ = to;
     times_.start_ns[static_cast<unsigned>(to)] = Plat::now_ns();
-    return {};
 }
 
 Status MemorySystem::firmware_map(const MemoryMap &map) {
@@ -48,7 +44,7 @@ Status MemorySystem::firmware_map(const MemoryMap &map) {
     KMEM_TRY(map.check());
     if (map.usable_bytes() == 0) return make_error(Errc::invalid_argument, "the map has no usable memory");
     KMEM_TRY(map_.assign(map));
-    KMEM_TRY(enter(Phase::off, Phase::firmware_map));
+    enter(Phase::firmware_map);
     g_current = this;
     return {};
 }
@@ -63,14 +59,15 @@ Status MemorySystem::early_window(uint64_t window_start, uint64_t window_end, co
     KMEM_TRY(slab_.init(phys_, opts, seed));
     window_start_ = window_start;
     window_end_ = window_end;
-    return enter(Phase::firmware_map, Phase::early_window);
+    enter(Phase::early_window);
+    return {};
 }
 
 Status MemorySystem::direct_map(MappedHook hook, void *ctx, uint64_t va_base) {
     if (phase_ != Phase::early_window)
         return make_error(Errc::wrong_phase, "direct_map: valid only in EarlyWindow");
     if (va_base % (uint64_t{1} << 30)) return make_error(Errc::invalid_argument, "direct map base not 1 GiB aligned");
-    KMEM_TRY(enter(Phase::early_window, Phase::direct_map));
+    enter(Phase::direct_map);
     if (!tables_.ready()) KMEM_TRY(tables_.init(phys_));
     // Lowest ranges first: the window is mapped already, so the tables for
     // everything beyond it come from memory that is online.
@@ -103,7 +100,8 @@ Status MemorySystem::direct_map(MappedHook hook, void *ctx, uint64_t va_base) {
 
 Status MemorySystem::running() {
     if (phase_ != Phase::direct_map) return make_error(Errc::wrong_phase, "running: valid only in DirectMap");
-    return enter(Phase::direct_map, Phase::running);
+    enter(Phase::running);
+    return {};
 }
 
 } // namespace kmem

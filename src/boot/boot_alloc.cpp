@@ -39,9 +39,8 @@ void MemorySystem::record(const BootRequest &r, uint64_t pa, bool failed, bool s
 
 Result<uint64_t> MemorySystem::alloc(const BootRequest &r) {
     auto fail = [&](Error e) -> Result<uint64_t> {
-        last_error_ = e;
         if (phase_ >= Phase::early_window) record(r, 0, true, false);
-        return e;
+        return failed(e);
     };
     if (phase_ < Phase::early_window)
         return fail(make_error(Errc::wrong_phase, "boot allocation before EarlyWindow: no allocator yet"));
@@ -92,28 +91,24 @@ Result<uint64_t> MemorySystem::alloc(const BootRequest &r) {
 }
 
 Status MemorySystem::free(uint64_t pa, uint64_t size) {
-    if (phase_ < Phase::early_window) {
-        last_error_ = make_error(Errc::wrong_phase, "boot free before EarlyWindow: nothing was allocated");
-        return last_error_;
-    }
+    if (phase_ < Phase::early_window)
+        return failed(make_error(Errc::wrong_phase, "boot free before EarlyWindow: nothing was allocated"));
     if (size == 0) return {};
-    if (pa + size < pa) return last_error_ = make_error(Errc::invalid_range, "range wraps past 2^64");
+    if (pa + size < pa) return failed(make_error(Errc::invalid_range, "range wraps past 2^64"));
     // A kmalloc-served allocation: freed from its start; a part of one cannot
     // give any page back (as a part of a memblock range inside a page).
     void *p = Plat::phys_to_virt(pa);
     if (slab_.ksize(p) != 0) {
-        Status s = slab_.kfree(p);
-        if (!s.ok()) last_error_ = s.error();
-        return s;
+        const Status s = slab_.kfree(p);
+        return s.ok() ? s : failed(s.error());
     }
-    Status s = phys_.unreserve_range(pa, pa + size);
-    if (!s.ok()) last_error_ = s.error();
-    return s;
+    const Status s = phys_.unreserve_range(pa, pa + size);
+    return s.ok() ? s : failed(s.error());
 }
 
 Status MemorySystem::reserve(uint64_t pa, uint64_t size, bool exclusive, const char *why) {
-    if (phase_ == Phase::off) return last_error_ = make_error(Errc::wrong_phase, "reserve before FirmwareMap");
-    if (pa + size < pa) return last_error_ = make_error(Errc::invalid_range, "range wraps past 2^64");
+    if (phase_ == Phase::off) return failed(make_error(Errc::wrong_phase, "reserve before FirmwareMap"));
+    if (pa + size < pa) return failed(make_error(Errc::invalid_range, "range wraps past 2^64"));
     if (size == 0) return {};
     if (!why) why = "reserved";
     if (exclusive) {
@@ -130,13 +125,12 @@ Status MemorySystem::reserve(uint64_t pa, uint64_t size, bool exclusive, const c
                 taken = find_block(phys_, pfn_of(a), head, order) &&
                         BuddyInternals::raw_desc(phys_, head)->state == PageState::reserved;
             }
-            if (taken) return last_error_ = make_error(Errc::busy, "exclusive reservation overlaps a reserved range");
+            if (taken) return failed(make_error(Errc::busy, "exclusive reservation overlaps a reserved range"));
         }
     }
-    Status s = phase_ == Phase::firmware_map ? map_.reserve(pa, pa + size, why)
-                                             : phys_.reserve_range(pa, pa + size, why);
-    if (!s.ok()) last_error_ = s.error();
-    return s;
+    const Status s = phase_ == Phase::firmware_map ? map_.reserve(pa, pa + size, why)
+                                                   : phys_.reserve_range(pa, pa + size, why);
+    return s.ok() ? s : failed(s.error());
 }
 
 const char *boot_api_name(BootApi api) {

@@ -17,12 +17,7 @@ const char *BuddyInternals::unreadable_slow(const PhysAllocator &a, uint64_t pfn
     const Section &s = a.sections_[section_of(pfn)];
     if (!s.descs) return "page is not online";
     if (!s.online) return "page is not online";
-    // Lock-free readers (free_pages): the run only shrinks under the zone lock,
-    // so any pair of bounds read here excludes a page that was allocated.
-    const uint32_t off = offset_in_section(pfn);
-    if (off >= __atomic_load_n(&s.lazy_begin, __ATOMIC_RELAXED) &&
-        off < __atomic_load_n(&s.lazy_end, __ATOMIC_RELAXED))
-        return "page is free (never allocated)";
+    if (in_lazy(s, pfn)) return "page is free (never allocated)";
     if (in_meta(s, pfn)) return "page holds page descriptors";
     if (s.online != kPagesPerSection && !a.online_.find(pa_of(pfn))) return "page is not online";
     return nullptr;

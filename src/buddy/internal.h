@@ -53,31 +53,24 @@ struct BuddyInternals {
     static PageDesc *raw_desc(const PhysAllocator &a, uint64_t pfn) {
         return a.sections_[section_of(pfn)].descs + offset_in_section(pfn);
     }
+    // Each range test is one unsigned compare: off - begin < end - begin.
     static bool in_lazy(const Section &s, uint64_t pfn) {
         // Read without a lock (free_pages); the run only shrinks under the
         // zone lock, so any pair of bounds excludes a page that was allocated.
-        const uint32_t off = offset_in_section(pfn);
-        return off >= __atomic_load_n(&s.lazy_begin, __ATOMIC_RELAXED) &&
-               off < __atomic_load_n(&s.lazy_end, __ATOMIC_RELAXED);
+        const uint32_t lb = __atomic_load_n(&s.lazy_begin, __ATOMIC_RELAXED);
+        const uint32_t le = __atomic_load_n(&s.lazy_end, __ATOMIC_RELAXED);
+        return offset_in_section(pfn) - lb < le - lb;
     }
     static bool in_meta(const Section &s, uint64_t pfn) {
-        const uint32_t off = offset_in_section(pfn);
-        return off >= s.meta_begin && off < s.meta_end;
+        return offset_in_section(pfn) - s.meta_begin < s.meta_end - s.meta_begin;
     }
     // Why pfn has no readable descriptor, or null if it has one. Inline for
-    // the common case: a fully online section, outside its lazy run and array.
-    // The common case of unreadable(), with no call: a page of a fully
-    // online section, neither in its lazy run nor in its descriptor array.
-    // (A fully online section always has its array. Each range test is one
-    // unsigned compare: off - begin < end - begin.)
+    // the common case, with no call: a page of a fully online section (which
+    // always has its array), neither in its lazy run nor in its array.
     [[gnu::always_inline]] static bool readable_fast(const PhysAllocator &a, uint64_t pfn) {
         if (pfn >= kMaxPfn) [[unlikely]] return false;
         const Section &s = a.sections_[section_of(pfn)];
-        const uint32_t off = offset_in_section(pfn);
-        const uint32_t lb = __atomic_load_n(&s.lazy_begin, __ATOMIC_RELAXED);
-        const uint32_t le = __atomic_load_n(&s.lazy_end, __ATOMIC_RELAXED);
-        return s.online == kPagesPerSection && off - lb >= le - lb &&
-               off - s.meta_begin >= s.meta_end - s.meta_begin;
+        return s.online == kPagesPerSection && !in_lazy(s, pfn) && !in_meta(s, pfn);
     }
     static const char *unreadable(const PhysAllocator &a, uint64_t pfn) {
         if (readable_fast(a, pfn)) [[likely]] return nullptr;

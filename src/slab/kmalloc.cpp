@@ -41,7 +41,7 @@ static_assert(kKmallocClasses <= 255);
 
 } // namespace
 
-unsigned SlabAllocator::size_class(size_t size) { return compute_size_class(size); }
+unsigned SlabAllocator::size_class(size_t size) { return size ? kClassOf.of[(size - 1) >> 3] : 0; }
 
 size_t SlabAllocator::class_size(unsigned i) {
     if (i < 8) return (i + 1) * 8;
@@ -59,7 +59,7 @@ const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const
 // cache, served from the CPU's freelist. Everything else: kmalloc_node.
 void *SlabAllocator::kmalloc(size_t size, uint32_t flags) {
     if (size - 1 < kKmallocMaxCacheSize && flags == 0) [[likely]] {
-        KmemCache *c = &kmalloc_[0][kClassOf.of[(size - 1) >> 3]];
+        KmemCache *c = &kmalloc_[0][size_class(size)];
         CacheCpu &cc = c->cpu[Plat::cpu_slot()];
         if (c->plain && cc.freelist) [[likely]] return SI::pop_local(c, cc);
     }
@@ -73,7 +73,7 @@ void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
     }
     if (size - 1 < kKmallocMaxCacheSize) [[likely]] { // 1..8192
         const unsigned z = (flags & kAllocZoneDma) ? 2 : (flags & kAllocZoneDma32) ? 1 : 0;
-        return cache_alloc(&kmalloc_[z][kClassOf.of[(size - 1) >> 3]], flags & kAllocZero, node);
+        return cache_alloc(&kmalloc_[z][size_class(size)], flags & kAllocZero, node);
     }
     if (size == 0) return kZeroSizePtr;
     const uint64_t count = (size + kPageSize - 1) / kPageSize;
@@ -127,8 +127,8 @@ Status SlabAllocator::kfree(const void *p) {
 Status SlabAllocator::kfree_slow(const void *p) {
     if (!p || p == kZeroSizePtr) return {};
     if (!phys_) return make_error(Errc::wrong_phase, "slab is not initialised");
-    const char *why;
-    if (SlabHeader *s = SI::slab_of(*this, p, &why)) return free_object(s->cache, s, const_cast<void *>(p));
+    const char *why; // kfree's fast lookup found no slab: only the slow one can
+    if (SlabHeader *s = SI::slab_of_slow(*this, p, &why)) return free_object(s->cache, s, const_cast<void *>(p));
     if (const uint64_t count = large_pages_at(*phys_, p)) {
         KMEM_TRY(phys_->free_pages_exact(Plat::virt_to_phys(p), count));
         LockGuard<platform::SpinLock> g(caches_lock_);

@@ -46,8 +46,7 @@ uint64_t gcd(uint64_t a, uint64_t b) {
 }
 
 // Ready an object for its caller.
-void *hand_out(SlabAllocator &sa, const SlabOptions &opts, KmemCache *c, void *obj, uint32_t flags) {
-    (void)sa;
+void *hand_out(const SlabOptions &opts, KmemCache *c, void *obj, uint32_t flags) {
     if ((flags & kAllocZero) || opts.init_on_alloc) __builtin_memset(obj, 0, c->object_size);
     if (c->ctor) c->ctor(obj);
     return obj;
@@ -249,17 +248,15 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
         // Pop one object; frees without the lock may push meanwhile (never pop).
         void *obj;
         SlabState st;
+        uint32_t next_head;
         for (uint64_t old = SI::load_state(s);;) {
             st = SI::unpack(old);
             obj = SI::head_object(c, s, st.head);
-            void *next = SI::get_next(c, obj);
-            if (SI::swap_state(s, old, {SI::head_value(c, s, next), st.inuse + 1, false})) {
-                st.head = SI::head_value(c, s, next);
-                break;
-            }
+            next_head = SI::head_value(c, s, SI::get_next(c, obj));
+            if (SI::swap_state(s, old, {next_head, st.inuse + 1, false})) break;
         }
         if (st.inuse == 0) --ln->nr_empty;
-        if (!st.head) {
+        if (!next_head) {
             SI::list_del(ln->partial, s);
             --ln->nr_partial;
             SI::list_add(ln->full, s, kListFull);
@@ -270,13 +267,12 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
             SI::mark_allocated(c, obj);
         }
         ++cc.alloc_slow;
-        return hand_out(*this, opts_, c, obj, flags);
+        return hand_out(opts_, c, obj, flags);
     }
 
-    // Objects other CPUs freed into the active slab - only once the CPU's own
-    // freelist is empty (node requests and kAllocReserves arrive here with
-    // objects still on it).
-    // They are taken without the lock while the slab stays frozen.
+    // Objects other CPUs freed into the active slab, taken without the lock
+    // while the slab stays frozen - only once the CPU's own freelist is empty
+    // (node requests and kAllocReserves arrive here with objects still on it).
     if (SlabHeader *s = cc.freelist ? nullptr : cc.slab) {
         uint64_t old = SI::load_state(s);
         while (SI::unpack(old).head && !SI::swap_state(s, old, {0, c->objects, true})) {
@@ -288,14 +284,16 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
         }
     }
     if (!cc.freelist) {
+        // The CPU's new active slab: its whole freelist becomes the CPU's.
+        auto activate = [&](SlabHeader *s, void *freelist) {
+            cc.freelist = freelist;
+            s->cpu = static_cast<uint8_t>(cpu + 1);
+            cc.slab = s;
+        };
         // A partial slab of the node, taken and frozen in one step.
         {
             LockGuard<platform::SpinLock> g(c->node[want].lock);
-            if (SlabHeader *s = c->node[want].partial) {
-                cc.freelist = take_and_freeze(c, c->node[want], s);
-                s->cpu = static_cast<uint8_t>(cpu + 1);
-                cc.slab = s;
-            }
+            if (SlabHeader *s = c->node[want].partial) activate(s, take_and_freeze(c, c->node[want], s));
         }
         if (!cc.slab) {
             SlabHeader *s = SI::new_slab(*this, c, node, flags);
@@ -303,24 +301,23 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
                 SI::fail(*this, Errc::no_memory, "no memory for a new slab");
                 return nullptr;
             }
+            void *freelist = SI::head_object(c, s, SI::state(s).head);
+            SI::set_state_word(s, {0, c->objects, true}); // nobody else knows it yet
             LockGuard<platform::SpinLock> g(SI::node_of(c, s).lock);
             ++SI::node_of(c, s).nr_slabs;
-            cc.freelist = SI::head_object(c, s, SI::state(s).head);
-            SI::set_state_word(s, {0, c->objects, true});
-            s->cpu = static_cast<uint8_t>(cpu + 1);
-            cc.slab = s;
+            activate(s, freelist);
         }
     }
     void *obj = cc.freelist;
     cc.freelist = SI::get_next(c, obj);
     ++cc.alloc_slow;
-    return hand_out(*this, opts_, c, obj, flags);
+    return hand_out(opts_, c, obj, flags);
 }
 
 void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
     CacheCpu &cc = c->cpu[Plat::cpu_slot()];
     if (node == kAnyNode && !(flags & ~kAllocZero) && cc.freelist) [[likely]]
-        return hand_out(*this, opts_, c, SI::pop_local(c, cc), flags);
+        return hand_out(opts_, c, SI::pop_local(c, cc), flags);
     return alloc_slow(c, flags, node);
 }
 
@@ -390,12 +387,14 @@ Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
 
 Status SlabAllocator::free_object(KmemCache *c, SlabHeader *s, void *obj) {
     CacheCpu &cc = c->cpu[Plat::cpu_id()];
-    if (s == cc.slab && obj == cc.freelist)
-        return make_error(Errc::double_free, "double free: the object is already free");
-    if (s == cc.slab && SI::index_of(c, s, obj) != UINT32_MAX) {
-        if (opts_.init_on_free) __builtin_memset(obj, 0, c->object_size);
-        SI::push_local(c, cc, s, obj);
-        return {};
+    if (s == cc.slab) {
+        if (obj == cc.freelist) return make_error(Errc::double_free, "double free: the object is already free");
+        if (SI::index_of(c, s, obj) != UINT32_MAX) {
+            if (opts_.init_on_free) __builtin_memset(obj, 0, c->object_size);
+            SI::set_next(c, obj, cc.freelist);
+            cc.freelist = obj;
+            return {};
+        }
     }
     return free_slow(c, s, obj);
 }

@@ -94,7 +94,7 @@ struct SlabInternals {
     }
     // Object (payload) address of stride i.
     static void *object(const KmemCache *c, const SlabHeader *s, uint32_t i) {
-        return base(s) + c->first + uint64_t{i} * c->stride + c->payload;
+        return base(s) + c->object0 + uint64_t{i} * c->stride;
     }
     // Index of obj in its slab, or UINT32_MAX if it is not an object boundary.
     static uint32_t index_of(const KmemCache *c, const SlabHeader *s, const void *obj) {
