@@ -13,14 +13,13 @@
 #include <kmem/memmap.h>
 
 #include "platform/hosted/hosted.h"
+#include "sim_machine.h"
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <memory>
-#include <string>
 #include <vector>
 
 namespace {
@@ -37,39 +36,8 @@ double ns_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
 }
 
-// A simulated 16 GiB machine: RAM [1 MiB, 16 GiB) on node 0, all of it
-// mapped, bootstrapped. The memory is global to the hosted platform, so a
-// machine lives exactly as long as one benchmark run.
-struct SimMachine {
-    std::unique_ptr<PhysAllocator> phys;
-    std::string error;
-
-    explicit SimMachine(uint64_t bytes) {
-        if (Status s = hosted::create_physical_memory(bytes); !s.ok()) {
-            error = std::string("create_physical_memory: ") + s.reason();
-            return;
-        }
-        if (Status s = hosted::map_physical_range(0, bytes); !s.ok()) {
-            error = std::string("map_physical_range: ") + s.reason();
-            return;
-        }
-        StaticMemoryMap<8> map;
-        if (Status s = map.add(uint64_t{1} << 20, bytes, MemType::usable, 0); !s.ok()) {
-            error = std::string("map.add: ") + s.reason();
-            return;
-        }
-        phys = std::make_unique<PhysAllocator>();
-        if (Status s = phys->bootstrap(map, 0, bytes); !s.ok()) {
-            error = std::string("bootstrap: ") + s.reason();
-            phys.reset();
-        }
-    }
-    ~SimMachine() {
-        phys.reset();
-        hosted::destroy_physical_memory();
-    }
-    bool ok() const { return phys != nullptr; }
-};
+// The simulated 16 GiB machine every run boots (sim_machine.h).
+using bench::SimMachine;
 
 void *va(uint64_t pa) { return hosted::physical_memory_base() + pa; }
 

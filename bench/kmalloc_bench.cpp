@@ -9,16 +9,13 @@
 // kmem runs on a simulated 4 GiB machine (node 0, all mapped) booted once per
 // benchmark run, set-up outside the timed loop; slab runs with its default
 // options (randomized freelists on, no debug), as a kernel would.
-#include <kmem/buddy.h>
-#include <kmem/memmap.h>
 #include <kmem/slab.h>
 
 #include "malloc_patterns.h"
-#include "platform/hosted/hosted.h"
+#include "sim_machine.h"
 
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -28,30 +25,16 @@ using namespace kmem;
 
 constexpr uint64_t kMachineBytes = uint64_t{4} << 30;
 
+// The machine with slab and kmalloc up on it (slab's default options).
 struct SlabMachine {
-    std::unique_ptr<PhysAllocator> phys;
-    std::unique_ptr<SlabAllocator> slab;
-    std::string error;
+    bench::SimMachine machine{kMachineBytes};
+    std::unique_ptr<SlabAllocator> slab; // destroyed before the machine
+    std::string error = machine.error;
 
     SlabMachine() {
-        StaticMemoryMap<8> map;
-        Status s = hosted::create_physical_memory(kMachineBytes);
-        if (s.ok()) s = hosted::map_physical_range(0, kMachineBytes);
-        if (s.ok()) s = map.add(uint64_t{1} << 20, kMachineBytes, MemType::usable, 0);
-        if (s.ok()) {
-            phys = std::make_unique<PhysAllocator>();
-            s = phys->bootstrap(map, 0, kMachineBytes);
-        }
-        if (s.ok()) {
-            slab = std::make_unique<SlabAllocator>();
-            s = slab->init(*phys);
-        }
-        if (!s.ok()) error = s.reason();
-    }
-    ~SlabMachine() {
-        slab.reset();
-        phys.reset();
-        hosted::destroy_physical_memory();
+        if (!machine.ok()) return;
+        slab = std::make_unique<SlabAllocator>();
+        if (Status s = slab->init(*machine.phys); !s.ok()) error = std::string("slab init: ") + s.reason();
     }
 };
 
@@ -66,11 +49,6 @@ struct CacheAlloc {
     KmemCache *c;
     void *alloc(size_t) { return sa.cache_alloc(c); }
     void release(void *p) { (void)sa.cache_free(c, p); }
-};
-
-struct Glibc {
-    void *alloc(size_t n) { return std::malloc(n); }
-    void release(void *p) { std::free(p); }
 };
 
 template <class Body> void with_machine(benchmark::State &state, Body body) {
@@ -126,13 +104,13 @@ void BM_KmemCache_Batch(benchmark::State &state) {
 BENCHMARK(BM_KmemCache_Batch)->Arg(256);
 
 void BM_Glibc_Pair(benchmark::State &state) {
-    Glibc g;
+    bench::StdMalloc g;
     bench::run_pair(state, g, static_cast<size_t>(state.range(0)));
 }
 BENCHMARK(BM_Glibc_Pair)->Apply(bench::malloc_sizes);
 
 void BM_Glibc_Batch(benchmark::State &state) {
-    Glibc g;
+    bench::StdMalloc g;
     bench::run_batch(state, g, static_cast<size_t>(state.range(0)));
 }
 BENCHMARK(BM_Glibc_Batch)->Apply(bench::malloc_sizes);

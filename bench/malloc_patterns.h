@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdlib>
 
 namespace kmem::bench {
 
@@ -28,6 +29,12 @@ inline constexpr size_t kBatch = 1000;
 inline void malloc_sizes(benchmark::internal::Benchmark *b) {
     for (long s = 8; s <= 8192; s *= 2) b->Arg(s);
 }
+
+// The C library's malloc / free, whichever allocator this process links.
+struct StdMalloc {
+    void *alloc(size_t n) { return std::malloc(n); }
+    void release(void *p) { std::free(p); }
+};
 
 template <class Alloc> void run_pair(benchmark::State &state, Alloc &a, size_t size) {
     for (auto _ : state) {

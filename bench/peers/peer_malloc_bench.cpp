@@ -26,19 +26,14 @@
 
 namespace {
 
-struct Malloc {
-    void *alloc(size_t n) { return std::malloc(n); }
-    void release(void *p) { std::free(p); }
-};
-
 void BM_Malloc_Pair(benchmark::State &state) {
-    Malloc m;
+    kmem::bench::StdMalloc m;
     kmem::bench::run_pair(state, m, static_cast<size_t>(state.range(0)));
 }
 BENCHMARK(BM_Malloc_Pair)->Apply(kmem::bench::malloc_sizes);
 
 void BM_Malloc_Batch(benchmark::State &state) {
-    Malloc m;
+    kmem::bench::StdMalloc m;
     kmem::bench::run_batch(state, m, static_cast<size_t>(state.range(0)));
 }
 BENCHMARK(BM_Malloc_Batch)->Apply(kmem::bench::malloc_sizes);

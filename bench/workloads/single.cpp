@@ -11,21 +11,6 @@
 
 namespace workload {
 
-namespace {
-
-template <class F> std::uint64_t on_threads(int n, F f) {
-    std::atomic<std::uint64_t> total{0};
-    std::vector<std::thread> ts;
-    ts.reserve(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i)
-        ts.emplace_back([&, i] { total += f(i); });
-    for (auto &t : ts)
-        t.join();
-    return total.load();
-}
-
-} // namespace
-
 // Size-class sweep: every thread, for every size 8..8192 in steps of 8,
 // allocates a batch of 32 objects, writes their first and last byte, and
 // frees them, oldest first.
@@ -33,7 +18,7 @@ int size_sweep(const Options &o) {
     constexpr std::size_t kBatch = 32;
     const std::size_t rounds = scaled(o, 20);
     auto t0 = Clock::now();
-    std::uint64_t sum = on_threads(o.threads, [&](int id) {
+    std::uint64_t sum = sum_threads(o.threads, [&](int id) {
         std::uint64_t s = 0;
         void *batch[kBatch];
         for (std::size_t r = 0; r < rounds; ++r) {
@@ -64,7 +49,7 @@ int realloc_growth(const Options &o) {
     constexpr std::size_t kTarget = 1 << 20;
     const std::size_t reps = scaled(o, 10);
     auto t0 = Clock::now();
-    std::uint64_t sum = on_threads(o.threads, [&](int id) {
+    std::uint64_t sum = sum_threads(o.threads, [&](int id) {
         Rng rng(3000 + static_cast<std::uint64_t>(id));
         std::uint64_t s = 0;
         for (std::size_t r = 0; r < reps; ++r) {

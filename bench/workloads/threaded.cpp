@@ -27,15 +27,6 @@ inline std::uint64_t unstamp(const void *p, std::size_t size) {
     return v + static_cast<const unsigned char *>(p)[size - 1];
 }
 
-template <class F> void run_threads(int n, F f) {
-    std::vector<std::thread> ts;
-    ts.reserve(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i)
-        ts.emplace_back(f, i);
-    for (auto &t : ts)
-        t.join();
-}
-
 } // namespace
 
 // Larson-style server. Each of T tables holds kSlots objects; in round r

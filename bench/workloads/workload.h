@@ -9,10 +9,13 @@
 // workload prints the same checksum under every allocator.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace workload {
 
@@ -43,6 +46,23 @@ inline double ms_since(Clock::time_point t0) {
 }
 
 // Scaled iteration count, at least 1.
+// Run f(0) ... f(n - 1), each on its own thread, and wait for them all.
+template <class F> void run_threads(int n, F f) {
+    std::vector<std::thread> ts;
+    ts.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i)
+        ts.emplace_back(f, i);
+    for (auto &t : ts)
+        t.join();
+}
+
+// run_threads, summing what each f(i) returns.
+template <class F> std::uint64_t sum_threads(int n, F f) {
+    std::atomic<std::uint64_t> total{0};
+    run_threads(n, [&](int i) { total += f(i); });
+    return total.load();
+}
+
 inline std::size_t scaled(const Options &o, std::size_t n) {
     double v = static_cast<double>(n) * o.scale;
     return v < 1.0 ? 1 : static_cast<std::size_t>(v);

@@ -24,8 +24,6 @@ std::string format_error(const std::string &path, const Error &e) {
     return s + ": " + e.reason;
 }
 
-namespace {
-
 bool read_file(const fs::path &p, std::string &data, std::string &error) {
     std::ifstream in(p, std::ios::binary);
     if (!in) {
@@ -41,6 +39,8 @@ bool read_file(const fs::path &p, std::string &data, std::string &error) {
     data = ss.str();
     return true;
 }
+
+namespace {
 
 // /sys/firmware/memmap: numbered directories, each with start, end, type.
 bool load_sysfs(const fs::path &dir, MemoryMap &out, LoadedMap &info, std::string &error) {

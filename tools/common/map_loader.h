@@ -11,6 +11,7 @@
 #include <kmem/memmap.h>
 #include <kmem/memmap_parse.h>
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,10 @@ bool load_map_file(const std::string &path, const ParseOptions &opts, MemoryMap 
 // Parse text already in memory (the built-in machine, tests).
 bool load_map_text(std::string_view text, const std::string &name, MemoryMap &out,
                    LoadedMap &info, std::string &error);
+
+// Read a whole file into `data`; false with "PATH: cannot open: why" or
+// "PATH: read error" in `error`.
+bool read_file(const std::filesystem::path &p, std::string &data, std::string &error);
 
 // "PATH:LINE: reason", "PATH:byte N: reason" or "PATH: reason".
 std::string format_error(const std::string &path, const Error &e);

@@ -33,20 +33,13 @@ uint32_t alloc_flags(const std::string &gfp) {
     return f;
 }
 
+// The memblock API a log line names (kmem's BootApi of the same name);
+// plain memblock_alloc for any other.
 BootApi api_of(const std::string &name) {
-    static const std::pair<const char *, BootApi> kNames[] = {
-        {"memblock_alloc_try_nid_raw", BootApi::memblock_alloc_try_nid_raw},
-        {"memblock_alloc_try_nid", BootApi::memblock_alloc_try_nid},
-        {"memblock_alloc_exact_nid_raw", BootApi::memblock_alloc_exact_nid_raw},
-        {"memblock_phys_alloc_range", BootApi::memblock_phys_alloc_range},
-        {"memblock_phys_alloc", BootApi::memblock_phys_alloc},
-        {"memblock_alloc_from", BootApi::memblock_alloc_from},
-        {"memblock_alloc_low", BootApi::memblock_alloc_low},
-        {"memblock_alloc_node", BootApi::memblock_alloc_node},
-        {"memblock_alloc_raw", BootApi::memblock_alloc_raw},
-    };
-    for (const auto &[n, api] : kNames)
-        if (name == n) return api;
+    constexpr auto first = static_cast<unsigned>(BootApi::memblock_alloc);
+    constexpr auto last = static_cast<unsigned>(BootApi::memblock_phys_alloc_range);
+    for (unsigned a = first; a <= last; ++a)
+        if (name == boot_api_name(static_cast<BootApi>(a))) return static_cast<BootApi>(a);
     return BootApi::memblock_alloc;
 }
 

@@ -106,17 +106,11 @@ bool run_phases(SimBoot &boot, std::string &error) {
     return true;
 }
 
-bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error) {
-    if (!start_machine(map, window, out, error) || !run_phases(out, error)) return false;
-    if (Status c = out.slab().check(); !c.ok()) {
-        error = std::string("internal error: slab check failed: ") + c.reason();
-        return false;
-    }
-    if (Status c = out.phys().check(); !c.ok()) {
-        error = std::string("internal error: buddy check failed: ") + c.reason();
-        return false;
-    }
-    return true;
+bool check_machine(const SimBoot &boot, std::string &error) {
+    if (Status c = boot.slab().check(); !c.ok()) error = std::string("slab check failed: ") + c.reason();
+    else if (Status b = boot.phys().check(); !b.ok()) error = std::string("buddy check failed: ") + b.reason();
+    else return true;
+    return false;
 }
 
 void print_boot_text(std::ostream &os, const SimBoot &boot) {

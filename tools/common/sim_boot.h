@@ -54,8 +54,9 @@ bool start_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::str
 bool enter_phase(SimBoot &boot, Phase next, std::string &error);
 // Every phase from FirmwareMap up to Running.
 bool run_phases(SimBoot &boot, std::string &error);
-// start_machine and every phase up to Running, then check() of every layer.
-bool boot_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::string &error);
+// check() of the slab and the buddy; false with "slab check failed: ..." or
+// "buddy check failed: ..." in `error`.
+bool check_machine(const SimBoot &boot, std::string &error);
 void release_machine(SimBoot &boot);
 
 // Lowest start of RAM (usable or kernel-reserved) in the map; 0 if none.

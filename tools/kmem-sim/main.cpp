@@ -21,9 +21,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #ifndef KMEM_DEFAULT_REPLAY_LOG
 #error "KMEM_DEFAULT_REPLAY_LOG: the shipped Linux boot log (set by tools/CMakeLists.txt)"
@@ -32,18 +30,6 @@
 namespace {
 
 constexpr int kExitBadInput = 2;
-
-bool read_text(const std::string &path, std::string &out, std::string &error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        error = path + ": cannot open";
-        return false;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return true;
-}
 
 } // namespace
 
@@ -110,7 +96,7 @@ int main(int argc, char **argv) {
     const uint64_t t0 = hosted::monotonic_ns();
     bool ok;
     if (!replay_path.empty()) {
-        ok = read_text(replay_path, log_text, error) && tools::load_map_text(log_text, replay_path, map, info, error);
+        ok = tools::read_file(replay_path, log_text, error) && tools::load_map_text(log_text, replay_path, map, info, error);
     } else if (builtin) {
         ok = tools::load_map_text(tools::default_machine_text(), tools::default_machine_name(), map, info, error);
     } else {
@@ -145,11 +131,7 @@ int main(int argc, char **argv) {
         }
         if (ok && fail_slab) boot.slab().fail_nth_allocation(fail_slab);
         if (ok) ok = replay ? tools::replay_linux_boot(log, boot, result, error) : tools::run_phases(boot, error);
-        if (ok) {
-            if (Status s = boot.slab().check(); !s.ok()) error = std::string("slab check failed: ") + s.reason();
-            else if (Status b = boot.phys().check(); !b.ok()) error = std::string("buddy check failed: ") + b.reason();
-            ok = error.empty();
-        }
+        if (ok) ok = tools::check_machine(boot, error);
         if (!ok) {
             std::cerr << "kmem-sim: " << info.name << ": " << error << "\n";
             return 1;
