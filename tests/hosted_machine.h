@@ -2,7 +2,8 @@
 // hand or read from data/, simulated physical memory up to the top of RAM, a
 // mapped window, and a PhysAllocator booted from the map. One machine exists
 // at a time (the hosted physical memory is a process-wide singleton); the
-// destructor tears everything down.
+// destructor tears everything down. FlatMachine, below, is the bare variant
+// the page-table tests use.
 #pragma once
 
 #include <kmem/buddy.h>
@@ -121,6 +122,41 @@ public:
 private:
     StaticMemoryMap<> map_;
     std::unique_ptr<PhysAllocator> phys_;
+};
+
+// A simpler machine for page-table tests: `ram` bytes of simulated physical
+// memory at [0, ram), all mapped, [1 MiB, ram) online (no memory map, no boot).
+struct FlatMachine {
+    std::unique_ptr<PhysAllocator> phys = std::make_unique<PhysAllocator>();
+    explicit FlatMachine(uint64_t ram) {
+        EXPECT_TRUE(hosted::create_physical_memory(ram).ok());
+        EXPECT_TRUE(hosted::map_physical_range(0, ram).ok());
+        EXPECT_TRUE(phys->online_range(MiB, ram, 0).ok());
+    }
+    ~FlatMachine() {
+        phys.reset();
+        hosted::destroy_physical_memory();
+    }
+    FlatMachine(const FlatMachine &) = delete;
+    FlatMachine &operator=(const FlatMachine &) = delete;
+    // Pages the buddy could hand out (per-CPU lists drained first).
+    uint64_t free_pages() {
+        phys->drain_local_pcp();
+        const PhysTotals t = phys->totals();
+        return t.free + t.pcp;
+    }
+    // Take every free page (reserves too) but `left`, one page at a time, into held.
+    void hold_all_but(unsigned left, std::vector<uint64_t> &held) {
+        while (true) {
+            auto r = phys->alloc_pages(0, kAllocReserves);
+            if (!r.ok()) break;
+            held.push_back(r.value());
+        }
+        for (unsigned i = 0; i < left; ++i) {
+            ASSERT_TRUE(phys->free_pages(held.back(), 0).ok());
+            held.pop_back();
+        }
+    }
 };
 
 } // namespace kmem::test

@@ -69,6 +69,26 @@ private:
     std::unique_ptr<SlabAllocator> slab_;
 };
 
+// The fixture of the slab and kmalloc tests: a Machine in m_ (started by the
+// test's SetUp with start()), and every test ends with the books of slab and
+// buddy agreeing (tests that damage objects on purpose repair them first).
+class SlabMachineTest : public ::testing::Test {
+protected:
+    // (Re)boot a fresh machine with these RAM ranges.
+    void start(std::initializer_list<Ram> ram, const SlabOptions &opts = {}) {
+        m_.reset();
+        m_ = std::make_unique<Machine>(ram, opts);
+    }
+    void TearDown() override {
+        if (!m_) return;
+        m_->expect_books_agree();
+        m_.reset();
+    }
+    SlabAllocator &slab() { return m_->slab(); }
+    PhysAllocator &phys() { return m_->phys(); }
+    std::unique_ptr<Machine> m_;
+};
+
 inline uint64_t pa(const void *p) { return static_cast<uint64_t>(static_cast<const uint8_t *>(p) - hosted::physical_memory_base()); }
 inline bool inside(const void *p, const Ram &r) { return pa(p) >= r.start && pa(p) < r.end; }
 inline void *va(uint64_t phys) { return hosted::physical_memory_base() + phys; }

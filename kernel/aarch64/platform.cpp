@@ -4,7 +4,8 @@
 // (src/platform/extern) on QEMU virt - the PL011 UART for the console,
 // TPIDR_EL1 for the CPU number, DAIF for interrupts (never enabled), the
 // generic timer for time, semihosting for panics and exit - and the memory
-// functions the compiler and kmem call.
+// functions the compiler and kmem call. The hooks both kernels share are in
+// kernel/common/platform_hooks.cpp.
 #include "arch.h"
 
 namespace kx {
@@ -59,13 +60,6 @@ int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry_pa, uint64_t context) {
 
 extern "C" {
 
-void *kmem_platform_phys_to_virt(uint64_t pa) { return reinterpret_cast<void *>(kx::kDirectMap + pa); }
-
-uint64_t kmem_platform_virt_to_phys(const void *va) {
-    const uint64_t v = reinterpret_cast<uint64_t>(va);
-    return v >= kx::kDirectMap ? v - kx::kDirectMap : v; // the kernel image is identity-mapped
-}
-
 bool kmem_platform_is_mapped(uint64_t pa, uint64_t len) {
     const uint64_t lo = kx::g_kernel_tables ? 0 : kx::kRamBase;
     return pa >= lo && pa + len >= pa && pa + len <= kx::g_ram_top;
@@ -83,17 +77,6 @@ unsigned long kmem_platform_irq_save(void) {
 }
 
 void kmem_platform_irq_restore(unsigned long flags) { KX_WRITE_SYSREG(daif, flags); }
-
-uint64_t kmem_platform_now_ns(void) { return kx::now_ns(); }
-
-void kmem_platform_console_write(const char *s, size_t n) { kx::print_n(s, n); }
-
-[[noreturn]] void kmem_platform_panic(const char *message) {
-    kx::print("\nkmem: PANIC: ");
-    kx::print(message);
-    kx::print("\n");
-    kx::qemu_exit(1);
-}
 
 // Called by the vectors (vectors.S): which entry, and the syndrome.
 [[noreturn]] void kx_exception(uint64_t entry, uint64_t esr, uint64_t elr, uint64_t far) {

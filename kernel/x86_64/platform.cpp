@@ -4,7 +4,8 @@
 // platform hooks (src/platform/extern) and the devices behind them - COM1
 // for the console, GS for the CPU number, the TSC (calibrated against the
 // PIT) for time, cli/popf for interrupts (the kernel never enables them),
-// isa-debug-exit for panics - plus early_map() for firmware tables.
+// isa-debug-exit for panics - plus early_map() for firmware tables. The
+// hooks both kernels share are in kernel/common/platform_hooks.cpp.
 #include "arch.h"
 
 #include <kmem/platform.h>
@@ -94,15 +95,9 @@ void delay_us(uint64_t us) {
 
 } // namespace kx
 
-// ---- kmem's platform hooks
+// ---- kmem's platform hooks that are x86_64's own (the shared ones:
+// kernel/common/platform_hooks.cpp)
 extern "C" {
-
-void *kmem_platform_phys_to_virt(uint64_t pa) { return reinterpret_cast<void *>(kx::kDirectMap + pa); }
-
-uint64_t kmem_platform_virt_to_phys(const void *va) {
-    const uint64_t v = reinterpret_cast<uint64_t>(va);
-    return v >= kx::kDirectMap ? v - kx::kDirectMap : v; // the kernel image is identity-mapped
-}
 
 bool kmem_platform_is_mapped(uint64_t pa, uint64_t len) {
     return pa + len >= pa && pa + len <= (kx::g_kernel_tables ? kx::g_ram_top : kx::kEarlyWindow);
@@ -122,15 +117,4 @@ unsigned long kmem_platform_irq_save(void) {
 }
 
 void kmem_platform_irq_restore(unsigned long flags) { asm volatile("pushq %0; popfq" ::"r"(flags) : "memory", "cc"); }
-
-uint64_t kmem_platform_now_ns(void) { return kx::now_ns(); }
-
-void kmem_platform_console_write(const char *s, size_t n) { kx::print_n(s, n); }
-
-[[noreturn]] void kmem_platform_panic(const char *message) {
-    kx::print("\nkmem: PANIC: ");
-    kx::print(message);
-    kx::print("\n");
-    kx::qemu_exit(1); // QEMU exit status 3
-}
 }

@@ -9,11 +9,9 @@
 // Run under ThreadSanitizer (tsan preset) and ASan (asan preset): a data
 // race or a memory error inside src/slab is a failure of this test.
 #include <kmem/buddy.h>
-#include <kmem/memmap.h>
 #include <kmem/slab.h>
 
-#include "platform/hosted/hosted.h"
-
+#include "slab_machine.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
@@ -29,8 +27,6 @@
 
 namespace kmem {
 namespace {
-
-constexpr uint64_t MiB = uint64_t{1} << 20;
 
 using test::Rng;
 
@@ -58,20 +54,13 @@ class SlabStress : public ::testing::Test {
 protected:
     void SetUp() override {
         // Two nodes: [1 MiB, 160 MiB) on node 0, [160 MiB, 320 MiB) on node 1.
-        ASSERT_TRUE(map_.add(1 * MiB, 160 * MiB, MemType::usable, 0).ok());
-        ASSERT_TRUE(map_.add(160 * MiB, 320 * MiB, MemType::usable, 1).ok());
-        ASSERT_TRUE(hosted::create_physical_memory(320 * MiB).ok());
-        ASSERT_TRUE(hosted::map_physical_range(1 * MiB, 320 * MiB).ok());
-        phys_ = std::make_unique<PhysAllocator>();
-        slab_ = std::make_unique<SlabAllocator>();
-        ASSERT_TRUE(phys_->bootstrap(map_, 0, 320 * MiB).ok());
-        ASSERT_TRUE(slab_->init(*phys_, {}, 0x57e55).ok());
+        const std::initializer_list<Ram> ram{{1 * MiB, 160 * MiB, 0}, {160 * MiB, 320 * MiB, 1}};
+        m_ = std::make_unique<Machine>(ram, SlabOptions{}, 0x57e55);
+        ASSERT_FALSE(HasFailure());
+        slab_ = &m_->slab();
+        phys_ = &m_->phys();
     }
-    void TearDown() override {
-        slab_.reset();
-        phys_.reset();
-        hosted::destroy_physical_memory();
-    }
+    void TearDown() override { m_.reset(); }
 
     // Everything after the join: nothing live, books consistent, and every
     // page back in the buddy.
@@ -99,9 +88,9 @@ protected:
         EXPECT_TRUE(s.ok()) << s.reason();
     }
 
-    StaticMemoryMap<> map_;
-    std::unique_ptr<PhysAllocator> phys_;
-    std::unique_ptr<SlabAllocator> slab_;
+    std::unique_ptr<Machine> m_;
+    PhysAllocator *phys_ = nullptr;
+    SlabAllocator *slab_ = nullptr;
 };
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)

@@ -25,19 +25,9 @@
 namespace kmem {
 namespace {
 
-class KmallocTest : public ::testing::Test {
+class KmallocTest : public SlabMachineTest {
 protected:
-    void SetUp() override {
-        m_ = std::make_unique<Machine>(std::initializer_list<Ram>{kNode0Low, kNode0High, kNode1});
-    }
-    // Every test ends here: the books of slab and buddy must agree.
-    void TearDown() override {
-        m_->expect_books_agree();
-        m_.reset();
-    }
-    SlabAllocator &slab() { return m_->slab(); }
-    PhysAllocator &phys() { return m_->phys(); }
-    std::unique_ptr<Machine> m_;
+    void SetUp() override { start({kNode0Low, kNode0High, kNode1}); }
 };
 
 // Everything a misused kfree must leave as it was.

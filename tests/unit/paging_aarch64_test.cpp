@@ -6,12 +6,12 @@
 #include <kmem/memmap_parse.h>
 #include <kmem/paging_aarch64.h>
 
+#include "hosted_machine.h"
 #include "platform/hosted/hosted.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,24 +25,7 @@ constexpr uint64_t kBase = 0x0000400000000000ull;
 constexpr uint64_t kVirtRam = 0x40000000ull;
 
 // A simulated machine with `ram` bytes at [0, ram), all mapped, [1M, ram) online.
-struct A64Machine {
-    std::unique_ptr<PhysAllocator> phys = std::make_unique<PhysAllocator>();
-    explicit A64Machine(uint64_t ram) {
-        EXPECT_TRUE(hosted::create_physical_memory(ram).ok());
-        EXPECT_TRUE(hosted::map_physical_range(0, ram).ok());
-        EXPECT_TRUE(phys->online_range(M, ram, 0).ok());
-    }
-    ~A64Machine() {
-        phys.reset();
-        hosted::destroy_physical_memory();
-    }
-    // Pages the buddy could hand out (per-CPU lists drained first).
-    uint64_t free_pages() {
-        phys->drain_local_pcp();
-        const PhysTotals t = phys->totals();
-        return t.free + t.pcp;
-    }
-};
+using A64Machine = test::FlatMachine;
 
 const uint64_t *table(uint64_t pa) {
     return static_cast<const uint64_t *>(hosted::Platform::phys_to_virt(pa));
@@ -356,15 +339,7 @@ TEST(Aarch64PageTables, RunningOutOfTablesChangesNothing) {
 
     // The buddy nearly empty: the first table page fails.
     std::vector<uint64_t> held;
-    while (true) {
-        auto r = m.phys->alloc_pages(0, kAllocReserves);
-        if (!r.ok()) break;
-        held.push_back(r.value());
-    }
-    for (int i = 0; i < 4; ++i) {
-        ASSERT_TRUE(m.phys->free_pages(held.back(), 0).ok());
-        held.pop_back();
-    }
+    ASSERT_NO_FATAL_FAILURE(m.hold_all_but(4, held));
     const uint64_t few = m.free_pages();
     EXPECT_EQ(few, 4u);
     EXPECT_EQ(pt.map(kVa, 0, kSize, {}, kPage4K).code(), Errc::no_memory);

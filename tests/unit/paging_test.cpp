@@ -4,31 +4,20 @@
 #include <kmem/memmap_parse.h>
 #include <kmem/paging.h>
 
+#include "hosted_machine.h"
 #include "platform/hosted/hosted.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
 
-#include <memory>
 
 namespace kmem {
 namespace {
 
 constexpr uint64_t M = 1ull << 20, G = 1ull << 30;
 
-// A simulated machine with `ram` bytes at [0, ram), all mapped and online.
-struct Machine {
-    std::unique_ptr<PhysAllocator> phys = std::make_unique<PhysAllocator>();
-    explicit Machine(uint64_t ram) {
-        EXPECT_TRUE(hosted::create_physical_memory(ram).ok());
-        EXPECT_TRUE(hosted::map_physical_range(0, ram).ok());
-        EXPECT_TRUE(phys->online_range(M, ram, 0).ok());
-    }
-    ~Machine() {
-        phys.reset();
-        hosted::destroy_physical_memory();
-    }
-};
+// A simulated machine with `ram` bytes at [0, ram), all mapped, [1M, ram) online.
+using Machine = test::FlatMachine;
 
 TEST(PageTables, LargestPageSizeThatFits) {
     Machine m(64 * M);
@@ -126,15 +115,7 @@ TEST(PageTables, RunningOutOfTablesUndoesTheMapping) {
     // Take every free page but a few, then ask for a 4 KiB mapping of 64 MiB
     // (32 page tables): it must fail and leave no page mapped.
     std::vector<uint64_t> held;
-    while (true) {
-        auto r = m.phys->alloc_pages(0, kAllocReserves);
-        if (!r.ok()) break;
-        held.push_back(r.value());
-    }
-    for (int i = 0; i < 4; ++i) {
-        ASSERT_TRUE(m.phys->free_pages(held.back(), 0).ok());
-        held.pop_back();
-    }
+    ASSERT_NO_FATAL_FAILURE(m.hold_all_but(4, held));
     m.phys->drain_local_pcp();
     Status s = pt.map(16 * G, 0, 64 * M, {}, kPage4K);
     EXPECT_EQ(s.code(), Errc::no_memory);

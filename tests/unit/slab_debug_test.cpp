@@ -28,22 +28,12 @@
 namespace kmem {
 namespace {
 
-class SlabDebugTest : public ::testing::Test {
+class SlabDebugTest : public SlabMachineTest {
 protected:
     void SetUp() override { boot({}); }
     void boot(const SlabOptions &opts) {
-        m_.reset();
-        m_ = std::make_unique<Machine>(
-            std::initializer_list<Ram>{{1 * MiB, 64 * MiB, 0}, {4 * GiB, 4 * GiB + 64 * MiB, 0}}, opts);
+        start({{1 * MiB, 64 * MiB, 0}, {4 * GiB, 4 * GiB + 64 * MiB, 0}}, opts);
     }
-    // Every test ends here: the books of slab and buddy must agree (tests
-    // that damage objects on purpose repair them first).
-    void TearDown() override {
-        m_->expect_books_agree();
-        m_.reset();
-    }
-    SlabAllocator &slab() { return m_->slab(); }
-    PhysAllocator &phys() { return m_->phys(); }
     KmemCache *create(const char *name, size_t size, uint32_t flags = 0) {
         Result<KmemCache *> r = slab().cache_create(name, size, 0, flags);
         EXPECT_TRUE(r.ok()) << name << ": " << r.error().reason;
@@ -55,7 +45,6 @@ protected:
         EXPECT_EQ(slab().kmalloc(64, 1u << 30), nullptr);
         ASSERT_EQ(slab().last_error().code, Errc::invalid_argument);
     }
-    std::unique_ptr<Machine> m_;
 };
 
 bool contains(const char *s, const char *part) { return std::string(s).find(part) != std::string::npos; }

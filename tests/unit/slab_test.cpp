@@ -28,28 +28,16 @@
 namespace kmem {
 namespace {
 
-class SlabTest : public ::testing::Test {
+class SlabTest : public SlabMachineTest {
 protected:
     void SetUp() override { boot({}); }
-    void boot(const SlabOptions &opts) {
-        m_.reset();
-        m_ = std::make_unique<Machine>(std::initializer_list<Ram>{kNode0Low, kNode0High, kNode1}, opts);
-    }
-    // Every test ends here: the books of slab and buddy must agree.
-    void TearDown() override {
-        if (!m_) return;
-        m_->expect_books_agree();
-        m_.reset();
-    }
-    SlabAllocator &slab() { return m_->slab(); }
-    PhysAllocator &phys() { return m_->phys(); }
+    void boot(const SlabOptions &opts) { start({kNode0Low, kNode0High, kNode1}, opts); }
     KmemCache *create(const char *name, size_t size, size_t align = 0, uint32_t flags = 0,
                       void (*ctor)(void *) = nullptr) {
         Result<KmemCache *> r = slab().cache_create(name, size, align, flags, ctor);
         EXPECT_TRUE(r.ok()) << name << ": " << r.error().reason;
         return r.ok() ? r.value() : nullptr;
     }
-    std::unique_ptr<Machine> m_;
 };
 
 // Pages the buddy has handed out (per-CPU lists not counted).
