@@ -62,27 +62,38 @@ struct SlabOptions {
     bool init_on_alloc = false;  // zero every object when it is allocated
     bool init_on_free = false;   // zero every object when it is freed
     bool debug_all = false;      // poison + red zones on every cache (kmalloc included)
+    // Slab memory each CPU may hold per cache on its partial list (at least
+    // 4 slabs): more means fewer trips to the node's lock for batches of
+    // frees, and more memory parked on CPUs (SLUB's cpu_partial).
+    uint32_t cpu_partial_bytes = 128 * 1024;
 };
 
 struct SlabHeader;
 
-// A CPU's view of one cache: its active slab and private freelist. One
-// cache line per CPU, so CPUs never write to each other's lines.
+// A CPU's view of one cache: its active slab and private freelist, and the
+// partial slabs it holds in reserve (SLUB's per-CPU partial list). One cache
+// line per CPU, so CPUs never write to each other's lines.
 struct alignas(64) CacheCpu {
-    void *freelist;     // next free object of `slab` (encoded links), or null
-    SlabHeader *slab;   // the active slab, or null
+    void *freelist;       // next free object of `slab` (encoded links), or null
+    SlabHeader *slab;     // the active slab, or null
+    SlabHeader *partial;  // frozen slabs with free objects this CPU owns (linked by next)
+    uint32_t nr_partial;  // slabs on `partial`
+    uint32_t pad;
     uint64_t alloc_slow, free_slow; // slow-path counts (the fast paths count nothing)
 };
 static_assert(sizeof(CacheCpu) == 64);
 
-// One node's slabs of one cache.
+// One node's slabs of one cache. A slab with every object in use is on no
+// list (as in SLUB): the first free to it hands it to the freeing CPU's
+// partial list without a lock. Debug caches, which take every object under
+// the lock, keep their full slabs on `full`.
 struct CacheNode {
     platform::SpinLock lock;
-    SlabHeader *partial;  // slabs with free objects (not active on any CPU)
-    SlabHeader *full;     // slabs with none
+    SlabHeader *partial;  // slabs with free objects, owned by no CPU
+    SlabHeader *full;     // debug caches: slabs with none
     uint32_t nr_partial;
     uint32_t nr_empty;    // partial slabs with no object in use
-    uint64_t nr_slabs;    // all slabs of this node, active ones included
+    uint64_t nr_slabs;    // all slabs of this node, the CPUs' included (changed atomically)
 };
 
 struct KmemCache {
@@ -96,6 +107,8 @@ struct KmemCache {
     uint32_t reciprocal;   // ceil(2^32 / stride), to turn an offset into an index
     uint32_t flags;        // CacheFlag
     uint32_t object0;      // first + payload: offset of object 0 from the slab start
+    uint16_t cpu_partial;  // slabs a CPU's partial list holds before it goes back to the node
+    uint16_t min_partial;  // empty slabs a node keeps rather than give back to the buddy
     uint8_t order;         // slab size: 2^order pages
     bool dynamic;          // created by cache_create (not static storage)
     bool fast;             // per-CPU freelists in use (no debug flags)
@@ -155,7 +168,10 @@ public:
     const KmemCache *first_cache() const { return caches_; }
     const KmemCache *kmalloc_cache(size_t size, uint32_t flags = 0) const;
     void report_slabinfo(ReportSink sink, void *ctx) const; // /proc/slabinfo format
-    // Flush every CPU's active slab of every cache (quiescent CPUs only).
+    // Give CPU cpu's active and partial slabs of cache c back to their nodes
+    // (the calling CPU's own, or a quiescent CPU's).
+    void flush_cpu(KmemCache *c, unsigned cpu);
+    // Flush every CPU's slabs of every cache (quiescent CPUs only).
     void flush_all_cpus();
     // Fault injection, as Linux's failslab: the n-th object allocation from
     // now (kmalloc up to 8 KiB, cache_alloc; 1 = the next) fails with
@@ -174,6 +190,8 @@ private:
     void *alloc_slow(KmemCache *c, uint32_t flags, uint16_t node);
     Status free_object(KmemCache *c, SlabHeader *s, void *obj);
     Status free_slow(KmemCache *c, SlabHeader *s, void *obj);
+    Status free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine);
+    Status free_locked(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result);
     Status kfree_slow(const void *p);
 
     PhysAllocator *phys_ = nullptr;

@@ -98,6 +98,12 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
     c->order = static_cast<uint8_t>(best);
     c->objects = static_cast<uint32_t>(((kPageSize << best) - first) / stride);
     c->reciprocal = static_cast<uint32_t>(((uint64_t{1} << 32) + stride - 1) / stride);
+    // A node keeps log2(size) / 2 empty slabs, 5 to 10 (SLUB's rule); a CPU's
+    // partial list holds up to cpu_partial_bytes of slabs, but at least 4.
+    const uint32_t log2 = 31u - static_cast<uint32_t>(__builtin_clz(stride));
+    c->min_partial = static_cast<uint16_t>(log2 / 2 < 5 ? 5 : log2 / 2 > 10 ? 10 : log2 / 2);
+    const uint64_t per_cpu = sa.opts_.cpu_partial_bytes / (kPageSize << best);
+    c->cpu_partial = static_cast<uint16_t>(per_cpu < 4 ? 4 : per_cpu > 0xffff ? 0xffff : per_cpu);
     c->flags = flags;
     c->fast = !(flags & kCacheDebugFlags);
     c->ctor = ctor;
@@ -149,11 +155,12 @@ Result<KmemCache *> SlabAllocator::cache_create(const char *name, size_t size, s
 
 Status SlabAllocator::cache_destroy(KmemCache *c) {
     if (!c || !c->dynamic) return make_error(Errc::invalid_argument, "only caches made by cache_create can be destroyed");
-    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) SI::deactivate(*this, c, cpu);
+    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) flush_cpu(c, cpu);
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = c->node[n];
         LockGuard<platform::SpinLock> g(cn.lock);
-        if (cn.full || cn.nr_partial != cn.nr_empty)
+        // Every slab is on the partial list now, or full on no list.
+        if (cn.nr_slabs != cn.nr_empty)
             return make_error(Errc::busy, "the cache still has allocated objects");
     }
     for (unsigned n = 0; n < kMaxNodes; ++n) {
@@ -177,8 +184,11 @@ Status SlabAllocator::cache_destroy(KmemCache *c) {
 
 uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
     if (!c) return 0;
-    // The active slab counts too when deactivating it gave it back.
-    uint64_t freed = SI::deactivate(*this, c, Plat::cpu_id()) ? pages(c->order) : 0;
+    // This CPU's partial slabs go back to the node first; the active slab
+    // counts too when deactivating it gave it back.
+    const unsigned cpu = Plat::cpu_id();
+    SI::drain_partial(*this, c, cpu);
+    uint64_t freed = SI::deactivate(*this, c, cpu) ? pages(c->order) : 0;
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = c->node[n];
         LockGuard<platform::SpinLock> g(cn.lock);
@@ -195,9 +205,14 @@ uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
     return freed;
 }
 
+void SlabAllocator::flush_cpu(KmemCache *c, unsigned cpu) {
+    SI::drain_partial(*this, c, cpu);
+    (void)SI::deactivate(*this, c, cpu);
+}
+
 void SlabAllocator::flush_all_cpus() {
     for (KmemCache *c = caches_; c; c = c->next)
-        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) SI::deactivate(*this, c, cpu);
+        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) flush_cpu(c, cpu);
 }
 
 void SlabAllocator::fail_nth_allocation(uint64_t n) {

@@ -9,7 +9,10 @@
 // overflow shows up there) and that they say "allocated" (else: double free).
 // check() walks every slab of every cache: headers, list membership, every
 // freelist (each link inside the slab, on an object boundary, no object twice),
-// counts against the node's books, and poison and red zones where enabled.
+// counts against the node's and the CPUs' books, and poison and red zones
+// where enabled. Full slabs of fast caches are on no list: check() finds them
+// by walking online memory (the buddy's block walk) when the lists hold fewer
+// slabs than the node counts.
 #include "slab_internal.h"
 
 namespace kmem {
@@ -97,8 +100,11 @@ Status walk_freelist(const KmemCache *c, const SlabHeader *s, void *head, uint64
 } // namespace
 
 struct SlabCheck {
-    static Status slab(const SlabAllocator &sa, const KmemCache *c, const SlabHeader *s,
-                       unsigned node, int active_cpu, uint32_t &free_count) {
+    // One slab: its descriptors, owner, node, frozen bit, freelist and
+    // in-use count; owner_cpu: the CPU that must have it frozen (-1: none),
+    // cpu_freelist: that CPU's objects of it (its active slab only).
+    static Status slab(const SlabAllocator &sa, const KmemCache *c, const SlabHeader *s, unsigned node,
+                       int owner_cpu, void *cpu_freelist, uint32_t &free_count) {
         static uint64_t seen[(kPageSize << kSlabMaxOrder) / 8 / 64];
         const char *why;
         if (SI::slab_of(sa, s, &why) != s) return make_error(Errc::malformed, "slab header not described as a slab");
@@ -110,10 +116,10 @@ struct SlabCheck {
             if (d->state != PageState::tail || d->aux != i || d->owner != reinterpret_cast<uint64_t>(s))
                 return make_error(Errc::malformed, "slab page whose descriptor does not name its slab");
         }
-        if ((active_cpu < 0 && s->cpu) || (active_cpu >= 0 && s->cpu != active_cpu + 1))
-            return make_error(Errc::malformed, "slab's active CPU disagrees");
+        if ((owner_cpu < 0 && s->cpu) || (owner_cpu >= 0 && s->cpu != owner_cpu + 1))
+            return make_error(Errc::malformed, "slab's owning CPU disagrees");
         const SlabState st = SI::state(s);
-        if (st.frozen != (s->cpu != 0)) return make_error(Errc::malformed, "slab's frozen bit and active CPU disagree");
+        if (st.frozen != (s->cpu != 0)) return make_error(Errc::malformed, "slab's frozen bit and owning CPU disagree");
         if (st.head && (st.head > c->objects))
             return make_error(Errc::malformed, "slab's freelist head is not one of its objects");
         for (auto &w : seen) w = 0;
@@ -121,13 +127,34 @@ struct SlabCheck {
         KMEM_TRY(walk_freelist(c, s, SI::head_object(c, s, st.head), seen, free_count));
         if (c->objects - free_count != st.inuse)
             return make_error(Errc::malformed, "slab's inuse count differs from its freelist");
-        if (active_cpu >= 0) KMEM_TRY(walk_freelist(c, s, c->cpu[active_cpu].freelist, seen, free_count));
+        KMEM_TRY(walk_freelist(c, s, cpu_freelist, seen, free_count));
+        uint32_t local = 0;
+        KMEM_TRY(walk_freelist(c, s, s->local_free, seen, local));
+        if (local != s->local_count) return make_error(Errc::malformed, "slab's local free count differs from its list");
+        if (local && s->list != kListCpu) return make_error(Errc::malformed, "local frees on a slab no CPU holds in reserve");
+        free_count += local;
         if (c->flags & kCacheRedZone)
             for (uint32_t i = 0; i < c->objects; ++i)
                 if (!(seen[i / 64] & (uint64_t{1} << (i % 64))))
                     if (const char *bad = SI::verify_allocated(c, SI::object(c, s, i)))
                         return make_error(Errc::malformed, bad);
         return {};
+    }
+
+    // Full slabs of a fast cache are on no list: find them by walking online
+    // memory for slab blocks of cache c on node n that no CPU owns.
+    static Status unlisted(const SlabAllocator &sa, const KmemCache *c, unsigned n, uint64_t &count) {
+        const PhysAllocator &a = sa.phys();
+        return walk_online(a, 0, kMaxPfn, [&](const Unit &u, uint64_t, uint64_t) -> Status {
+            if (u.kind != Unit::block || BuddyInternals::raw_desc(a, u.head)->state != PageState::slab) return {};
+            const auto *s = static_cast<const SlabHeader *>(Plat::phys_to_virt(pa_of(u.head)));
+            if (s->magic != kSlabMagic || s->cache != c || s->node != n || s->list != kListNone || s->cpu) return {};
+            uint32_t free_count;
+            KMEM_TRY(slab(sa, c, s, n, -1, nullptr, free_count));
+            if (free_count) return make_error(Errc::malformed, "a slab with free objects is on no list");
+            ++count;
+            return {};
+        });
     }
 };
 
@@ -139,29 +166,44 @@ Status SlabAllocator::check_cache(const KmemCache *c) const {
         uint32_t free_count;
         for (const SlabHeader *s = cn.partial; s; s = s->next, ++slabs, ++partial) {
             if (s->list != kListPartial) return make_error(Errc::malformed, "slab on the partial list marked otherwise");
-            KMEM_TRY(SlabCheck::slab(*this, c, s, n, -1, free_count));
+            KMEM_TRY(SlabCheck::slab(*this, c, s, n, -1, nullptr, free_count));
             if (free_count == 0) return make_error(Errc::malformed, "a full slab on the partial list");
             if (SI::state(s).inuse == 0) ++empty;
         }
+        if (c->fast && cn.full) return make_error(Errc::malformed, "a fast cache lists full slabs");
         for (const SlabHeader *s = cn.full; s; s = s->next, ++slabs) {
             if (s->list != kListFull) return make_error(Errc::malformed, "slab on the full list marked otherwise");
-            KMEM_TRY(SlabCheck::slab(*this, c, s, n, -1, free_count));
+            KMEM_TRY(SlabCheck::slab(*this, c, s, n, -1, nullptr, free_count));
             if (free_count != 0) return make_error(Errc::malformed, "a slab with free objects on the full list");
         }
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
-            const SlabHeader *s = c->cpu[cpu].slab;
-            if (!s || s->node != n) continue;
-            if (s->list != kListNone) return make_error(Errc::malformed, "an active slab is on a node list");
-            KMEM_TRY(SlabCheck::slab(*this, c, s, n, static_cast<int>(cpu), free_count));
-            ++slabs;
+            const CacheCpu &cc = c->cpu[cpu];
+            if (const SlabHeader *s = cc.slab; s && s->node == n) {
+                if (s->list != kListNone) return make_error(Errc::malformed, "an active slab is on a list");
+                KMEM_TRY(SlabCheck::slab(*this, c, s, n, static_cast<int>(cpu), cc.freelist, free_count));
+                ++slabs;
+            }
+            for (const SlabHeader *s = cc.partial; s; s = s->next) {
+                if (s->node != n) continue;
+                if (s->list != kListCpu) return make_error(Errc::malformed, "slab on a CPU's partial list marked otherwise");
+                KMEM_TRY(SlabCheck::slab(*this, c, s, n, static_cast<int>(cpu), nullptr, free_count));
+                if (free_count == 0) return make_error(Errc::malformed, "a full slab on a CPU's partial list");
+                ++slabs;
+            }
         }
+        if (slabs < cn.nr_slabs) KMEM_TRY(SlabCheck::unlisted(*this, c, n, slabs));
         if (slabs != cn.nr_slabs) return make_error(Errc::malformed, "node's slab count differs from its lists");
         if (partial != cn.nr_partial) return make_error(Errc::malformed, "node's partial count differs");
         if (empty != cn.nr_empty) return make_error(Errc::malformed, "node's empty-slab count differs");
     }
-    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
-        if (!c->cpu[cpu].slab && c->cpu[cpu].freelist)
-            return make_error(Errc::malformed, "a CPU freelist without an active slab");
+    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+        const CacheCpu &cc = c->cpu[cpu];
+        if (!cc.slab && cc.freelist) return make_error(Errc::malformed, "a CPU freelist without an active slab");
+        uint32_t n = 0;
+        for (const SlabHeader *s = cc.partial; s && n <= cc.nr_partial; s = s->next) ++n;
+        if (n != cc.nr_partial) return make_error(Errc::malformed, "a CPU's partial count differs from its list");
+        if (!c->fast && (cc.slab || cc.partial)) return make_error(Errc::malformed, "a debug cache has CPU slabs");
+    }
     return {};
 }
 

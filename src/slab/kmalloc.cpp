@@ -116,7 +116,7 @@ Status SlabAllocator::kfree(const void *p) {
     if (reinterpret_cast<uintptr_t>(p) > reinterpret_cast<uintptr_t>(kZeroSizePtr) && phys_) [[likely]] {
         if (SlabHeader *s = SI::slab_fast(*phys_, p)) [[likely]] {
             KmemCache *c = s->cache;
-            if (c->plain && SI::push_local(c, c->cpu[Plat::cpu_slot()], s, const_cast<void *>(p))) [[likely]]
+            if (c->plain && SI::push_local(c, Plat::cpu_slot(), s, const_cast<void *>(p))) [[likely]]
                 return {};
             return free_object(c, s, const_cast<void *>(p)); // found: no second lookup
         }

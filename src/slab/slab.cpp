@@ -3,16 +3,20 @@
 // DOC: slabs - getting them from the buddy, the allocation and free paths.
 //
 // cache_alloc: pop the CPU's freelist (fast path). When it is empty the slow
-// path takes, in turn, objects other CPUs freed into the active slab, a
-// partial slab of the node, or a new slab from the buddy, and makes it the
-// CPU's active slab. Debug caches, and requests for a node other than the
+// path takes, in turn, objects other CPUs freed into the active slab, a slab
+// of the CPU's partial list, partial slabs of the node (several per lock
+// hold), or a new slab from the buddy, and makes it the CPU's active slab. Debug caches, and requests for a node other than the
 // active slab's, are served one object at a time straight from a node's
 // slabs under the node lock.
 //
 // kfree/cache_free: an object of the CPU's active slab goes on the CPU's
-// freelist (fast path); any other object goes on its slab's freelist under
-// the node lock; a slab that empties is kept (up to kKeepEmptySlabs per node)
-// or given back to the buddy.
+// freelist (fast path); any other object goes on its slab's freelist by
+// compare-and-swap. A full slab that gets a free object is frozen for the
+// freeing CPU and kept on its partial list (SLUB's per-CPU partial slabs), so
+// the refills that follow take no lock; the list goes back to the node when
+// it grows past cpu_partial. Only a slab that empties while on the node's
+// list takes the node lock: it is kept (min_partial empty slabs per node) or
+// given back to the buddy. Debug caches do everything under the node lock.
 #include "slab_internal.h"
 
 namespace kmem {
@@ -136,7 +140,7 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
 void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     PhysAllocator &a = *sa.phys_;
     const uint64_t pa = Plat::virt_to_phys(s);
-    --c->node[s->node].nr_slabs;
+    __atomic_fetch_sub(&c->node[s->node].nr_slabs, 1, __ATOMIC_RELAXED);
     s->magic = 0;
     // Tails keep state and offset but stop naming the header (slab_fast).
     for (uint64_t i = 1; i < pages(c->order); ++i) BuddyInternals::raw_desc(a, pfn_of(pa) + i)->owner = 0;
@@ -144,16 +148,12 @@ void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     (void)a.free_pages(pa, c->order);
 }
 
-// Node lock held, slab not frozen. Frees without the lock may still change
-// the in-use count, but never across full/partial/empty: those wait for the lock.
+// Node lock held, slab not frozen, not full. Frees without the lock may still
+// lower the in-use count, but never to zero: that waits for the lock.
 bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     CacheNode &cn = node_of(c, s);
     const SlabState st = state(s);
-    if (st.inuse == c->objects) {
-        list_add(cn.full, s, kListFull);
-        return false;
-    }
-    if (st.inuse == 0 && cn.nr_empty >= kKeepEmptySlabs) {
+    if (st.inuse == 0 && cn.nr_empty >= c->min_partial) {
         free_slab(sa, c, s);
         return true;
     }
@@ -163,44 +163,188 @@ bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     return false;
 }
 
+bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
+                                uint32_t count) {
+    set_owner(s, 0);
+    s->list = kListNone;
+    uint64_t old = load_state(s);
+    SlabState st;
+    uint32_t head;
+    do {
+        st = unpack(old);
+        if (tail) set_next(c, tail, head_object(c, s, st.head));
+        head = list ? head_value(c, s, list) : st.head;
+    } while (!swap_state(s, old, {head, st.inuse - count, false}));
+    // Full: on no list. From here a free may adopt it; it is not ours to touch.
+    return head ? settle(sa, c, s) : false;
+}
+
+bool SlabInternals::thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
+                         uint32_t count) {
+    if (!list) { // full stays full and goes on no list: no lock
+        set_owner(s, 0);
+        s->list = kListNone;
+        uint64_t old = load_state(s);
+        while (!unpack(old).head)
+            if (swap_state(s, old, {0, c->objects, false})) return false;
+    }
+    LockGuard<platform::SpinLock> g(node_of(c, s).lock);
+    return thaw_locked(sa, c, s, list, tail, count);
+}
+
 bool SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     CacheCpu &cc = c->cpu[cpu];
     SlabHeader *s = cc.slab;
     if (!s) return false;
-    LockGuard<platform::SpinLock> g(node_of(c, s).lock);
-    // The CPU's objects go in front of the slab's freelist, and the slab thaws.
+    // The CPU's objects go in front of the slab's freelist.
     uint32_t count = 0;
     void *tail = nullptr;
     for (void *obj = cc.freelist; obj; obj = get_next(c, obj)) {
         tail = obj;
         ++count;
     }
-    uint64_t old = load_state(s);
-    for (;;) {
-        const SlabState st = unpack(old);
-        if (tail) set_next(c, tail, head_object(c, s, st.head));
-        const uint32_t head = tail ? head_value(c, s, cc.freelist) : st.head;
-        if (swap_state(s, old, {head, st.inuse - count, false})) break;
-    }
+    void *list = cc.freelist;
     cc.freelist = nullptr;
     cc.slab = nullptr;
-    s->cpu = 0;
-    return settle(sa, c, s);
+    return thaw(sa, c, s, list, tail, count);
 }
 
-// Take a slab off a node's partial list and freeze it for CPU `cpu` (node
-// lock held): its whole freelist becomes the CPU's.
-static void *take_and_freeze(KmemCache *c, CacheNode &cn, SlabHeader *s) {
+void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
+    CacheCpu &cc = c->cpu[cpu];
+    while (cc.partial) {
+        CacheNode &cn = node_of(c, cc.partial);
+        LockGuard<platform::SpinLock> g(cn.lock);
+        for (SlabHeader *s; (s = cc.partial) && &node_of(c, s) == &cn;) {
+            cc.partial = s->next;
+            s->next = nullptr;
+            --cc.nr_partial;
+            // The CPU's own frees to it go back with it.
+            void *list = s->local_free, *tail = nullptr;
+            for (void *obj = list; obj; obj = get_next(c, obj)) tail = obj;
+            const uint32_t count = s->local_count;
+            s->local_free = nullptr;
+            s->local_count = 0;
+            (void)thaw_locked(sa, c, s, list, tail, count);
+        }
+    }
+}
+
+void SlabInternals::adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s) {
+    CacheCpu &cc = c->cpu[cpu];
+    set_owner(s, cpu + 1);
+    s->list = kListCpu;
+    s->prev = nullptr;
+    s->next = cc.partial;
+    cc.partial = s;
+    if (++cc.nr_partial > c->cpu_partial) drain_partial(sa, c, cpu);
+}
+
+// Take a slab off a node's partial list and freeze it (node lock held).
+// take: its whole freelist becomes the caller's (returned); else it keeps it.
+static void *freeze(KmemCache *c, CacheNode &cn, SlabHeader *s, bool take) {
     SlabInternals::list_del(cn.partial, s);
     --cn.nr_partial;
     uint64_t old = SlabInternals::load_state(s);
     for (;;) {
         const SlabState st = SlabInternals::unpack(old);
-        if (SlabInternals::swap_state(s, old, {0, c->objects, true})) {
+        const SlabState nw = take ? SlabState{0, c->objects, true} : SlabState{st.head, st.inuse, true};
+        if (SlabInternals::swap_state(s, old, nw)) {
             if (st.inuse == 0) --cn.nr_empty;
             return SlabInternals::head_object(c, s, st.head);
         }
     }
+}
+
+bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16_t node, uint16_t want,
+                           uint32_t flags) {
+    CacheCpu &cc = c->cpu[cpu];
+    auto activate = [&](SlabHeader *s, void *freelist) {
+        cc.freelist = freelist;
+        set_owner(s, cpu + 1);
+        s->list = kListNone;
+        cc.slab = s;
+    };
+    // The CPU's own partial slabs: frozen, so only frees changed them since.
+    // The CPU's own frees to one become its freelist as they are (they are
+    // counted in use already); else the slab's freelist is taken.
+    while (node == kAnyNode && cc.partial) {
+        SlabHeader *s = cc.partial;
+        cc.partial = s->next;
+        s->next = nullptr;
+        --cc.nr_partial;
+        if (void *local = s->local_free) {
+            s->local_free = nullptr;
+            s->local_count = 0;
+            activate(s, local);
+            return true;
+        }
+        uint64_t old = load_state(s);
+        while (!swap_state(s, old, {0, c->objects, true})) {
+        }
+        if (const uint32_t head = unpack(old).head) {
+            activate(s, head_object(c, s, head));
+            return true;
+        }
+        (void)thaw(sa, c, s, nullptr, nullptr, 0); // cannot happen: adopted slabs have a free object
+    }
+    // The node's: the first becomes active, more go to the CPU's partial list
+    // (up to half its room) while the lock is held.
+    {
+        CacheNode &cn = c->node[want];
+        LockGuard<platform::SpinLock> g(cn.lock);
+        if (SlabHeader *s = cn.partial) {
+            activate(s, freeze(c, cn, s, true));
+            while ((s = cn.partial) && cc.nr_partial < c->cpu_partial / 2u) {
+                (void)freeze(c, cn, s, false);
+                set_owner(s, cpu + 1);
+                s->list = kListCpu;
+                s->next = cc.partial;
+                cc.partial = s;
+                ++cc.nr_partial;
+            }
+            return true;
+        }
+    }
+    SlabHeader *s = new_slab(sa, c, node, flags);
+    if (!s) return false;
+    void *freelist = head_object(c, s, state(s).head);
+    set_state_word(s, {0, c->objects, true}); // nobody else knows it yet
+    __atomic_fetch_add(&node_of(c, s).nr_slabs, 1, __ATOMIC_RELAXED);
+    activate(s, freelist);
+    return true;
+}
+
+// Debug caches: one object at a time, straight from the node's slabs, under
+// the node lock (full slabs on the node's full list).
+static void *alloc_locked(SlabAllocator &sa, KmemCache *c, uint16_t node, uint16_t want, uint32_t flags) {
+    using SI = SlabInternals;
+    CacheNode *ln = &c->node[want];
+    ln->lock.lock();
+    SlabHeader *s = ln->partial;
+    if (!s) {
+        ln->lock.unlock();
+        s = SI::new_slab(sa, c, node, flags);
+        if (!s) return nullptr;
+        ln = &SI::node_of(c, s);
+        ln->lock.lock();
+        __atomic_fetch_add(&ln->nr_slabs, 1, __ATOMIC_RELAXED);
+        SI::list_add(ln->partial, s, kListPartial);
+        ++ln->nr_partial;
+        ++ln->nr_empty;
+    }
+    // Pop one object (debug caches free under the lock too).
+    const SlabState st = SI::state(s);
+    void *obj = SI::head_object(c, s, st.head);
+    const uint32_t next_head = SI::head_value(c, s, SI::get_next(c, obj));
+    SI::set_state_word(s, {next_head, st.inuse + 1, false});
+    if (st.inuse == 0) --ln->nr_empty;
+    if (!next_head) {
+        SI::list_del(ln->partial, s);
+        --ln->nr_partial;
+        SI::list_add(ln->full, s, kListFull);
+    }
+    ln->lock.unlock();
+    return obj;
 }
 
 void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
@@ -226,50 +370,19 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
     CacheCpu &cc = c->cpu[cpu];
     const uint16_t want = node != kAnyNode ? node : phys_->cpu_node(cpu);
 
-    if (!c->fast || fail_countdown_ || (node != kAnyNode && cc.slab && cc.slab->node != node)) {
-        // One object straight from the node's slabs.
-        CacheNode *ln = &c->node[want];
-        ln->lock.lock();
-        SlabHeader *s = ln->partial;
-        if (!s) {
-            ln->lock.unlock();
-            s = SI::new_slab(*this, c, node, flags);
-            if (!s) {
-                SI::fail(*this, Errc::no_memory, "no memory for a new slab");
-                return nullptr;
-            }
-            ln = &SI::node_of(c, s);
-            ln->lock.lock();
-            ++ln->nr_slabs;
-            SI::list_add(ln->partial, s, kListPartial);
-            ++ln->nr_partial;
-            ++ln->nr_empty;
+    if (!c->fast) {
+        void *obj = alloc_locked(*this, c, node, want, flags);
+        if (!obj) {
+            SI::fail(*this, Errc::no_memory, "no memory for a new slab");
+            return nullptr;
         }
-        // Pop one object; frees without the lock may push meanwhile (never pop).
-        void *obj;
-        SlabState st;
-        uint32_t next_head;
-        for (uint64_t old = SI::load_state(s);;) {
-            st = SI::unpack(old);
-            obj = SI::head_object(c, s, st.head);
-            next_head = SI::head_value(c, s, SI::get_next(c, obj));
-            if (SI::swap_state(s, old, {next_head, st.inuse + 1, false})) break;
-        }
-        if (st.inuse == 0) --ln->nr_empty;
-        if (!next_head) {
-            SI::list_del(ln->partial, s);
-            --ln->nr_partial;
-            SI::list_add(ln->full, s, kListFull);
-        }
-        ln->lock.unlock();
-        if (c->flags & kCacheDebugFlags) {
-            if (const char *why = SI::verify_free(c, obj)) SI::fail(*this, Errc::malformed, why);
-            SI::mark_allocated(c, obj);
-        }
+        if (const char *why = SI::verify_free(c, obj)) SI::fail(*this, Errc::malformed, why);
+        SI::mark_allocated(c, obj);
         ++cc.alloc_slow;
         return hand_out(opts_, c, obj, flags);
     }
-
+    // A node request the active slab cannot serve: the slab goes back (SLUB's node mismatch).
+    if (node != kAnyNode && cc.slab && cc.slab->node != node) SI::deactivate(*this, c, cpu);
     // Objects other CPUs freed into the active slab, taken without the lock
     // while the slab stays frozen - only once the CPU's own freelist is empty
     // (node requests and kAllocReserves arrive here with objects still on it).
@@ -279,38 +392,21 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
         }
         if (const uint32_t head = SI::unpack(old).head) {
             cc.freelist = SI::head_object(c, s, head);
-        } else { // full: thaw it (deactivate merges nothing) and let it settle
-            SI::deactivate(*this, c, cpu);
+        } else { // full: it goes on no list
+            cc.slab = nullptr;
+            (void)SI::thaw(*this, c, s, nullptr, nullptr, 0);
         }
     }
-    if (!cc.freelist) {
-        // The CPU's new active slab: its whole freelist becomes the CPU's.
-        auto activate = [&](SlabHeader *s, void *freelist) {
-            cc.freelist = freelist;
-            s->cpu = static_cast<uint8_t>(cpu + 1);
-            cc.slab = s;
-        };
-        // A partial slab of the node, taken and frozen in one step.
-        {
-            LockGuard<platform::SpinLock> g(c->node[want].lock);
-            if (SlabHeader *s = c->node[want].partial) activate(s, take_and_freeze(c, c->node[want], s));
-        }
-        if (!cc.slab) {
-            SlabHeader *s = SI::new_slab(*this, c, node, flags);
-            if (!s) {
-                SI::fail(*this, Errc::no_memory, "no memory for a new slab");
-                return nullptr;
-            }
-            void *freelist = SI::head_object(c, s, SI::state(s).head);
-            SI::set_state_word(s, {0, c->objects, true}); // nobody else knows it yet
-            LockGuard<platform::SpinLock> g(SI::node_of(c, s).lock);
-            ++SI::node_of(c, s).nr_slabs;
-            activate(s, freelist);
-        }
+    if (!cc.freelist && !SI::refill(*this, c, cpu, node, want, flags)) {
+        SI::fail(*this, Errc::no_memory, "no memory for a new slab");
+        return nullptr;
     }
     void *obj = cc.freelist;
     cc.freelist = SI::get_next(c, obj);
     ++cc.alloc_slow;
+    // Armed fault injection: nothing stays on the CPU's freelist, so every
+    // allocation comes back here to be counted.
+    if (fail_countdown_) [[unlikely]] SI::deactivate(*this, c, cpu);
     return hand_out(opts_, c, obj, flags);
 }
 
@@ -338,43 +434,82 @@ Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
         __builtin_memset(static_cast<uint8_t *>(obj) + sizeof(void *), 0, c->object_size - sizeof(void *));
     }
     const uint32_t mine = SI::head_value(c, s, obj);
-    // Without the lock when no list changes: the slab is frozen (its CPU
-    // picks the object up), or it stays partial. The slab's freelist head,
-    // or a slab with every object free already, is a double free.
-    if (!(c->flags & kCacheDebugFlags)) {
-        uint64_t old = SI::load_state(s);
-        for (;;) {
-            const SlabState st = SI::unpack(old);
-            if (st.head == mine || st.inuse == 0)
-                return make_error(Errc::double_free, "double free: the object is already free");
-            if (!st.frozen && (st.head == 0 || st.inuse == 1)) break; // full -> partial, or empty: locked
-            SI::set_next(c, obj, SI::head_object(c, s, st.head));
-            if (SI::swap_state(s, old, {mine, st.inuse - 1, st.frozen})) return result;
-        }
+    return (c->flags & kCacheDebugFlags) ? free_locked(c, s, obj, mine, result) : free_shared(c, s, obj, mine);
+}
+
+// Fast caches. Without the lock unless the slab empties while on the node's
+// partial list: a frozen slab (its CPU picks the object up) or one that stays
+// partial takes a compare-and-swap; a full one is frozen by this free and
+// goes on this CPU's partial list. The slab's freelist head, or a slab with
+// every object free already, is a double free.
+Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine) {
+    // A slab on this CPU's partial list: its local freelist, no atomic operation.
+    const unsigned self = Plat::cpu_id();
+    if (SI::owner(s) == self + 1 && s != c->cpu[self].slab) {
+        const SlabState st = SI::state(s);
+        if (obj == s->local_free || st.head == mine || st.inuse == s->local_count)
+            return make_error(Errc::double_free, "double free: the object is already free");
+        SI::set_next(c, obj, s->local_free);
+        s->local_free = obj;
+        ++s->local_count;
+        return {};
     }
     CacheNode &cn = SI::node_of(c, s);
-    LockGuard<platform::SpinLock> g(cn.lock);
-    SlabState st;
     for (uint64_t old = SI::load_state(s);;) {
-        st = SI::unpack(old);
+        const uint64_t seen = old;
+        const SlabState st = SI::unpack(old);
         if (st.head == mine || st.inuse == 0)
             return make_error(Errc::double_free, "double free: the object is already free");
-        if (c->flags & kCacheDebugFlags) { // debug caches have only this freelist: search it
-            uint32_t n = 0;
-            for (void *f = SI::head_object(c, s, st.head); f && n++ < c->objects && SI::index_of(c, s, f) != UINT32_MAX;
-                 f = SI::get_next(c, f))
-                if (f == obj) return make_error(Errc::double_free, "double free: the object is already free");
+        const bool adopt = !st.frozen && st.head == 0;
+        const bool empties = !st.frozen && !adopt && st.inuse == 1;
+        if (empties) {
+            cn.lock.lock();
+            old = SI::load_state(s); // refills may have frozen it meanwhile
+            if (old != seen) {
+                cn.lock.unlock();
+                continue;
+            }
         }
         SI::set_next(c, obj, SI::head_object(c, s, st.head));
-        if (SI::swap_state(s, old, {mine, st.inuse - 1, st.frozen})) break;
+        if (!SI::swap_state(s, old, {mine, st.inuse - 1, st.frozen || adopt})) {
+            if (empties) cn.lock.unlock(); // not reached: nothing else changes it now
+            continue;
+        }
+        ++c->cpu[self].free_slow;
+        if (adopt) SI::adopt(*this, c, self, s);
+        if (empties) {
+            if (cn.nr_empty >= c->min_partial) {
+                SI::list_del(cn.partial, s);
+                --cn.nr_partial;
+                SI::free_slab(*this, c, s);
+            } else {
+                ++cn.nr_empty;
+            }
+            cn.lock.unlock();
+        }
+        return {};
     }
+}
+
+// Debug caches: every change under the node lock.
+Status SlabAllocator::free_locked(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result) {
+    CacheNode &cn = SI::node_of(c, s);
+    LockGuard<platform::SpinLock> g(cn.lock);
+    const SlabState st = SI::state(s);
+    if (st.head == mine || st.inuse == 0)
+        return make_error(Errc::double_free, "double free: the object is already free");
+    uint32_t n = 0; // debug caches have only this freelist: search it
+    for (void *f = SI::head_object(c, s, st.head); f && n++ < c->objects && SI::index_of(c, s, f) != UINT32_MAX;
+         f = SI::get_next(c, f))
+        if (f == obj) return make_error(Errc::double_free, "double free: the object is already free");
+    SI::set_next(c, obj, SI::head_object(c, s, st.head));
+    SI::set_state_word(s, {mine, st.inuse - 1, false});
     ++c->cpu[Plat::cpu_id()].free_slow;
-    if (st.frozen) return result; // active on a CPU: it picks these up
     if (s->list == kListFull) {
         SI::list_del(cn.full, s);
         SI::settle(*this, c, s);
     } else if (st.inuse == 1) { // now empty
-        if (cn.nr_empty >= kKeepEmptySlabs) {
+        if (cn.nr_empty >= c->min_partial) {
             SI::list_del(cn.partial, s);
             --cn.nr_partial;
             SI::free_slab(*this, c, s);
@@ -406,7 +541,7 @@ Status SlabAllocator::cache_free(KmemCache *c, void *obj) {
     SlabHeader *s = SI::slab_of(*this, obj, &why);
     if (!s) return make_error(Errc::not_allocated, why);
     if (s->cache != c) return make_error(Errc::invalid_argument, "object belongs to another cache");
-    if (c->plain && SI::push_local(c, c->cpu[Plat::cpu_slot()], s, obj)) [[likely]]
+    if (c->plain && SI::push_local(c, Plat::cpu_slot(), s, obj)) [[likely]]
         return {};
     return free_object(c, s, obj);
 }

@@ -8,8 +8,12 @@
 // so a stray write or a use-after-free is unlikely to produce a pointer the
 // allocator will follow, and a leaked link reveals no address. Locking: a
 // slab's freelist, inuse count and list membership are protected by its
-// node's lock, except while the slab is active on a CPU: then the objects on
-// that CPU's freelist belong to the CPU alone.
+// node's lock, except while the slab is frozen - owned by one CPU, as its
+// active slab or on its partial list: then the objects on that CPU's freelist
+// belong to the CPU alone, and only that CPU takes objects off the slab's own
+// freelist. Any CPU may push frees onto it (compare-and-swap on `state`).
+// Whoever freezes a slab owns it; a full slab that is not frozen is on no
+// list, and the free that finds it so freezes it for the freeing CPU.
 #pragma once
 
 #include <kmem/slab.h>
@@ -24,7 +28,6 @@ inline constexpr uint8_t kPoisonEnd = 0xa5;   // POISON_END: last byte of a free
 inline constexpr uint8_t kRedInactive = 0xbb; // RED_INACTIVE: guard bytes of a free object
 inline constexpr uint8_t kRedActive = 0xcc;   // RED_ACTIVE: guard bytes of an allocated one
 inline constexpr uint32_t kRedZoneBytes = 16; // each side
-inline constexpr uint32_t kKeepEmptySlabs = 2; // empty slabs a node keeps per cache
 
 struct SlabHeader {
     KmemCache *cache;     // owner
@@ -32,19 +35,24 @@ struct SlabHeader {
     // compare-and-swap (SLUB's freelist + counters): bits 0-31 the head as
     // object index + 1 (0: empty; the links inside the objects are encoded
     // pointers), bits 32-62 the objects not on this freelist, bit 63 frozen
-    // (active on a CPU). A free that changes no list (the slab stays partial,
-    // or it is frozen) needs no lock; one that makes a full slab partial or a
-    // slab empty takes the node lock first. See SlabInternals::state().
+    // (owned by a CPU). A free that changes no list (the slab stays partial,
+    // or it is frozen) needs no lock; one that makes a slab on the node's
+    // partial list empty takes the node lock first. See SlabInternals::state().
     uint64_t state;
-    SlabHeader *next;     // node list (partial or full)
+    SlabHeader *next;     // node list (partial or full), or the CPU's partial list
     SlabHeader *prev;
-    uint32_t pad0;
+    uint32_t local_count; // objects on local_free
     uint32_t magic;       // kSlabMagic: this really is a slab header
     uint16_t node;
-    uint8_t list;         // which node list holds it (SlabList)
-    uint8_t cpu;          // active on CPU cpu - 1; 0 = not active (mirrors the frozen bit)
+    uint8_t list;         // which list holds it (SlabList)
+    uint8_t cpu;          // frozen for CPU cpu - 1; 0 = not frozen (mirrors the frozen bit;
+                          // read by any CPU, written by the owner: atomic accesses)
     uint32_t pad;
-    uint64_t pad2[2];
+    // Frees by the owning CPU to a slab on its partial list (mimalloc's
+    // local free list): no atomic operation. Counted in state's in-use count
+    // until the slab becomes active (they become the CPU's freelist) or thaws.
+    void *local_free;
+    uint64_t pad2;
 };
 static_assert(sizeof(SlabHeader) == 64, "the header is one cache line");
 
@@ -52,10 +60,12 @@ static_assert(sizeof(SlabHeader) == 64, "the header is one cache line");
 struct SlabState {
     uint32_t head;  // index + 1 of the first free object, 0: none
     uint32_t inuse; // objects not on the slab's freelist
-    bool frozen;    // active on a CPU (on no node list)
+    bool frozen;    // owned by a CPU: active, or on its partial list
 };
 
-enum SlabList : uint8_t { kListNone = 0, kListPartial = 1, kListFull = 2 };
+// kListNone: active on a CPU, or full (fast caches). kListCpu: on its CPU's
+// partial list. kListFull: debug caches only.
+enum SlabList : uint8_t { kListNone = 0, kListPartial = 1, kListFull = 2, kListCpu = 3 };
 
 struct SlabInternals {
     static constexpr uint64_t kFrozen = uint64_t{1} << 63;
@@ -143,12 +153,25 @@ struct SlabInternals {
         if (obj) [[likely]] cc.freelist = get_next(c, obj);
         return obj;
     }
-    // Push obj if it is an object of the CPU's active slab that is not
-    // already the head of the CPU's freelist; false: the slow path decides.
-    [[gnu::always_inline]] static bool push_local(KmemCache *c, CacheCpu &cc, SlabHeader *s, void *obj) {
-        if (s != cc.slab || obj == cc.freelist || index_of(c, s, obj) == UINT32_MAX) return false;
-        set_next(c, obj, cc.freelist);
-        cc.freelist = obj;
+    // The CPU a slab is frozen for, plus one (0: none). Only the owner
+    // changes it, so a CPU that reads its own id here owns the slab.
+    static uint8_t owner(const SlabHeader *s) { return __atomic_load_n(&s->cpu, __ATOMIC_RELAXED); }
+    static void set_owner(SlabHeader *s, unsigned cpu_plus_one) {
+        __atomic_store_n(&s->cpu, static_cast<uint8_t>(cpu_plus_one), __ATOMIC_RELAXED);
+    }
+    // A free by CPU cpu that needs no atomic operation: an object of the
+    // CPU's active slab goes on the CPU's freelist, one of a slab on the
+    // CPU's partial list on that slab's local freelist - unless it is
+    // already the head of the list it would join (a double free). False: the
+    // slow path decides.
+    [[gnu::always_inline]] static bool push_local(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj) {
+        CacheCpu &cc = c->cpu[cpu];
+        if (index_of(c, s, obj) == UINT32_MAX) return false;
+        void **head = s == cc.slab ? &cc.freelist : owner(s) == cpu + 1 ? &s->local_free : nullptr;
+        if (!head || obj == *head) return false;
+        set_next(c, obj, *head);
+        *head = obj;
+        s->local_count += head == &s->local_free;
         return true;
     }
 
@@ -158,10 +181,28 @@ struct SlabInternals {
     static void list_add(SlabHeader *&head, SlabHeader *s, SlabList which);
     static void list_del(SlabHeader *&head, SlabHeader *s);
     static CacheNode &node_of(KmemCache *c, const SlabHeader *s) { return c->node[s->node]; }
-    // Put a slab that is no longer active where it belongs (node lock held);
-    // true if it went back to the buddy.
+    // Put an unfrozen slab with free objects where it belongs (node lock
+    // held): the partial list, or the buddy when it is empty and the node
+    // keeps min_partial empty slabs already. True if it went back.
     static bool settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
+    // Unfreeze a slab this CPU owns (off every CPU list), the CPU's freelist
+    // list..tail (count objects) going back to it first. A slab that ends up
+    // full goes on no list and is not touched again; thaw() takes the lock
+    // only when the slab has free objects, thaw_locked() has it.
+    static bool thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail, uint32_t count);
+    static bool thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
+                            uint32_t count);
+    // The CPU's active slab back to its node; true if it went to the buddy.
     static bool deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu);
+    // The CPU's partial list back to the nodes (one lock hold per run of one node).
+    static void drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu);
+    // A full slab a free just froze for CPU cpu goes on that CPU's partial list.
+    static void adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s);
+    // Give CPU cpu an active slab with objects on its freelist: its own
+    // partial slabs first (any-node requests), then the node's (several per
+    // lock hold), then a new one. False: no memory.
+    static bool refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16_t node, uint16_t want,
+                       uint32_t flags);
 
     // Debug (debug.cpp).
     static void poison_free(const KmemCache *c, void *obj);

@@ -391,10 +391,10 @@ TEST_F(SlabTest, SlabLayoutsWorkedByHand) {
 
 // ------------------------------------------------------------------ giving memory back
 
-// Freed slabs go back to the buddy beyond kKeepEmptySlabs per node: with ten
-// slabs' worth of objects freed, the cache keeps exactly two empty slabs and
-// the buddy's allocated pages fall by the rest; cache_shrink then returns
-// the last two and reports them.
+// Freed slabs go back to the buddy beyond min_partial per node (5 for 512 B,
+// SLUB's rule): with ten slabs' worth of objects freed, the cache keeps
+// exactly min_partial empty slabs and the buddy's allocated pages fall by the
+// rest; cache_shrink then returns the last ones and reports them.
 TEST_F(SlabTest, EmptySlabsGoBackToTheBuddy) {
     KmemCache *c = create("k512", 512);
     ASSERT_NE(c, nullptr);
@@ -406,33 +406,36 @@ TEST_F(SlabTest, EmptySlabsGoBackToTheBuddy) {
     EXPECT_EQ(allocated_pages(phys()), base + 10);
     for (void *p : objs) ASSERT_TRUE(slab().cache_free(c, p).ok());
     slab().flush_all_cpus();
-    EXPECT_EQ(slab().cache_totals(c).slabs, kKeepEmptySlabs);
+    ASSERT_EQ(c->min_partial, 5u);
+    EXPECT_EQ(slab().cache_totals(c).slabs, c->min_partial);
     EXPECT_EQ(slab().cache_totals(c).active_objects, 0u);
-    EXPECT_EQ(allocated_pages(phys()), base + kKeepEmptySlabs);
-    EXPECT_EQ(slab().cache_shrink(c), kKeepEmptySlabs);
+    EXPECT_EQ(allocated_pages(phys()), base + c->min_partial);
+    EXPECT_EQ(slab().cache_shrink(c), c->min_partial);
     EXPECT_EQ(slab().cache_totals(c).slabs, 0u);
     EXPECT_EQ(allocated_pages(phys()), base);
     EXPECT_TRUE(slab().cache_destroy(c).ok());
 }
 
-// The kept empty slabs are per node: a node-1 batch freed keeps two slabs
-// on node 1 besides node 0's two.
+// The kept empty slabs are per node: a node-1 batch freed keeps min_partial
+// slabs on node 1 besides node 0's.
 TEST_F(SlabTest, EmptySlabsAreKeptPerNode) {
     KmemCache *c = create("pernode", 512);
     ASSERT_NE(c, nullptr);
     const uint64_t base = allocated_pages(phys());
     std::vector<void *> objs;
-    for (uint32_t i = 0; i < 6 * c->objects; ++i) objs.push_back(slab().cache_alloc(c, 0, 0));
-    for (uint32_t i = 0; i < 6 * c->objects; ++i) objs.push_back(slab().cache_alloc(c, 0, 1));
-    EXPECT_EQ(slab().cache_totals(c).slabs, 12u);
+    for (uint32_t i = 0; i < 8 * c->objects; ++i) objs.push_back(slab().cache_alloc(c, 0, 0));
+    for (uint32_t i = 0; i < 8 * c->objects; ++i) objs.push_back(slab().cache_alloc(c, 0, 1));
+    EXPECT_EQ(slab().cache_totals(c).slabs, 16u);
+    EXPECT_TRUE(slab().check().ok()) << slab().check().reason();
     for (void *p : objs) ASSERT_TRUE(slab().cache_free(c, p).ok());
     slab().flush_all_cpus();
-    EXPECT_EQ(c->node[0].nr_slabs, kKeepEmptySlabs);
-    EXPECT_EQ(c->node[1].nr_slabs, kKeepEmptySlabs);
-    EXPECT_EQ(c->node[0].nr_empty, kKeepEmptySlabs);
-    EXPECT_EQ(c->node[1].nr_empty, kKeepEmptySlabs);
-    EXPECT_EQ(allocated_pages(phys()), base + 2 * kKeepEmptySlabs);
-    EXPECT_EQ(slab().cache_shrink(c), 2u * kKeepEmptySlabs);
+    const uint32_t keep = c->min_partial;
+    EXPECT_EQ(c->node[0].nr_slabs, keep);
+    EXPECT_EQ(c->node[1].nr_slabs, keep);
+    EXPECT_EQ(c->node[0].nr_empty, keep);
+    EXPECT_EQ(c->node[1].nr_empty, keep);
+    EXPECT_EQ(allocated_pages(phys()), base + 2 * keep);
+    EXPECT_EQ(slab().cache_shrink(c), 2u * keep);
     EXPECT_EQ(allocated_pages(phys()), base);
     EXPECT_TRUE(slab().cache_destroy(c).ok());
 }
@@ -446,10 +449,12 @@ TEST_F(SlabTest, ShrinkCountsEveryPageItFrees) {
     std::vector<void *> objs;
     for (uint32_t i = 0; i < 4 * c->objects; ++i) objs.push_back(slab().cache_alloc(c));
     for (void *p : objs) ASSERT_TRUE(slab().cache_free(c, p).ok());
-    // Now: the active slab (empty, on the CPU) and kKeepEmptySlabs empty slabs.
+    // Now: the active slab (empty, on the CPU), and empty slabs on the CPU's
+    // partial list and the node's.
     const uint64_t before = allocated_pages(phys());
     const uint64_t slabs = slab().cache_totals(c).slabs;
-    EXPECT_EQ(slabs, kKeepEmptySlabs + 1);
+    EXPECT_GE(slabs, 2u);
+    EXPECT_NE(c->cpu[kmem::Plat::cpu_id()].slab, nullptr);
     const uint64_t freed = slab().cache_shrink(c);
     EXPECT_EQ(slab().cache_totals(c).slabs, 0u);
     EXPECT_EQ(freed, before - allocated_pages(phys()));
@@ -477,10 +482,77 @@ TEST_F(SlabTest, ShrinkKeepsSlabsInUse) {
     EXPECT_EQ(slab().cache_shrink(c), 0u);
     EXPECT_EQ(slab().cache_totals(c).slabs, 3u);
     for (void *p : keep) ASSERT_TRUE(slab().cache_free(c, p).ok());
-    // Two emptied slabs are kept on the node, the third went back at once;
-    // shrink returns the two.
-    EXPECT_EQ(slab().cache_shrink(c), uint64_t{kKeepEmptySlabs} << c->order);
+    // All three emptied slabs are kept (min_partial is 5); shrink returns them.
+    EXPECT_EQ(slab().cache_shrink(c), uint64_t{3} << c->order);
     EXPECT_EQ(slab().cache_totals(c).slabs, 0u);
+    EXPECT_TRUE(slab().cache_destroy(c).ok());
+}
+
+// ------------------------------------------------------------------ per-CPU partial slabs
+
+// A batch freed by the CPU that allocated it: each full slab's first free
+// takes it onto the CPU's partial list (one compare-and-swap), the rest of
+// its objects go on its local freelist with no atomic operation and no slow
+// path; the next batch is served from those slabs, without new ones.
+TEST_F(SlabTest, BatchFreesStayOnTheCpu) {
+    KmemCache *c = create("batch64", 64);
+    ASSERT_NE(c, nullptr);
+    const unsigned cpu = Plat::cpu_id();
+    EXPECT_EQ(c->cpu_partial, 32u); // 128 KiB of one-page slabs
+    EXPECT_EQ(c->min_partial, 5u);  // log2(64) / 2 = 3, at least 5
+    const uint32_t n = 4 * c->objects + 5; // five slabs, the last one active
+    std::vector<void *> objs(n);
+    for (auto &p : objs) ASSERT_NE(p = slab().cache_alloc(c), nullptr);
+    const uint64_t slabs = slab().cache_totals(c).slabs;
+    ASSERT_EQ(slabs, 5u);
+    const uint64_t slow_before = c->cpu[cpu].free_slow;
+    for (void *p : objs) ASSERT_TRUE(slab().cache_free(c, p).ok());
+    EXPECT_EQ(c->cpu[cpu].free_slow - slow_before, 4u) << "one slow free per full slab";
+    EXPECT_EQ(c->cpu[cpu].nr_partial, 4u);
+    for (const SlabHeader *s = c->cpu[cpu].partial; s; s = s->next) {
+        EXPECT_EQ(s->list, kListCpu);
+        EXPECT_EQ(s->local_count, c->objects - 1); // the first free went to the slab's own list
+    }
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    for (auto &p : objs) ASSERT_NE(p = slab().cache_alloc(c), nullptr);
+    EXPECT_EQ(slab().cache_totals(c).slabs, slabs) << "the second batch made new slabs";
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    for (void *p : objs) ASSERT_TRUE(slab().cache_free(c, p).ok());
+    slab().flush_all_cpus();
+    EXPECT_EQ(c->cpu[cpu].nr_partial, 0u);
+    EXPECT_EQ(slab().cache_totals(c).active_objects, 0u);
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    EXPECT_TRUE(slab().cache_destroy(c).ok());
+}
+
+// Frees from another CPU to full slabs put them on that CPU's partial list;
+// past cpu_partial slabs the list goes back to the node in one step, and
+// check() finds every slab on exactly one list (or, full, on none).
+TEST_F(SlabTest, RemoteFreesFillTheFreeingCpusPartialList) {
+    KmemCache *c = create("remote128", 128);
+    ASSERT_NE(c, nullptr);
+    const uint32_t slabs = c->cpu_partial + 3u;
+    std::vector<void *> objs(slabs * c->objects);
+    for (auto &p : objs) ASSERT_NE(p = slab().cache_alloc(c), nullptr);
+    std::thread other([&] {
+        const unsigned cpu = Plat::cpu_id();
+        // One object of each slab: every slab but the active one was full.
+        for (uint32_t i = 0; i < slabs; ++i) ASSERT_TRUE(slab().cache_free(c, objs[i * c->objects]).ok());
+        EXPECT_LE(c->cpu[cpu].nr_partial, c->cpu_partial);
+        EXPECT_GT(c->node[0].nr_partial + c->node[1].nr_partial, 0u) << "the list never went back";
+        ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+        slab().flush_cpu(c, cpu);
+        hosted::release_cpu();
+    });
+    other.join();
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    for (uint32_t i = 0; i < objs.size(); ++i) {
+        if (i % c->objects == 0) continue; // freed by the other CPU
+        ASSERT_TRUE(slab().cache_free(c, objs[i]).ok());
+    }
+    slab().flush_all_cpus();
+    EXPECT_EQ(slab().cache_totals(c).active_objects, 0u);
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
     EXPECT_TRUE(slab().cache_destroy(c).ok());
 }
 
