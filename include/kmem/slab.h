@@ -118,6 +118,11 @@ struct KmemCache {
     KmemCache *next;       // all caches
     uint64_t rng;          // freelist shuffling state
     CacheCpu cpu[kMaxCpus + 1]; // [kMaxCpus]: always empty, for callers with no CPU id yet
+    // Per CPU: full slabs it filled that then got a free from another CPU,
+    // frozen for it - pushed by the freeing CPUs (compare-and-swap), taken
+    // all at once by the CPU. Apart from `cpu`, whose lines the fast paths
+    // own.
+    alignas(64) SlabHeader *adopted[kMaxCpus];
     CacheNode node[kMaxNodes];
 };
 
@@ -150,7 +155,7 @@ public:
 
     // ---- kmalloc family (flags: kAllocZero, kAllocZoneDma, kAllocZoneDma32)
     void *kmalloc(size_t size, uint32_t flags = 0);
-    void *kmalloc_node(size_t size, uint32_t flags, uint16_t node);
+    [[gnu::noinline]] void *kmalloc_node(size_t size, uint32_t flags, uint16_t node);
     void *kzalloc(size_t size, uint32_t flags = 0) { return kmalloc(size, flags | kAllocZero); }
     void *kcalloc(size_t n, size_t size, uint32_t flags = 0);
     void *krealloc(void *p, size_t new_size, uint32_t flags = 0);
@@ -187,12 +192,14 @@ public:
 
 private:
     friend struct SlabInternals;
-    void *alloc_slow(KmemCache *c, uint32_t flags, uint16_t node);
-    Status free_object(KmemCache *c, SlabHeader *s, void *obj);
+    // The slow paths stay out of line, also under link-time optimisation:
+    // the fast paths that call them keep a small frame (mimalloc's rule).
+    [[gnu::noinline]] void *alloc_slow(KmemCache *c, uint32_t flags, uint16_t node);
+    [[gnu::noinline]] Status free_object(KmemCache *c, SlabHeader *s, void *obj);
     Status free_slow(KmemCache *c, SlabHeader *s, void *obj);
     Status free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine);
     Status free_locked(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result);
-    Status kfree_slow(const void *p);
+    [[gnu::noinline]] Status kfree_slow(const void *p);
 
     PhysAllocator *phys_ = nullptr;
     SlabOptions opts_{};

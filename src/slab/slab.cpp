@@ -165,6 +165,7 @@ bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
 
 bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
                                 uint32_t count) {
+    s->home = owner(s);
     set_owner(s, 0);
     s->list = kListNone;
     uint64_t old = load_state(s);
@@ -182,6 +183,7 @@ bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, 
 bool SlabInternals::thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
                          uint32_t count) {
     if (!list) { // full stays full and goes on no list: no lock
+        s->home = owner(s);
         set_owner(s, 0);
         s->list = kListNone;
         uint64_t old = load_state(s);
@@ -211,6 +213,7 @@ bool SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
 
 void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     CacheCpu &cc = c->cpu[cpu];
+    take_adopted(c, cpu);
     while (cc.partial) {
         CacheNode &cn = node_of(c, cc.partial);
         LockGuard<platform::SpinLock> g(cn.lock);
@@ -226,6 +229,31 @@ void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu)
             s->local_count = 0;
             (void)thaw_locked(sa, c, s, list, tail, count);
         }
+    }
+}
+
+void SlabInternals::hand_back(KmemCache *c, unsigned home, SlabHeader *s) {
+    set_owner(s, home + 1);
+    s->list = kListCpu;
+    s->prev = nullptr;
+    SlabHeader **top = &c->adopted[home];
+    SlabHeader *head = __atomic_load_n(top, __ATOMIC_RELAXED);
+    do {
+        s->next = head;
+    } while (!__atomic_compare_exchange_n(top, &head, s, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+// Pushes and this take-all never pop one entry, so the stack has no ABA.
+void SlabInternals::take_adopted(KmemCache *c, unsigned cpu) {
+    if (cpu >= kMaxCpus || !__atomic_load_n(&c->adopted[cpu], __ATOMIC_RELAXED)) return;
+    CacheCpu &cc = c->cpu[cpu];
+    SlabHeader *s = __atomic_exchange_n(&c->adopted[cpu], nullptr, __ATOMIC_ACQUIRE);
+    while (s) {
+        SlabHeader *next = s->next;
+        s->next = cc.partial;
+        cc.partial = s;
+        ++cc.nr_partial;
+        s = next;
     }
 }
 
@@ -264,9 +292,13 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
         s->list = kListNone;
         cc.slab = s;
     };
-    // The CPU's own partial slabs: frozen, so only frees changed them since.
+    // Slabs other CPUs handed back, then the CPU's own partial slabs: frozen, so only frees changed them since.
     // The CPU's own frees to one become its freelist as they are (they are
     // counted in use already); else the slab's freelist is taken.
+    if (node == kAnyNode) {
+        take_adopted(c, cpu);
+        if (cc.nr_partial > c->cpu_partial) drain_partial(sa, c, cpu);
+    }
     while (node == kAnyNode && cc.partial) {
         SlabHeader *s = cc.partial;
         cc.partial = s->next;
@@ -476,7 +508,11 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
             continue;
         }
         ++c->cpu[self].free_slow;
-        if (adopt) SI::adopt(*this, c, self, s);
+        if (adopt) { // back to the CPU that filled it, if that is another one
+            const unsigned home = s->home ? s->home - 1u : self;
+            if (home != self && home < kMaxCpus) SI::hand_back(c, home, s);
+            else SI::adopt(*this, c, self, s);
+        }
         if (empties) {
             if (cn.nr_empty >= c->min_partial) {
                 SI::list_del(cn.partial, s);

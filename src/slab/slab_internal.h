@@ -47,7 +47,10 @@ struct SlabHeader {
     uint8_t list;         // which list holds it (SlabList)
     uint8_t cpu;          // frozen for CPU cpu - 1; 0 = not frozen (mirrors the frozen bit;
                           // read by any CPU, written by the owner: atomic accesses)
-    uint32_t pad;
+    uint8_t home;         // full: the CPU that filled it, plus one; the first free
+                          // hands it back to that CPU (mimalloc's page ownership)
+    uint8_t pad_b;
+    uint16_t pad_c;
     // Frees by the owning CPU to a slab on its partial list (mimalloc's
     // local free list): no atomic operation. Counted in state's in-use count
     // until the slab becomes active (they become the CPU's freelist) or thaws.
@@ -198,6 +201,10 @@ struct SlabInternals {
     static void drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu);
     // A full slab a free just froze for CPU cpu goes on that CPU's partial list.
     static void adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s);
+    // A full slab a free by another CPU just froze for CPU home: onto home's
+    // adopted stack (compare-and-swap); home moves it to its partial list.
+    static void hand_back(KmemCache *c, unsigned home, SlabHeader *s);
+    static void take_adopted(KmemCache *c, unsigned cpu);
     // Give CPU cpu an active slab with objects on its freelist: its own
     // partial slabs first (any-node requests), then the node's (several per
     // lock hold), then a new one. False: no memory.

@@ -525,12 +525,13 @@ TEST_F(SlabTest, BatchFreesStayOnTheCpu) {
     EXPECT_TRUE(slab().cache_destroy(c).ok());
 }
 
-// Frees from another CPU to full slabs put them on that CPU's partial list;
-// past cpu_partial slabs the list goes back to the node in one step, and
-// check() finds every slab on exactly one list (or, full, on none).
-TEST_F(SlabTest, RemoteFreesFillTheFreeingCpusPartialList) {
+// Frees from another CPU to full slabs hand them back to the CPU that filled
+// them (its adopted stack, no lock); that CPU takes them all at its next
+// refill, and past cpu_partial slabs its list goes back to the node.
+TEST_F(SlabTest, RemoteFreesHandFullSlabsBack) {
     KmemCache *c = create("remote128", 128);
     ASSERT_NE(c, nullptr);
+    const unsigned home = Plat::cpu_id();
     const uint32_t slabs = c->cpu_partial + 3u;
     std::vector<void *> objs(slabs * c->objects);
     for (auto &p : objs) ASSERT_NE(p = slab().cache_alloc(c), nullptr);
@@ -538,14 +539,30 @@ TEST_F(SlabTest, RemoteFreesFillTheFreeingCpusPartialList) {
         const unsigned cpu = Plat::cpu_id();
         // One object of each slab: every slab but the active one was full.
         for (uint32_t i = 0; i < slabs; ++i) ASSERT_TRUE(slab().cache_free(c, objs[i * c->objects]).ok());
-        EXPECT_LE(c->cpu[cpu].nr_partial, c->cpu_partial);
-        EXPECT_GT(c->node[0].nr_partial + c->node[1].nr_partial, 0u) << "the list never went back";
+        EXPECT_EQ(c->cpu[cpu].nr_partial, 0u);
+        EXPECT_EQ(c->adopted[cpu], nullptr);
         ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
-        slab().flush_cpu(c, cpu);
         hosted::release_cpu();
     });
     other.join();
+    uint32_t adopted = 0;
+    for (const SlabHeader *s = c->adopted[home]; s; s = s->next, ++adopted) {
+        EXPECT_EQ(s->cpu, home + 1);
+        EXPECT_EQ(s->list, kListCpu);
+    }
+    EXPECT_EQ(adopted, slabs - 1);
     ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    // The active slab got its free object back too: take it, then refill.
+    void *a = slab().cache_alloc(c);
+    void *b = slab().cache_alloc(c);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(c->adopted[home], nullptr);
+    EXPECT_LE(c->cpu[home].nr_partial, c->cpu_partial);
+    EXPECT_EQ(slab().cache_totals(c).slabs, slabs) << "no new slab while freed objects wait";
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    ASSERT_TRUE(slab().cache_free(c, a).ok());
+    ASSERT_TRUE(slab().cache_free(c, b).ok());
     for (uint32_t i = 0; i < objs.size(); ++i) {
         if (i % c->objects == 0) continue; // freed by the other CPU
         ASSERT_TRUE(slab().cache_free(c, objs[i]).ok());

@@ -26,6 +26,8 @@ struct kmem_malloc_info {
     uint64_t shared_calls; // calls served on the shared, locked CPU slot
     uint64_t returned_bytes; // freed page blocks given back to the OS (madvise)
     uint64_t slab_bytes;   // memory in slabs now (CPU-cached objects included)
+    uint64_t free_bytes;   // free in the buddy (per-CPU page lists included), ever touched
+    uint64_t untouched_bytes; // free in the buddy and never handed out (lazy runs)
 };
 
 void kmem_malloc_get_info(struct kmem_malloc_info *out);

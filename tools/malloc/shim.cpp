@@ -69,20 +69,31 @@ void *fail() {
 }
 
 // kmem memory (slab or buddy pages), 16-byte aligned; grows the heap as needed.
-void *heap_alloc(size_t n) {
-    const size_t size = n ? (n + 15) & ~size_t{15} : 16;
-    CpuScope scope;
-    for (int tries = 0;; ++tries) {
+[[gnu::noinline]] void *heap_alloc_slow(size_t size) {
+    for (int tries = 0; tries < 2; ++tries) {
+        // Another thread may have grown the heap since the first try: try
+        // again before growing, so one exhaustion grows it once.
         const uint64_t seen = generation();
-        if (void *p = slab().kmalloc(size)) [[likely]] {
-            ++g_slot_stats[Plat::cpu_slot()].mallocs;
-            return p;
-        }
-        if (tries == 2 || !grow(seen)) return fail();
+        if (void *p = slab().kmalloc(size)) return p;
+        if (!grow(seen)) break;
     }
+    return slab().kmalloc(size);
 }
 
-void *do_malloc(size_t n) {
+inline void *heap_alloc(size_t n) {
+    const size_t size = n ? (n + 15) & ~size_t{15} : 16;
+    CpuScope scope;
+    void *p = slab().kmalloc(size);
+    if (!p) [[unlikely]] p = heap_alloc_slow(size);
+    if (!p) [[unlikely]] return fail();
+    ++g_slot_stats[Plat::cpu_slot()].mallocs;
+    return p;
+}
+
+// flatten: the whole fast path in one frame - ensure_init's check,
+// kmalloc's and kfree's fast paths (other translation units, reached by LTO);
+// their slow paths are noinline.
+[[gnu::flatten]] void *do_malloc(size_t n) {
     if (!ensure_init()) [[unlikely]] {
         void *p = arena_alloc(n);
         return p ? p : fail();
@@ -135,7 +146,7 @@ using namespace kmem::shim;
 
 KMEM_EXPORT void *malloc(size_t n) noexcept { return do_malloc(n); }
 
-KMEM_EXPORT void free(void *p) noexcept {
+KMEM_EXPORT [[gnu::flatten]] void free(void *p) noexcept {
     if (!p) return;
     if (heap_contains(p)) [[likely]] {
         CpuScope scope;

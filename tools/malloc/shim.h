@@ -50,6 +50,7 @@ void reset_slots_after_fork(unsigned keep); // keep: the surviving thread's slot
 extern PhysAllocator g_phys;
 SlabAllocator &slab();
 bool ensure_init();                    // false: use the bootstrap arena
+[[gnu::noinline]] bool ensure_init_slow();
 void *arena_alloc(size_t size);        // static bump arena (recursion during init)
 bool arena_contains(const void *p);
 size_t arena_size(const void *p);

@@ -29,6 +29,8 @@
 #include "shim.h"
 
 #include <kmem/memmap.h>
+#include <kmem/report.h>
+#include <stdlib.h>
 
 #include <atomic>
 #include <new>
@@ -184,8 +186,13 @@ void initialise() {
 SlabAllocator &slab() { return *std::launder(reinterpret_cast<SlabAllocator *>(g_slab_storage)); }
 
 bool ensure_init() {
+    if (g_init.load(std::memory_order_acquire) == kReady) [[likely]] return true;
+    return ensure_init_slow();
+}
+
+bool ensure_init_slow() {
     int s = g_init.load(std::memory_order_acquire);
-    if (s == kReady) [[likely]] return true;
+    if (s == kReady) return true;
     if (t_in_init) return false;
     if (s == kUninit && g_init.compare_exchange_strong(s, kIniting)) {
         initialise();
@@ -262,21 +269,29 @@ void read_info(kmem_malloc_info &out) {
     out.threads = g_counters[kThreads].load();
     out.shared_calls = g_counters[kSharedEntries].load();
     out.returned_bytes = g_counters[kReturned].load();
-    if (g_init.load(std::memory_order_acquire) == kReady) out.slab_bytes = slab().totals().slab_pages * kPageSize;
+    if (g_init.load(std::memory_order_acquire) == kReady) {
+        out.slab_bytes = slab().totals().slab_pages * kPageSize;
+        const PhysTotals t = g_phys.totals();
+        out.free_bytes = (t.free - t.lazy + t.pcp) * kPageSize;
+        out.untouched_bytes = t.lazy * kPageSize;
+    }
 }
 
 void print_stats(int fd) {
     kmem_malloc_info i;
     read_info(i);
-    char line[320];
+    char line[400];
     const int n = snprintf(line, sizeof line,
                            "kmem-malloc: mallocs=%llu frees=%llu large=%llu foreign=%llu "
-                           "online_mib=%llu grows=%llu threads=%llu shared_calls=%llu returned_mib=%llu\n",
+                           "online_mib=%llu grows=%llu threads=%llu shared_calls=%llu returned_mib=%llu "
+                           "slab_kib=%llu free_kib=%llu untouched_mib=%llu\n",
                            (unsigned long long)i.mallocs, (unsigned long long)i.frees,
                            (unsigned long long)i.large, (unsigned long long)i.foreign,
                            (unsigned long long)(i.online_bytes >> 20), (unsigned long long)i.grows,
                            (unsigned long long)i.threads, (unsigned long long)i.shared_calls,
-                           (unsigned long long)(i.returned_bytes >> 20));
+                           (unsigned long long)(i.returned_bytes >> 20), (unsigned long long)(i.slab_bytes >> 10),
+                           (unsigned long long)(i.free_bytes >> 10), (unsigned long long)(i.untouched_bytes >> 20));
+    if (getenv("KMEM_DBG_BUDDY")) report_buddyinfo(g_phys, [](void *ctx, const char *t, size_t len) { (void)!write(*static_cast<int *>(ctx), t, len); }, &fd);
     if (n > 0) (void)!write(fd, line, static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1);
 }
 
