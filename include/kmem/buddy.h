@@ -79,12 +79,21 @@ inline constexpr uint16_t kAnyNode = 0xffff;
 // A free block's first bytes: the free-list link (never in the descriptor).
 struct FreeLink {
     FreeLink *next;
-    FreeLink *prev; // buddy lists only (per-CPU lists are singly linked)
+    FreeLink *prev;    // buddy lists only (per-CPU lists are singly linked)
+    uint32_t reported; // buddy lists: 1 if the block's pages after this one were
+                       // handed to report_free's sink since it became free
+    uint32_t epoch;    // buddy lists: report_free's epoch when it went on the list
 };
 
+// One order's free list: unreported blocks first, newest at the head (frees
+// push at the head, allocation pops the head: memory that is still resident
+// goes out first, the longest free is last), then the reported ones.
 struct FreeArea {
     FreeLink *head;
+    FreeLink *tail;
+    FreeLink *first_reported; // the reported suffix starts here (null: none)
     uint64_t blocks;
+    uint64_t reported;        // blocks on the reported suffix
 };
 
 struct ZoneStats {
@@ -136,6 +145,7 @@ static_assert(sizeof(Section) == 40);
 
 struct PhysTotals {
     uint64_t managed, free, pcp, reserved, allocated, lazy;
+    uint64_t reported; // free pages handed to report_free's sink (free, not lazy)
     uint64_t metadata_bytes; // descriptor arrays + the section entries in use
     uint64_t sections;       // sections with online memory
 };
@@ -196,6 +206,27 @@ public:
     // Per-CPU lists: the calling CPU's, or a quiescent CPU's (offline, exited).
     void drain_local_pcp();
     void drain_cpu_pcp(unsigned cpu);
+    // Free page reporting (Linux's page_reporting; madvise for a process):
+    // hands each free block of order >= min_order (1 at least) that was not
+    // reported since it became free to `sink` - its pages after the first,
+    // which holds the free-list link - until max_pages pages are reported,
+    // largest orders first, the longest free first within an order.
+    // idle_only: only blocks that were free before the previous idle_only
+    // call already (each such call starts a new epoch), so a caller that
+    // makes one every T gives back memory that stayed free for T to 2T.
+    // The zone lock is held across each sink call, so the memory cannot be
+    // handed out meanwhile; the sink must not call the allocator. A reported
+    // block is handed out after the unreported ones of its order, and its
+    // pages may read as anything (zero after madvise). Returns the pages
+    // reported.
+    using FreeSink = void (*)(void *ctx, uint64_t pa, uint64_t bytes);
+    uint64_t report_free(unsigned min_order, uint64_t max_pages, FreeSink sink, void *ctx,
+                         bool idle_only = false);
+    // Free pages on the zones' lists that were not reported (per-CPU lists
+    // and lazy runs not counted): memory a process would still hold. *out,
+    // if given: pages handed out (to callers and per-CPU lists).
+    uint64_t unreported_free_pages(uint64_t *out = nullptr);
+
     // Which node a CPU's allocations prefer (default 0).
     void set_cpu_node(unsigned cpu, uint16_t node);
     uint16_t cpu_node(unsigned cpu) const { return cpu < kMaxCpus ? cpu_node_[cpu] : 0; }
@@ -229,6 +260,7 @@ private:
     platform::SpinLock online_lock_{};
     uint16_t cpu_node_[kMaxCpus]{};
     uint64_t fail_countdown_ = 0;    // fault injection (fail_nth_allocation)
+    uint32_t report_epoch_ = 0;      // report_free's idle epochs (FreeLink::epoch)
     uint64_t injected_failures_ = 0;
     uint8_t home_zone_[kMaxCpus]{}; // zone a CPU's unrestricted allocations start from
     StaticMemoryMap<kDefaultMapCapacity> online_{};

@@ -21,7 +21,7 @@ namespace {
 using BI = BuddyInternals;
 
 struct ZoneCount {
-    uint64_t listed, pcp, allocated, reserved, lazy;
+    uint64_t listed, pcp, allocated, reserved, lazy, reported;
 };
 
 Status mark_listed(const PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
@@ -43,11 +43,27 @@ struct CheckPass {
         for (unsigned zi = 0; zi < kMaxZones; ++zi) {
             const Zone &z = a.zones_[zi];
             for (unsigned o = 0; o <= kMaxOrder; ++o) {
-                uint64_t n = 0;
-                for (const FreeLink *l = z.area[o].head; l; l = l->next, ++n)
+                uint64_t n = 0, reported = 0;
+                const FreeLink *last = nullptr;
+                for (const FreeLink *l = z.area[o].head; l; last = l, l = l->next, ++n) {
                     KMEM_TRY(mark_listed(a, BI::pfn_of_link(l), PageState::free, o, zi));
+                    if (l->prev != last) return make_error(Errc::malformed, "a free list's back link is wrong");
+                    if (l->reported > 1 || (o == 0 && l->reported))
+                        return make_error(Errc::malformed, "a free block's reported mark is corrupt");
+                    if (reported && !l->reported)
+                        return make_error(Errc::malformed, "an unreported block after a reported one");
+                    reported += l->reported;
+                }
                 if (n != z.area[o].blocks)
                     return make_error(Errc::malformed, "free-list length differs from its count");
+                if (z.area[o].tail != last) return make_error(Errc::malformed, "a free list's tail is wrong");
+                const FreeLink *first = z.area[o].head;
+                while (first && !first->reported) first = first->next;
+                if (z.area[o].first_reported != first)
+                    return make_error(Errc::malformed, "a free list's first reported block is wrong");
+                if (reported != z.area[o].reported)
+                    return make_error(Errc::malformed, "reported blocks differ from the list's count");
+                count[zi].reported += reported * (o ? pages(o) - 1 : 0);
                 count[zi].listed += n * pages(o);
             }
             for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
@@ -161,6 +177,7 @@ PhysTotals PhysAllocator::totals() const {
         t.managed += z.managed;
         t.free += z.free;
         t.lazy += z.lazy;
+        for (unsigned o = 1; o <= kMaxOrder; ++o) t.reported += z.area[o].reported * (pages(o) - 1);
         t.reserved += z.reserved;
         t.pcp += pcp;
         t.allocated += z.out - pcp;

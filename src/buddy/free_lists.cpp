@@ -3,7 +3,7 @@
 // DOC: free lists, splitting, merging and lazy-run carving.
 //
 // Free blocks are threaded through doubly linked lists whose links live in
-// the first 16 bytes of each free block; the head page's descriptor says
+// the first 24 bytes of each free block (with its reported mark); the head page's descriptor says
 // "free, order k, zone z". Freeing merges with the buddy while the buddy is a
 // free head of the same order and zone. When a zone's lists are empty, the
 // highest max-order block of its first lazy run is carved off: its
@@ -30,13 +30,29 @@ void BuddyInternals::zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count) 
     for (uint64_t i = 0; i < count; ++i) d[i] = PageDesc{};
 }
 
-void BuddyInternals::list_push(FreeArea &area, uint64_t pfn) {
+void BuddyInternals::list_push(FreeArea &area, uint64_t pfn, uint32_t epoch) {
     FreeLink *l = link_of(pfn);
     l->next = area.head;
     l->prev = nullptr;
+    l->reported = 0;
+    l->epoch = epoch;
     if (area.head) area.head->prev = l;
+    else area.tail = l;
     area.head = l;
     ++area.blocks;
+}
+
+void BuddyInternals::list_push_reported(FreeArea &area, uint64_t pfn) {
+    FreeLink *l = link_of(pfn);
+    l->next = nullptr;
+    l->prev = area.tail;
+    l->reported = 1;
+    if (area.tail) area.tail->next = l;
+    else area.head = l;
+    area.tail = l;
+    if (!area.first_reported) area.first_reported = l;
+    ++area.blocks;
+    ++area.reported;
 }
 
 void BuddyInternals::list_remove(FreeArea &area, uint64_t pfn) {
@@ -44,7 +60,12 @@ void BuddyInternals::list_remove(FreeArea &area, uint64_t pfn) {
     if (l->prev) l->prev->next = l->next;
     else area.head = l->next;
     if (l->next) l->next->prev = l->prev;
+    else area.tail = l->prev;
     --area.blocks;
+    if (l->reported) {
+        --area.reported;
+        if (area.first_reported == l) area.first_reported = l->next; // reported too, or none
+    }
 }
 
 void BuddyInternals::give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned order) {
@@ -65,17 +86,18 @@ void BuddyInternals::give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, uns
         ++order;
     }
     write_head(a, pfn, PageState::free, order, zi);
-    list_push(z.area[order], pfn);
+    list_push(z.area[order], pfn, __atomic_load_n(&a.report_epoch_, __ATOMIC_RELAXED));
 }
 
 void BuddyInternals::split(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned high,
-                           unsigned low) {
+                           unsigned low, bool reported) {
     Zone &z = a.zones_[zi];
     while (high > low) {
         --high;
         const uint64_t upper = pfn + pages(high);
         write_head(a, upper, PageState::free, high, zi);
-        list_push(z.area[high], upper);
+        if (reported && high > 0) list_push_reported(z.area[high], upper);
+        else list_push(z.area[high], upper, __atomic_load_n(&a.report_epoch_, __ATOMIC_RELAXED));
     }
 }
 
@@ -138,8 +160,9 @@ bool BuddyInternals::take_block(PhysAllocator &a, unsigned zi, unsigned order, u
     for (unsigned o = order; o <= kMaxOrder; ++o) {
         if (!z.area[o].head) continue;
         pfn = pfn_of_link(z.area[o].head);
+        const bool reported = z.area[o].head->reported;
         list_remove(z.area[o], pfn);
-        split(a, zi, pfn, o, order);
+        split(a, zi, pfn, o, order, reported);
         return true;
     }
     if (!carve_lazy(a, zi, pfn)) return false;

@@ -119,8 +119,9 @@ struct BuddyInternals {
         return static_cast<FreeLink *>(Plat::phys_to_virt(pa_of(pfn)));
     }
     static uint64_t pfn_of_link(const FreeLink *l) { return pfn_of(Plat::virt_to_phys(l)); }
-    static void list_push(FreeArea &area, uint64_t pfn);
-    static void list_remove(FreeArea &area, uint64_t pfn);
+    static void list_push(FreeArea &area, uint64_t pfn, uint32_t epoch); // unreported, at the head
+    static void list_push_reported(FreeArea &area, uint64_t pfn);  // reported, at the tail
+    static void list_remove(FreeArea &area, uint64_t pfn);         // either
 
     // ---- zone-level block operations (zone lock held)
     // Take a block of `order`, splitting or carving as needed; false if none.
@@ -130,8 +131,10 @@ struct BuddyInternals {
                               uint64_t hi, uint64_t &pfn);
     // Put a free block back, merging with free buddies (does not count).
     static void give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned order);
-    // Split a free block (already off its list) down to `low`, freeing the upper halves.
-    static void split(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned high, unsigned low);
+    // Split a free block (already off its list) down to `low`, freeing the
+    // upper halves (reported if the block was: their memory still is).
+    static void split(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned high, unsigned low,
+                      bool reported = false);
     // Free every page of [pfn, end) as maximal aligned blocks (merging).
     static void give_range(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end);
     // Carve the highest max-order block of the zone's first lazy run.

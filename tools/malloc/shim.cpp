@@ -150,16 +150,14 @@ KMEM_EXPORT [[gnu::flatten]] void free(void *p) noexcept {
     if (!p) return;
     if (heap_contains(p)) [[likely]] {
         CpuScope scope;
-        // Page blocks of 128 KiB and more go back to the OS before the buddy
-        // gets them (docs/malloc.md: returning memory).
+        // Page blocks count towards the next check of how much free memory
+        // the heap keeps (shim_return.cpp); slab objects count as frees.
+        size_t page_bytes = 0;
         if (!(reinterpret_cast<uintptr_t>(p) & (kmem::kPageSize - 1))) [[unlikely]]
-            if (const size_t n = slab().ksize(p); n >= kReturnBytes) {
-                madvise(p, n, MADV_DONTNEED);
-                count(kReturned, n);
-            }
+            if (const size_t n = slab().ksize(p); n > kmem::kKmallocMaxCacheSize) page_bytes = n;
         const kmem::Status s = slab().kfree(p);
         if (!s.ok()) [[unlikely]] invalid_free(p, s.reason());
-        ++g_slot_stats[kmem::Plat::cpu_slot()].frees;
+        note_free(kmem::Plat::cpu_slot(), page_bytes);
         return;
     }
     if (arena_contains(p)) return; // bootstrap memory is never reused
@@ -187,10 +185,15 @@ KMEM_EXPORT void *realloc(void *p, size_t n) noexcept {
         old = slab().ksize(p);
         if (!old) invalid_free(p, "realloc of a pointer kmem did not hand out");
         if (n <= old && (old <= 8192 || n > old / 2)) return p;
-        // A page-level block (exact page counts) that grows is given half
-        // again as much, so growth by small steps copies O(n) bytes in all,
-        // not O(n^2); untouched pages of the slack cost no memory.
-        if (n > old && old > 8192 && old + old / 2 > n) want = old + old / 2;
+        // A page-level block that grows is given the next power of two: growth
+        // by small steps copies O(n) bytes in all, not O(n^2), and the blocks
+        // it leaves behind are whole buddy blocks another growing buffer can
+        // take (with exact sizes they fragment the buddy and pile up). Pages
+        // of the slack that were never touched cost no memory.
+        if (n > old && old > kmem::kKmallocMaxCacheSize) {
+            want = 2 * kmem::kKmallocMaxCacheSize;
+            while (want < n) want <<= 1;
+        }
     } else if (arena_contains(p)) {
         old = arena_size(p);
     } else if ((old = large_usable(p)) != 0) {
@@ -254,6 +257,19 @@ KMEM_EXPORT void *pvalloc(size_t n) noexcept {
 }
 
 KMEM_EXPORT size_t malloc_usable_size(void *p) noexcept { return usable_size(p); }
+
+// glibc: give free memory back to the OS; 1 if some was. `pad` (memory to
+// keep) is ignored: kmem keeps each free block's first page anyway. The
+// calling thread's cached slabs and pages go back to the buddy first.
+KMEM_EXPORT int malloc_trim(size_t pad) noexcept {
+    (void)pad;
+    if (!ensure_init()) return 0;
+    CpuScope scope;
+    for (const kmem::KmemCache *c = slab().first_cache(); c; c = c->next)
+        slab().cache_shrink(const_cast<kmem::KmemCache *>(c));
+    g_phys.drain_local_pcp();
+    return return_memory(true) ? 1 : 0;
+}
 
 KMEM_EXPORT void kmem_malloc_get_info(kmem_malloc_info *out) { read_info(*out); }
 

@@ -34,8 +34,17 @@ inline constexpr uint64_t kHeapStart = uint64_t{4} << 30;
 inline constexpr uint64_t kGrowStep = uint64_t{1} << kSectionShift;
 // Requests above this go to mmap (alloc_pages_exact's limit).
 inline constexpr size_t kMaxKmalloc = kMaxBlockPages * kPageSize;
-// Page blocks at least this big are given back to the OS when freed.
-inline constexpr size_t kReturnBytes = size_t{1} << 20;
+// Returning memory (shim_return.cpp, docs/malloc.md): free blocks of
+// kReturnMinOrder and up that stayed free for kReturnIdleNs to twice that go
+// back to the OS (madvise); so does any excess over kRetainBytes plus half
+// the memory in use, the longest free first. Checked after every
+// kReturnCheckBytes of page blocks a thread frees and every
+// kReturnCheckFrees frees.
+inline constexpr uint64_t kReturnIdleNs = 20'000'000;
+inline constexpr uint64_t kRetainBytes = uint64_t{64} << 20;
+inline constexpr unsigned kReturnMinOrder = 4; // 64 KiB
+inline constexpr uint64_t kReturnCheckBytes = uint64_t{4} << 20;
+inline constexpr uint64_t kReturnCheckFrees = 1u << 16;
 
 // ---- shim_platform.cpp
 bool heap_reserve();                   // once; false if no address space
@@ -58,11 +67,12 @@ bool grow(uint64_t seen_generation);   // online one more section (or someone di
 uint64_t generation();
 
 // Statistics and the fork gate, one cache line per slot: counters (no
-// atomics on the fast path) and `busy`, set while the slot's thread runs
-// kmem code.
+// atomics on the fast path), `busy`, set while the slot's thread runs kmem
+// code, and the bytes of page blocks freed since the last return check.
 struct alignas(64) SlotStats {
     uint64_t mallocs, frees;
     std::atomic<uint32_t> busy;
+    uint64_t freed_page_bytes;
 };
 extern SlotStats g_slot_stats[kMaxCpus];
 extern std::atomic<bool> g_fork_pending; // a fork waits for every slot to be idle
@@ -107,6 +117,22 @@ enum Counter { kLarge, kForeign, kGrows, kThreads, kSharedEntries, kReturned, kC
 void count(Counter c, uint64_t n = 1);
 void read_info(kmem_malloc_info &out);
 void print_stats(int fd);
+
+// ---- shim_return.cpp
+// Give free memory back to the OS if the buddy holds more than the policy
+// allows (all: every free block of order 1 and up, whatever the policy).
+// Returns the bytes given back. Call inside a CpuScope.
+uint64_t return_memory(bool all);
+// The free path's trigger: called after each free with the block's bytes
+// when it was a page block (0 for slab objects).
+inline void note_free(unsigned cpu, uint64_t page_bytes) {
+    SlotStats &st = g_slot_stats[cpu];
+    st.freed_page_bytes += page_bytes;
+    if (st.freed_page_bytes >= kReturnCheckBytes || (++st.frees & (kReturnCheckFrees - 1)) == 0) [[unlikely]] {
+        st.freed_page_bytes = 0;
+        (void)return_memory(false);
+    }
+}
 
 // ---- shim_large.cpp
 void *large_alloc(size_t size, size_t align);   // null: ENOMEM

@@ -30,7 +30,6 @@
 
 #include <kmem/memmap.h>
 #include <kmem/report.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <new>
@@ -103,6 +102,7 @@ void thread_exit(void *) {
         for (const KmemCache *c = slab().first_cache(); c; c = c->next)
             slab().cache_shrink(const_cast<KmemCache *>(c));
         g_phys.drain_local_pcp();
+        (void)return_memory(false);
         hosted::t_cpu = kMaxCpus;
         g_slot_stats[cpu].busy.store(0, std::memory_order_release);
         release_slot(cpu);
@@ -291,7 +291,11 @@ void print_stats(int fd) {
                            (unsigned long long)i.threads, (unsigned long long)i.shared_calls,
                            (unsigned long long)(i.returned_bytes >> 20), (unsigned long long)(i.slab_bytes >> 10),
                            (unsigned long long)(i.free_bytes >> 10), (unsigned long long)(i.untouched_bytes >> 20));
-    if (getenv("KMEM_DBG_BUDDY")) report_buddyinfo(g_phys, [](void *ctx, const char *t, size_t len) { (void)!write(*static_cast<int *>(ctx), t, len); }, &fd);
+    // The buddy's free blocks per order, as /proc/buddyinfo prints them.
+    if (g_init.load(std::memory_order_acquire) == kReady) {
+        (void)!write(fd, "kmem-malloc: ", 13);
+        report_buddyinfo(g_phys, [](void *ctx, const char *t, size_t len) { (void)!write(*static_cast<int *>(ctx), t, len); }, &fd);
+    }
     if (n > 0) (void)!write(fd, line, static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1);
 }
 
