@@ -62,9 +62,10 @@ struct SlabOptions {
     bool init_on_alloc = false;  // zero every object when it is allocated
     bool init_on_free = false;   // zero every object when it is freed
     bool debug_all = false;      // poison + red zones on every cache (kmalloc included)
-    // Slab memory each CPU may hold per cache on its partial list (at least
-    // 4 slabs): more means fewer trips to the node's lock for batches of
-    // frees, and more memory parked on CPUs (SLUB's cpu_partial).
+    // Empty slabs each CPU may keep per cache on its partial list, in bytes
+    // (at least 4 slabs): more means fewer trips to the node and the buddy
+    // for batches of frees, and more free memory parked on CPUs. Slabs with
+    // objects in use stay on the CPU that filled them whatever their number.
     uint32_t cpu_partial_bytes = 128 * 1024;
 };
 
@@ -78,7 +79,7 @@ struct alignas(64) CacheCpu {
     SlabHeader *slab;     // the active slab, or null
     SlabHeader *partial;  // frozen slabs with free objects this CPU owns (linked by next)
     uint32_t nr_partial;  // slabs on `partial`
-    uint32_t pad;
+    uint32_t trim_at;     // nr_partial that makes the CPU give back its extra empty slabs
     uint64_t alloc_slow, free_slow; // slow-path counts (the fast paths count nothing)
 };
 static_assert(sizeof(CacheCpu) == 64);
@@ -107,7 +108,7 @@ struct KmemCache {
     uint32_t reciprocal;   // ceil(2^32 / stride), to turn an offset into an index
     uint32_t flags;        // CacheFlag
     uint32_t object0;      // first + payload: offset of object 0 from the slab start
-    uint16_t cpu_partial;  // slabs a CPU's partial list holds before it goes back to the node
+    uint16_t cpu_partial;  // empty slabs a CPU's partial list keeps
     uint16_t min_partial;  // empty slabs a node keeps rather than give back to the buddy
     uint8_t order;         // slab size: 2^order pages
     bool dynamic;          // created by cache_create (not static storage)

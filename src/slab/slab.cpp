@@ -211,25 +211,58 @@ bool SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     return thaw(sa, c, s, list, tail, count);
 }
 
-void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
-    CacheCpu &cc = c->cpu[cpu];
-    take_adopted(c, cpu);
-    while (cc.partial) {
-        CacheNode &cn = node_of(c, cc.partial);
+// Thaw a list of slabs taken off a CPU's partial list (linked by next),
+// one lock hold per run of slabs of one node.
+static void thaw_list(SlabAllocator &sa, KmemCache *c, SlabHeader *list) {
+    using SI = SlabInternals;
+    while (list) {
+        CacheNode &cn = SI::node_of(c, list);
         LockGuard<platform::SpinLock> g(cn.lock);
-        for (SlabHeader *s; (s = cc.partial) && &node_of(c, s) == &cn;) {
-            cc.partial = s->next;
+        for (SlabHeader *s; (s = list) && &SI::node_of(c, s) == &cn;) {
+            list = s->next;
             s->next = nullptr;
-            --cc.nr_partial;
             // The CPU's own frees to it go back with it.
-            void *list = s->local_free, *tail = nullptr;
-            for (void *obj = list; obj; obj = get_next(c, obj)) tail = obj;
+            void *local = s->local_free, *tail = nullptr;
+            for (void *obj = local; obj; obj = SI::get_next(c, obj)) tail = obj;
             const uint32_t count = s->local_count;
             s->local_free = nullptr;
             s->local_count = 0;
-            (void)thaw_locked(sa, c, s, list, tail, count);
+            (void)SI::thaw_locked(sa, c, s, local, tail, count);
         }
     }
+}
+
+void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
+    CacheCpu &cc = c->cpu[cpu];
+    take_adopted(c, cpu);
+    SlabHeader *list = cc.partial;
+    cc.partial = nullptr;
+    cc.nr_partial = 0;
+    cc.trim_at = 0;
+    thaw_list(sa, c, list);
+}
+
+void SlabInternals::trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
+    CacheCpu &cc = c->cpu[cpu];
+    // Empty slabs beyond cpu_partial go back to the node; slabs with
+    // objects in use stay (the CPU's own memory, as a mimalloc page stays
+    // its thread's). An empty frozen slab: every object not on its slab's
+    // list is on its local list (only frees change it now).
+    SlabHeader *empties = nullptr, **link = &cc.partial;
+    uint32_t kept_empty = 0;
+    while (SlabHeader *s = *link) {
+        if (state(s).inuse == s->local_count && kept_empty++ >= c->cpu_partial) {
+            *link = s->next;
+            s->next = empties;
+            empties = s;
+            --cc.nr_partial;
+        } else {
+            link = &s->next;
+        }
+    }
+    thaw_list(sa, c, empties);
+    // The next walk when the list has doubled: a constant cost per slab.
+    cc.trim_at = 2 * cc.nr_partial > c->cpu_partial ? 2 * cc.nr_partial : c->cpu_partial;
 }
 
 void SlabInternals::hand_back(KmemCache *c, unsigned home, SlabHeader *s) {
@@ -264,7 +297,7 @@ void SlabInternals::adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHea
     s->prev = nullptr;
     s->next = cc.partial;
     cc.partial = s;
-    if (++cc.nr_partial > c->cpu_partial) drain_partial(sa, c, cpu);
+    if (++cc.nr_partial > cc.trim_at) trim_partial(sa, c, cpu);
 }
 
 // Take a slab off a node's partial list and freeze it (node lock held).
@@ -297,7 +330,7 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
     // counted in use already); else the slab's freelist is taken.
     if (node == kAnyNode) {
         take_adopted(c, cpu);
-        if (cc.nr_partial > c->cpu_partial) drain_partial(sa, c, cpu);
+        if (cc.nr_partial > cc.trim_at) trim_partial(sa, c, cpu);
     }
     while (node == kAnyNode && cc.partial) {
         SlabHeader *s = cc.partial;

@@ -199,6 +199,9 @@ struct SlabInternals {
     static bool deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu);
     // The CPU's partial list back to the nodes (one lock hold per run of one node).
     static void drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu);
+    // Its empty slabs beyond cpu_partial back to the nodes (when the list
+    // outgrows trim_at).
+    static void trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu);
     // A full slab a free just froze for CPU cpu goes on that CPU's partial list.
     static void adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s);
     // A full slab a free by another CPU just froze for CPU home: onto home's

@@ -161,5 +161,25 @@ TEST_F(BuddyReporting, MergingClearsTheMark) {
     ASSERT_TRUE(a().check().ok()) << a().check().reason();
 }
 
+// idle_only reports a block only once it was free at the previous idle_only
+// call: a caller that makes one every T gives back what stayed free for T.
+TEST_F(BuddyReporting, IdleOnlyWaitsOneEpoch) {
+    report(1); // everything free now is reported: only what follows counts
+    const Held a1 = alloc(6), pin_a = alloc(6), b1 = alloc(6), pin_b = alloc(6);
+    (void)pin_a;
+    (void)pin_b;
+    free(a1);
+    got_.clear();
+    EXPECT_EQ(a().report_free(6, ~uint64_t{0}, record, &got_, true), 0u) << "reported a block freed this epoch";
+    free(b1); // freed in the new epoch
+    EXPECT_EQ(a().report_free(6, ~uint64_t{0}, record, &got_, true), (uint64_t{1} << 6) - 1);
+    ASSERT_EQ(got_.size(), 1u);
+    EXPECT_EQ(got_[0].pa, a1.pa + kPageSize) << "not the block that was idle";
+    EXPECT_EQ(a().report_free(6, ~uint64_t{0}, record, &got_, true), (uint64_t{1} << 6) - 1);
+    ASSERT_EQ(got_.size(), 2u);
+    EXPECT_EQ(got_[1].pa, b1.pa + kPageSize);
+    ASSERT_TRUE(a().check().ok()) << a().check().reason();
+}
+
 } // namespace
 } // namespace kmem

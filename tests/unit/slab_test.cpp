@@ -558,7 +558,10 @@ TEST_F(SlabTest, RemoteFreesHandFullSlabsBack) {
     ASSERT_NE(a, nullptr);
     ASSERT_NE(b, nullptr);
     EXPECT_EQ(c->adopted[home], nullptr);
-    EXPECT_LE(c->cpu[home].nr_partial, c->cpu_partial);
+    // All of them are the CPU's now (one became active): they have objects
+    // in use, so none went back to the node.
+    EXPECT_EQ(c->cpu[home].nr_partial, slabs - 2);
+    EXPECT_EQ(c->node[0].nr_partial + c->node[1].nr_partial, 0u);
     EXPECT_EQ(slab().cache_totals(c).slabs, slabs) << "no new slab while freed objects wait";
     ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
     ASSERT_TRUE(slab().cache_free(c, a).ok());
@@ -567,6 +570,29 @@ TEST_F(SlabTest, RemoteFreesHandFullSlabsBack) {
         if (i % c->objects == 0) continue; // freed by the other CPU
         ASSERT_TRUE(slab().cache_free(c, objs[i]).ok());
     }
+    slab().flush_all_cpus();
+    EXPECT_EQ(slab().cache_totals(c).active_objects, 0u);
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    EXPECT_TRUE(slab().cache_destroy(c).ok());
+}
+
+// A CPU keeps the slabs it filled whatever their number, but not more than
+// about cpu_partial of them empty: past trim_at (which doubles with the
+// list) the extra empty ones go back to the node, which keeps min_partial
+// and gives the rest to the buddy.
+TEST_F(SlabTest, ACpuKeepsFewEmptySlabs) {
+    KmemCache *c = create("trim256", 256);
+    ASSERT_NE(c, nullptr);
+    const unsigned cpu = Plat::cpu_id();
+    const uint32_t slabs = 3u * c->cpu_partial + 1;
+    std::vector<void *> objs(slabs * c->objects);
+    for (auto &p : objs) ASSERT_NE(p = slab().cache_alloc(c), nullptr);
+    const uint64_t pages_before = phys().totals().allocated;
+    for (void *p : objs) ASSERT_TRUE(slab().cache_free(c, p).ok());
+    EXPECT_LE(c->cpu[cpu].nr_partial, 2u * c->cpu_partial + 1);
+    EXPECT_GT(c->node[0].nr_empty + c->node[1].nr_empty, 0u) << "no empty slab went back to the node";
+    EXPECT_LT(phys().totals().allocated, pages_before) << "no slab went back to the buddy";
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
     slab().flush_all_cpus();
     EXPECT_EQ(slab().cache_totals(c).active_objects, 0u);
     ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
