@@ -10,12 +10,14 @@
 //
 // Caches hand out fixed-size objects from slabs: buddy blocks whose first
 // bytes hold a SlabHeader (the page descriptor only points to it, so
-// descriptors stay at 16 bytes). Each CPU has an active slab per cache and a
-// private freelist: the fast paths (cache_alloc, kmalloc, kfree of an object
-// of the CPU's active slab) take no lock and no atomic operation - one branch,
-// slow path out of line, as in mimalloc and SLUB. Frees of other objects,
-// including frees from another CPU, go to the slab's own freelist under the
-// node lock, so the local fast path never waits for them.
+// descriptors stay at 16 bytes). Each CPU has an active slab per cache with a
+// private freelist, and a list of partial slabs it owns, each with a local
+// freelist: the fast paths (cache_alloc, kmalloc, kfree of an object of a slab
+// the CPU owns) take no lock and no atomic operation - one branch, slow path
+// out of line, as in mimalloc and SLUB. Frees into other slabs, including
+// frees from another CPU, push onto the slab's own freelist by
+// compare-and-swap; a full slab that gets one goes back to the CPU that
+// filled it (docs/slab.md).
 //
 // kmalloc size classes are four per power of two (8, 16, ..., 64, 80, 96,
 // 112, 128, 160, ..., 8192), tighter than SLUB's powers of two; larger
