@@ -90,10 +90,8 @@ inline void *heap_alloc(size_t n) {
     return p;
 }
 
-// flatten: the whole fast path in one frame - ensure_init's check,
-// kmalloc's and kfree's fast paths (other translation units, reached by LTO);
-// their slow paths are noinline.
-[[gnu::flatten]] void *do_malloc(size_t n) {
+// Everything malloc's fast path (below) does not serve.
+[[gnu::noinline]] void *do_malloc(size_t n) {
     if (!ensure_init()) [[unlikely]] {
         void *p = arena_alloc(n);
         return p ? p : fail();
@@ -144,9 +142,42 @@ bool is_pow2(size_t a) { return a && !(a & (a - 1)); }
 
 using namespace kmem::shim;
 
-KMEM_EXPORT void *malloc(size_t n) noexcept { return do_malloc(n); }
+// The fast paths, mimalloc's way: a small function that serves the common
+// case - a thread with its own CPU slot, kmem's lock-free per-CPU paths
+// (kmalloc_local / kfree_local, inlined from the core by LTO) - and calls
+// the full path out of line for everything else. A thread has a slot only
+// once the shim is initialised and it has registered.
+KMEM_EXPORT void *malloc(size_t n) noexcept {
+    const unsigned cpu = kmem::Plat::cpu_slot();
+    if (cpu < kSharedCpu && n - 1 < kmem::kKmallocMaxCacheSize && enter_own(cpu)) [[likely]] {
+        void *p = slab().kmalloc_local((n + 15) & ~size_t{15});
+        leave_own(cpu);
+        if (p) [[likely]] {
+            ++g_slot_stats[cpu].mallocs;
+            return p;
+        }
+    }
+    return do_malloc(n);
+}
 
-KMEM_EXPORT [[gnu::flatten]] void free(void *p) noexcept {
+namespace {
+[[gnu::noinline]] void free_full(void *p);
+}
+
+KMEM_EXPORT void free(void *p) noexcept {
+    const unsigned cpu = kmem::Plat::cpu_slot();
+    if (cpu < kSharedCpu && heap_contains(p) && enter_own(cpu)) [[likely]] {
+        const bool done = slab().kfree_local(p);
+        if (done) [[likely]] note_free(cpu, 0);
+        leave_own(cpu);
+        if (done) [[likely]] return;
+    }
+    free_full(p);
+}
+
+namespace {
+// Everything free's fast path does not serve.
+void free_full(void *p) {
     if (!p) return;
     if (heap_contains(p)) [[likely]] {
         CpuScope scope;
@@ -164,6 +195,7 @@ KMEM_EXPORT [[gnu::flatten]] void free(void *p) noexcept {
     if (large_free(p)) return;
     free_foreign(p);
 }
+} // namespace
 
 KMEM_EXPORT void *calloc(size_t n, size_t size) noexcept {
     size_t bytes;

@@ -83,24 +83,30 @@ extern bool g_need_fence;                // no membarrier(): the fast path fence
 // forking thread sets g_fork_pending, runs membarrier() - which makes the
 // store and the load here ordered as if fenced - then waits until no slot is
 // busy). Everything else: enter_slow().
+// The malloc and free fast paths' half of it, for a thread with its own
+// slot: mark it busy; false if a fork is waiting (nothing left marked).
+inline bool enter_own(unsigned cpu) {
+    g_slot_stats[cpu].busy.store(1, std::memory_order_relaxed);
+    if (g_need_fence) [[unlikely]] std::atomic_thread_fence(std::memory_order_seq_cst);
+    else std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (!g_fork_pending.load(std::memory_order_relaxed)) [[likely]] return true;
+    g_slot_stats[cpu].busy.store(0, std::memory_order_release);
+    return false;
+}
+inline void leave_own(unsigned cpu) { g_slot_stats[cpu].busy.store(0, std::memory_order_release); }
+
 class CpuScope {
 public:
     CpuScope() {
         const unsigned cpu = Plat::cpu_slot();
-        if (cpu < kSharedCpu) [[likely]] {
-            g_slot_stats[cpu].busy.store(1, std::memory_order_relaxed);
-            if (g_need_fence) [[unlikely]] std::atomic_thread_fence(std::memory_order_seq_cst);
-            else std::atomic_signal_fence(std::memory_order_seq_cst);
-            if (!g_fork_pending.load(std::memory_order_relaxed)) [[likely]] {
-                own_ = cpu;
-                return;
-            }
-            g_slot_stats[cpu].busy.store(0, std::memory_order_release);
+        if (cpu < kSharedCpu && enter_own(cpu)) [[likely]] {
+            own_ = cpu;
+            return;
         }
         enter_slow();
     }
     ~CpuScope() {
-        if (own_ < kSharedCpu) [[likely]] g_slot_stats[own_].busy.store(0, std::memory_order_release);
+        if (own_ < kSharedCpu) [[likely]] leave_own(own_);
         else if (shared_) leave_shared();
     }
     CpuScope(const CpuScope &) = delete;
@@ -127,11 +133,14 @@ uint64_t return_memory(bool all);
 // when it was a page block (0 for slab objects).
 inline void note_free(unsigned cpu, uint64_t page_bytes) {
     SlotStats &st = g_slot_stats[cpu];
-    st.freed_page_bytes += page_bytes;
-    if (st.freed_page_bytes >= kReturnCheckBytes || (++st.frees & (kReturnCheckFrees - 1)) == 0) [[unlikely]] {
-        st.freed_page_bytes = 0;
-        (void)return_memory(false);
+    if (page_bytes) [[unlikely]] {
+        st.freed_page_bytes += page_bytes;
+        if (st.freed_page_bytes >= kReturnCheckBytes) {
+            st.freed_page_bytes = 0;
+            (void)return_memory(false);
+        }
     }
+    if ((++st.frees & (kReturnCheckFrees - 1)) == 0) [[unlikely]] (void)return_memory(false);
 }
 
 // ---- shim_large.cpp
