@@ -158,13 +158,6 @@ public:
 
     // ---- kmalloc family (flags: kAllocZero, kAllocZoneDma, kAllocZoneDma32)
     void *kmalloc(size_t size, uint32_t flags = 0);
-    // The fast paths alone, for callers that put a slow path of their own
-    // around them (the malloc shim): an object from the calling CPU's
-    // freelist of the size's kmalloc cache, or null (nothing else tried);
-    // true if p went onto a list of the calling CPU with no lock and no
-    // atomic operation, false if kfree must decide (nothing changed).
-    void *kmalloc_local(size_t size);
-    bool kfree_local(const void *p);
     [[gnu::noinline]] void *kmalloc_node(size_t size, uint32_t flags, uint16_t node);
     void *kzalloc(size_t size, uint32_t flags = 0) { return kmalloc(size, flags | kAllocZero); }
     void *kcalloc(size_t n, size_t size, uint32_t flags = 0);

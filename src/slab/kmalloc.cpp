@@ -58,16 +58,12 @@ const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const
 // The fast path: a plain request (no flags, any node) of a size with a
 // cache, served from the CPU's freelist. Everything else: kmalloc_node.
 void *SlabAllocator::kmalloc(size_t size, uint32_t flags) {
-    if (flags == 0) [[likely]]
-        if (void *p = kmalloc_local(size)) [[likely]] return p;
+    if (size - 1 < kKmallocMaxCacheSize && flags == 0) [[likely]] {
+        KmemCache *c = &kmalloc_[0][size_class(size)];
+        CacheCpu &cc = c->cpu[Plat::cpu_slot()];
+        if (c->plain && cc.freelist) [[likely]] return SI::pop_local(c, cc);
+    }
     return kmalloc_node(size, flags, kAnyNode);
-}
-
-void *SlabAllocator::kmalloc_local(size_t size) {
-    if (size - 1 >= kKmallocMaxCacheSize) [[unlikely]] return nullptr;
-    KmemCache *c = &kmalloc_[0][size_class(size)];
-    CacheCpu &cc = c->cpu[Plat::cpu_slot()];
-    return c->plain ? SI::pop_local(c, cc) : nullptr;
 }
 
 void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
@@ -112,12 +108,6 @@ static uint64_t large_pages_at(const PhysAllocator &a, const void *p) {
     const PageDesc *d = a.desc(pfn_of(pa));
     if (!d || d->state != PageState::allocated || !(d->flags & kPageExact)) return 0;
     return d->aux;
-}
-
-bool SlabAllocator::kfree_local(const void *p) {
-    if (reinterpret_cast<uintptr_t>(p) <= reinterpret_cast<uintptr_t>(kZeroSizePtr) || !phys_) return false;
-    SlabHeader *s = SI::slab_fast(*phys_, p);
-    return s && s->cache->plain && SI::push_local(s->cache, Plat::cpu_slot(), s, const_cast<void *>(p));
 }
 
 // The fast path: an object of the CPU's active slab of a plain cache goes

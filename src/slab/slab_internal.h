@@ -141,7 +141,8 @@ struct SlabInternals {
         // header), so its header is aux pages below p's page.
         const uintptr_t page = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{kPageSize - 1};
         auto *s = reinterpret_cast<SlabHeader *>(page - (tail ? uintptr_t{d->aux} * kPageSize : 0));
-        if ((!tail && d->state != PageState::slab) || d->owner != reinterpret_cast<uint64_t>(s) || !d->owner ||
+        // (s is a page address, never 0: an owner equal to it is a header.)
+        if ((!tail && d->state != PageState::slab) || d->owner != reinterpret_cast<uint64_t>(s) ||
             s->magic != kSlabMagic)
             return nullptr;
         return s;
@@ -168,13 +169,18 @@ struct SlabInternals {
     // already the head of the list it would join (a double free). False: the
     // slow path decides.
     [[gnu::always_inline]] static bool push_local(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj) {
-        CacheCpu &cc = c->cpu[cpu];
         if (index_of(c, s, obj) == UINT32_MAX) return false;
-        void **head = s == cc.slab ? &cc.freelist : owner(s) == cpu + 1 ? &s->local_free : nullptr;
-        if (!head || obj == *head) return false;
-        set_next(c, obj, *head);
-        *head = obj;
-        s->local_count += head == &s->local_free;
+        CacheCpu &cc = c->cpu[cpu];
+        if (s == cc.slab) [[likely]] {
+            if (obj == cc.freelist) return false;
+            set_next(c, obj, cc.freelist);
+            cc.freelist = obj;
+            return true;
+        }
+        if (owner(s) != cpu + 1 || obj == s->local_free) return false;
+        set_next(c, obj, s->local_free);
+        s->local_free = obj;
+        ++s->local_count;
         return true;
     }
 

@@ -143,21 +143,21 @@ bool is_pow2(size_t a) { return a && !(a & (a - 1)); }
 using namespace kmem::shim;
 
 // The fast paths, mimalloc's way: a small function that serves the common
-// case - a thread with its own CPU slot, kmem's lock-free per-CPU paths
-// (kmalloc_local / kfree_local, inlined from the core by LTO) - and calls
-// the full path out of line for everything else. A thread has a slot only
-// once the shim is initialised and it has registered.
+// case - a thread with its own CPU slot, a size kmalloc serves, a pointer
+// into the heap that is not page-aligned (page-aligned ones may be page
+// blocks, which count towards returning memory) - and calls the full path
+// out of line for everything else. kmalloc and kfree bring their own slow
+// paths, so a miss of their per-CPU lists repeats no lookup. A thread has a
+// slot only once the shim is initialised and it has registered.
 KMEM_EXPORT void *malloc(size_t n) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && n - 1 < kmem::kKmallocMaxCacheSize && enter_own(cpu)) [[likely]] {
-        void *p = slab().kmalloc_local((n + 15) & ~size_t{15});
+        void *p = slab().kmalloc((n + 15) & ~size_t{15});
+        if (p) [[likely]] ++g_slot_stats[cpu].mallocs;
         leave_own(cpu);
-        if (p) [[likely]] {
-            ++g_slot_stats[cpu].mallocs;
-            return p;
-        }
+        if (p) [[likely]] return p;
     }
-    return do_malloc(n);
+    return do_malloc(n); // out of memory: grow the heap and try again
 }
 
 namespace {
@@ -166,11 +166,13 @@ namespace {
 
 KMEM_EXPORT void free(void *p) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
-    if (cpu < kSharedCpu && heap_contains(p) && enter_own(cpu)) [[likely]] {
-        const bool done = slab().kfree_local(p);
-        if (done) [[likely]] note_free(cpu, 0);
+    if (cpu < kSharedCpu && heap_contains(p) && (reinterpret_cast<uintptr_t>(p) & (kmem::kPageSize - 1)) &&
+        enter_own(cpu)) [[likely]] {
+        const kmem::Status s = slab().kfree(p);
+        if (!s.ok()) [[unlikely]] invalid_free(p, s.reason());
+        note_free(cpu, 0);
         leave_own(cpu);
-        if (done) [[likely]] return;
+        return;
     }
     free_full(p);
 }
