@@ -163,6 +163,17 @@ bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     return false;
 }
 
+void SlabInternals::emptied(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
+    CacheNode &cn = node_of(c, s);
+    if (cn.nr_empty >= c->min_partial) {
+        list_del(cn.partial, s);
+        --cn.nr_partial;
+        free_slab(sa, c, s);
+    } else {
+        ++cn.nr_empty;
+    }
+}
+
 bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
                                 uint32_t count) {
     s->home = owner(s);
@@ -547,13 +558,7 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
             else SI::adopt(*this, c, self, s);
         }
         if (empties) {
-            if (cn.nr_empty >= c->min_partial) {
-                SI::list_del(cn.partial, s);
-                --cn.nr_partial;
-                SI::free_slab(*this, c, s);
-            } else {
-                ++cn.nr_empty;
-            }
+            SI::emptied(*this, c, s);
             cn.lock.unlock();
         }
         return {};
@@ -578,13 +583,7 @@ Status SlabAllocator::free_locked(KmemCache *c, SlabHeader *s, void *obj, uint32
         SI::list_del(cn.full, s);
         SI::settle(*this, c, s);
     } else if (st.inuse == 1) { // now empty
-        if (cn.nr_empty >= c->min_partial) {
-            SI::list_del(cn.partial, s);
-            --cn.nr_partial;
-            SI::free_slab(*this, c, s);
-        } else {
-            ++cn.nr_empty;
-        }
+        SI::emptied(*this, c, s);
     }
     return result;
 }

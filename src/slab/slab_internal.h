@@ -194,6 +194,9 @@ struct SlabInternals {
     // held): the partial list, or the buddy when it is empty and the node
     // keeps min_partial empty slabs already. True if it went back.
     static bool settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
+    // A slab on the node's partial list just became empty (node lock held):
+    // kept (min_partial per node) or given back to the buddy.
+    static void emptied(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
     // Unfreeze a slab this CPU owns (off every CPU list), the CPU's freelist
     // list..tail (count objects) going back to it first. A slab that ends up
     // full goes on no list and is not touched again; thaw() takes the lock
