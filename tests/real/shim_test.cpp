@@ -251,6 +251,34 @@ TEST(MallocShim, MallocTrimReturnsFreeMemory) {
     free(q);
 }
 
+// mallinfo2 and mallinfo report kmem's books (glibc's would show its unused
+// arenas): a page block in use raises uordblks and lowers it when freed, an
+// mmap()ed block counts in hblks/hblkhd; mallopt changes nothing and says so.
+TEST(MallocShim, MallinfoReportsKmemsHeap) {
+    const struct mallinfo2 before = mallinfo2();
+    EXPECT_GE(before.arena, size_t{1} << 30) << "the onlined heap";
+    auto *p = launder(static_cast<char *>(malloc(2u << 20)));
+    auto *big = launder(static_cast<char *>(malloc(9u << 20)));
+    ASSERT_NE(p, nullptr);
+    ASSERT_NE(big, nullptr);
+    const struct mallinfo2 during = mallinfo2();
+    EXPECT_GE(during.uordblks, before.uordblks + (11u << 20));
+    EXPECT_EQ(during.hblks, before.hblks + 1);
+    EXPECT_GE(during.hblkhd, before.hblkhd + (9u << 20));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    EXPECT_EQ(static_cast<size_t>(mallinfo().hblks), during.hblks); // the old interface, still called
+#pragma GCC diagnostic pop
+    free(launder(big));
+    free(launder(p));
+    const struct mallinfo2 after = mallinfo2();
+    EXPECT_LE(after.uordblks + (11u << 20), during.uordblks);
+    EXPECT_EQ(after.hblks, before.hblks);
+    EXPECT_GT(after.fordblks, 0u);
+    EXPECT_EQ(mallopt(M_MMAP_THRESHOLD, 1 << 20), 0);
+    malloc_stats(); // one line on stderr; must not allocate through itself or crash
+}
+
 TEST(MallocShim, ForeignPointersGoToGlibc) {
     void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
     ASSERT_NE(libc, nullptr);

@@ -307,6 +307,53 @@ KMEM_EXPORT int malloc_trim(size_t pad) noexcept {
 
 KMEM_EXPORT void kmem_malloc_get_info(kmem_malloc_info *out) { read_info(*out); }
 
+// glibc's statistics, filled from kmem's books (docs/malloc.md): arena =
+// the onlined heap; uordblks = memory handed out by the buddy (slabs,
+// their free objects included, and page blocks) plus mmap()ed blocks;
+// fordblks = free memory in the buddy that was touched (resident unless
+// given back); keepcost = the part of it given back to the OS; hblks /
+// hblkhd = the mmap()ed blocks. The others are 0 (no bins, no fastbins).
+KMEM_EXPORT struct mallinfo2 mallinfo2() noexcept {
+    struct mallinfo2 m = {};
+    kmem_malloc_info i;
+    read_info(i);
+    size_t count = 0, bytes = 0;
+    large_totals(count, bytes);
+    m.arena = i.online_bytes;
+    m.hblks = count;
+    m.hblkhd = bytes;
+    if (ensure_init()) {
+        const kmem::PhysTotals t = g_phys.totals();
+        m.uordblks = t.allocated * kmem::kPageSize + bytes;
+        m.fordblks = (t.free - t.lazy + t.pcp) * kmem::kPageSize;
+        m.keepcost = t.reported * kmem::kPageSize;
+    }
+    return m;
+}
+
+// The old interface: the same figures, truncated to int as glibc does.
+KMEM_EXPORT struct mallinfo mallinfo() noexcept {
+    const struct mallinfo2 m = mallinfo2();
+    struct mallinfo o = {};
+    o.arena = static_cast<int>(m.arena);
+    o.hblks = static_cast<int>(m.hblks);
+    o.hblkhd = static_cast<int>(m.hblkhd);
+    o.uordblks = static_cast<int>(m.uordblks);
+    o.fordblks = static_cast<int>(m.fordblks);
+    o.keepcost = static_cast<int>(m.keepcost);
+    return o;
+}
+
+// kmem's statistics line and buddyinfo on stderr (KMEM_MALLOC_STATS's format).
+KMEM_EXPORT void malloc_stats() noexcept { print_stats(2); }
+
+// No tunable of glibc's applies to kmem: 0, "not done", for every parameter.
+KMEM_EXPORT int mallopt(int param, int value) noexcept {
+    (void)param;
+    (void)value;
+    return 0;
+}
+
 // KMEM_MALLOC_STATS=1: one line of counters on stderr at exit;
 // KMEM_MALLOC_STATS=/path: the line is appended to that file instead.
 __attribute__((destructor)) static void kmem_malloc_report() {

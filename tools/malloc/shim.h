@@ -148,6 +148,7 @@ void *large_alloc(size_t size, size_t align);   // null: ENOMEM
 bool large_free(void *p);                        // false: not a large allocation
 size_t large_usable(const void *p);              // 0: not a large allocation
 void *large_realloc(void *p, size_t size);       // p must be large; null: ENOMEM
+void large_totals(size_t &count, size_t &bytes); // live mappings and their bytes
 void large_lock();                               // fork
 void large_unlock();
 

@@ -25,6 +25,7 @@ struct Entry {
 constexpr size_t kEntries = size_t{1} << 16;
 Entry g_table[kEntries];
 size_t g_used = 0;
+size_t g_bytes = 0; // mapped by the entries
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 size_t slot_of(uintptr_t a) { return ((a >> 12) * 0x9e3779b97f4a7c15ull >> 48) & (kEntries - 1); }
@@ -42,10 +43,12 @@ bool insert(uintptr_t a, size_t len) {
     while (g_table[i].addr) i = (i + 1) & (kEntries - 1);
     g_table[i] = {a, len};
     ++g_used;
+    g_bytes += len;
     return true;
 }
 
 void erase(Entry *e) {
+    g_bytes -= e->len;
     size_t i = static_cast<size_t>(e - g_table);
     for (size_t j = i;;) {
         j = (j + 1) & (kEntries - 1);
@@ -124,6 +127,13 @@ void *large_realloc(void *p, size_t size) {
     }
     pthread_mutex_unlock(&g_lock);
     return q == MAP_FAILED ? nullptr : q;
+}
+
+void large_totals(size_t &count, size_t &bytes) {
+    pthread_mutex_lock(&g_lock);
+    count = g_used;
+    bytes = g_bytes;
+    pthread_mutex_unlock(&g_lock);
 }
 
 void large_lock() { pthread_mutex_lock(&g_lock); }
