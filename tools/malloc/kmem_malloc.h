@@ -28,6 +28,8 @@ struct kmem_malloc_info {
     uint64_t slab_bytes;   // memory in slabs now (CPU-cached objects included)
     uint64_t free_bytes;   // free in the buddy (per-CPU page lists included), ever touched
     uint64_t untouched_bytes; // free in the buddy and never handed out (lazy runs)
+    uint64_t slow_mallocs; // slab allocations that took the slow path (per-CPU freelist empty)
+    uint64_t slow_frees;   // slab frees that took the slow path (a slab the CPU does not own)
 };
 
 void kmem_malloc_get_info(struct kmem_malloc_info *out);

@@ -274,23 +274,29 @@ void read_info(kmem_malloc_info &out) {
         const PhysTotals t = g_phys.totals();
         out.free_bytes = (t.free - t.lazy + t.pcp) * kPageSize;
         out.untouched_bytes = t.lazy * kPageSize;
+        for (const KmemCache *c = slab().first_cache(); c; c = c->next)
+            for (const CacheCpu &cc : c->cpu) {
+                out.slow_mallocs += cc.alloc_slow;
+                out.slow_frees += cc.free_slow;
+            }
     }
 }
 
 void print_stats(int fd) {
     kmem_malloc_info i;
     read_info(i);
-    char line[400];
+    char line[480];
     const int n = snprintf(line, sizeof line,
                            "kmem-malloc: mallocs=%llu frees=%llu large=%llu foreign=%llu "
                            "online_mib=%llu grows=%llu threads=%llu shared_calls=%llu returned_mib=%llu "
-                           "slab_kib=%llu free_kib=%llu untouched_mib=%llu\n",
+                           "slab_kib=%llu free_kib=%llu untouched_mib=%llu slow_mallocs=%llu slow_frees=%llu\n",
                            (unsigned long long)i.mallocs, (unsigned long long)i.frees,
                            (unsigned long long)i.large, (unsigned long long)i.foreign,
                            (unsigned long long)(i.online_bytes >> 20), (unsigned long long)i.grows,
                            (unsigned long long)i.threads, (unsigned long long)i.shared_calls,
                            (unsigned long long)(i.returned_bytes >> 20), (unsigned long long)(i.slab_bytes >> 10),
-                           (unsigned long long)(i.free_bytes >> 10), (unsigned long long)(i.untouched_bytes >> 20));
+                           (unsigned long long)(i.free_bytes >> 10), (unsigned long long)(i.untouched_bytes >> 20),
+                           (unsigned long long)i.slow_mallocs, (unsigned long long)i.slow_frees);
     // The buddy's free blocks per order, as /proc/buddyinfo prints them.
     if (g_init.load(std::memory_order_acquire) == kReady) {
         (void)!write(fd, "kmem-malloc: ", 13);
