@@ -69,6 +69,10 @@ struct SlabOptions {
     // for batches of frees, and more free memory parked on CPUs. Slabs with
     // objects in use stay on the CPU that filled them whatever their number.
     uint32_t cpu_partial_bytes = 128 * 1024;
+    // Objects a slab should hold at least (SLUB's min_objects): bigger slabs
+    // for small objects, so that a CPU changes slabs less often. The order
+    // stays at most kSlabMaxOrder.
+    uint32_t min_slab_objects = 0;
 };
 
 struct SlabHeader;

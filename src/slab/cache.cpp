@@ -63,7 +63,9 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
     uint32_t first = align_up32(sizeof(SlabHeader), a);
     if (!rz && is_pow2(stride) && stride <= kPageSize && stride > first) first = stride;
 
-    // Smallest order wasting at most 1/8 of the slab; else the least wasteful.
+    // Smallest order wasting at most 1/8 of the slab and holding at least
+    // min_slab_objects (SLUB's min_objects; up to the largest order); else
+    // the least wasteful.
     unsigned best = kSlabMaxOrder + 1;
     uint64_t best_waste_ppm = ~uint64_t{0};
     for (unsigned o = 0; o <= kSlabMaxOrder; ++o) {
@@ -71,7 +73,7 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
         if (bytes < uint64_t{first} + stride) continue;
         const uint64_t n = (bytes - first) / stride;
         const uint64_t waste = bytes - n * stride;
-        if (waste * 8 <= bytes) {
+        if (waste * 8 <= bytes && (n >= sa.opts_.min_slab_objects || o == kSlabMaxOrder)) {
             best = o;
             break;
         }

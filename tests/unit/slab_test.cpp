@@ -389,6 +389,28 @@ TEST_F(SlabTest, SlabLayoutsWorkedByHand) {
     EXPECT_EQ(k8k->objects, 7u);
 }
 
+// min_slab_objects (SLUB's min_objects): the smallest order that wastes at
+// most 1/8 and holds that many objects, or the largest order.
+TEST_F(SlabTest, MinSlabObjectsMakesBiggerSlabs) {
+    SlabOptions o;
+    o.min_slab_objects = 64;
+    start({kNode0Low}, o);
+    for (size_t size : {8, 64, 96, 512, 1000, 2048, 8192}) {
+        const KmemCache *c = slab().kmalloc_cache(size);
+        ASSERT_NE(c, nullptr);
+        const uint64_t bytes = kPageSize << c->order;
+        SCOPED_TRACE(size);
+        EXPECT_TRUE(c->objects >= 64 || c->order == kSlabMaxOrder);
+        if (c->order > 0 && c->objects >= 64) {
+            const uint64_t smaller = (kPageSize << (c->order - 1)) - c->first;
+            EXPECT_LT(smaller / c->stride, 64u) << "a smaller order would have done";
+        }
+        EXPECT_LE((bytes - uint64_t{c->objects} * c->stride) * 8, bytes) << "wastes more than 1/8";
+    }
+    EXPECT_EQ(slab().kmalloc_cache(512)->order, 4); // 127 objects; order 3 holds 63
+    EXPECT_TRUE(slab().check().ok());
+}
+
 // ------------------------------------------------------------------ giving memory back
 
 // Freed slabs go back to the buddy beyond min_partial per node (5 for 512 B,

