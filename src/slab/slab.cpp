@@ -174,11 +174,14 @@ void SlabInternals::emptied(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     }
 }
 
-bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
-                                uint32_t count) {
+void SlabInternals::disown(SlabHeader *s) {
     s->home = owner(s);
     set_owner(s, 0);
     s->list = kListNone;
+}
+
+bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
+                                uint32_t count) {
     uint64_t old = load_state(s);
     SlabState st;
     uint32_t head;
@@ -193,10 +196,8 @@ bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, 
 
 bool SlabInternals::thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
                          uint32_t count) {
+    disown(s);
     if (!list) { // full stays full and goes on no list: no lock
-        s->home = owner(s);
-        set_owner(s, 0);
-        s->list = kListNone;
         uint64_t old = load_state(s);
         while (!unpack(old).head)
             if (swap_state(s, old, {0, c->objects, false})) return false;
@@ -238,6 +239,7 @@ static void thaw_list(SlabAllocator &sa, KmemCache *c, SlabHeader *list) {
             const uint32_t count = s->local_count;
             s->local_free = nullptr;
             s->local_count = 0;
+            SI::disown(s);
             (void)SI::thaw_locked(sa, c, s, local, tail, count);
         }
     }
@@ -290,25 +292,34 @@ void SlabInternals::hand_back(KmemCache *c, unsigned home, SlabHeader *s) {
 // Pushes and this take-all never pop one entry, so the stack has no ABA.
 void SlabInternals::take_adopted(KmemCache *c, unsigned cpu) {
     if (cpu >= kMaxCpus || !__atomic_load_n(&c->adopted[cpu], __ATOMIC_RELAXED)) return;
-    CacheCpu &cc = c->cpu[cpu];
     SlabHeader *s = __atomic_exchange_n(&c->adopted[cpu], nullptr, __ATOMIC_ACQUIRE);
     while (s) {
         SlabHeader *next = s->next;
-        s->next = cc.partial;
-        cc.partial = s;
-        ++cc.nr_partial;
+        push_partial(c, cpu, s); // frozen for cpu already (hand_back)
         s = next;
     }
 }
 
-void SlabInternals::adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s) {
+void SlabInternals::push_partial(KmemCache *c, unsigned cpu, SlabHeader *s) {
     CacheCpu &cc = c->cpu[cpu];
     set_owner(s, cpu + 1);
     s->list = kListCpu;
     s->prev = nullptr;
     s->next = cc.partial;
     cc.partial = s;
-    if (++cc.nr_partial > cc.trim_at) trim_partial(sa, c, cpu);
+    ++cc.nr_partial;
+}
+
+void SlabInternals::adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s) {
+    push_partial(c, cpu, s);
+    if (c->cpu[cpu].nr_partial > c->cpu[cpu].trim_at) trim_partial(sa, c, cpu);
+}
+
+void *SlabInternals::take_freelist(KmemCache *c, SlabHeader *s) {
+    uint64_t old = load_state(s);
+    while (unpack(old).head && !swap_state(s, old, {0, c->objects, true})) {
+    }
+    return head_object(c, s, unpack(old).head);
 }
 
 // Take a slab off a node's partial list and freeze it (node lock held).
@@ -354,11 +365,8 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
             activate(s, local);
             return true;
         }
-        uint64_t old = load_state(s);
-        while (!swap_state(s, old, {0, c->objects, true})) {
-        }
-        if (const uint32_t head = unpack(old).head) {
-            activate(s, head_object(c, s, head));
+        if (void *freelist = take_freelist(c, s)) {
+            activate(s, freelist);
             return true;
         }
         (void)thaw(sa, c, s, nullptr, nullptr, 0); // cannot happen: adopted slabs have a free object
@@ -372,11 +380,7 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
             activate(s, freeze(c, cn, s, true));
             while ((s = cn.partial) && cc.nr_partial < c->cpu_partial / 2u) {
                 (void)freeze(c, cn, s, false);
-                set_owner(s, cpu + 1);
-                s->list = kListCpu;
-                s->next = cc.partial;
-                cc.partial = s;
-                ++cc.nr_partial;
+                push_partial(c, cpu, s);
             }
             return true;
         }
@@ -463,11 +467,8 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
     // while the slab stays frozen - only once the CPU's own freelist is empty
     // (node requests and kAllocReserves arrive here with objects still on it).
     if (SlabHeader *s = cc.freelist ? nullptr : cc.slab) {
-        uint64_t old = SI::load_state(s);
-        while (SI::unpack(old).head && !SI::swap_state(s, old, {0, c->objects, true})) {
-        }
-        if (const uint32_t head = SI::unpack(old).head) {
-            cc.freelist = SI::head_object(c, s, head);
+        if (void *freelist = SI::take_freelist(c, s)) {
+            cc.freelist = freelist;
         } else { // full: it goes on no list
             cc.slab = nullptr;
             (void)SI::thaw(*this, c, s, nullptr, nullptr, 0);

@@ -200,7 +200,9 @@ struct SlabInternals {
     // Unfreeze a slab this CPU owns (off every CPU list), the CPU's freelist
     // list..tail (count objects) going back to it first. A slab that ends up
     // full goes on no list and is not touched again; thaw() takes the lock
-    // only when the slab has free objects, thaw_locked() has it.
+    // only when the slab has free objects, thaw_locked() has it and expects
+    // the slab disowned: no owning CPU, on no list, home = the CPU it had.
+    static void disown(SlabHeader *s);
     static bool thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail, uint32_t count);
     static bool thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
                             uint32_t count);
@@ -211,8 +213,13 @@ struct SlabInternals {
     // Its empty slabs beyond cpu_partial back to the nodes (when the list
     // outgrows trim_at).
     static void trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu);
+    // A frozen slab onto CPU cpu's partial list (that CPU's own call).
+    static void push_partial(KmemCache *c, unsigned cpu, SlabHeader *s);
     // A full slab a free just froze for CPU cpu goes on that CPU's partial list.
     static void adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s);
+    // A frozen slab's own freelist, taken whole by its CPU (null: none); the
+    // slab stays frozen with every object counted in use.
+    static void *take_freelist(KmemCache *c, SlabHeader *s);
     // A full slab a free by another CPU just froze for CPU home: onto home's
     // adopted stack (compare-and-swap); home moves it to its partial list.
     static void hand_back(KmemCache *c, unsigned home, SlabHeader *s);
