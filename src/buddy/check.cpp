@@ -21,7 +21,7 @@ namespace {
 using BI = BuddyInternals;
 
 struct ZoneCount {
-    uint64_t listed, pcp, allocated, reserved, lazy, reported;
+    uint64_t listed, pcp, allocated, reserved, lazy;
 };
 
 Status mark_listed(const PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
@@ -63,7 +63,6 @@ struct CheckPass {
                     return make_error(Errc::malformed, "a free list's first reported block is wrong");
                 if (reported != z.area[o].reported)
                     return make_error(Errc::malformed, "reported blocks differ from the list's count");
-                count[zi].reported += reported * (o ? pages(o) - 1 : 0);
                 count[zi].listed += n * pages(o);
             }
             for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
@@ -177,7 +176,7 @@ PhysTotals PhysAllocator::totals() const {
         t.managed += z.managed;
         t.free += z.free;
         t.lazy += z.lazy;
-        for (unsigned o = 1; o <= kMaxOrder; ++o) t.reported += z.area[o].reported * (pages(o) - 1);
+        t.reported += BI::reported_pages(z);
         t.reserved += z.reserved;
         t.pcp += pcp;
         t.allocated += z.out - pcp;

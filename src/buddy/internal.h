@@ -122,6 +122,12 @@ struct BuddyInternals {
     static void list_push(FreeArea &area, uint64_t pfn, uint32_t epoch); // unreported, at the head
     static void list_push_reported(FreeArea &area, uint64_t pfn);  // reported, at the tail
     static void list_remove(FreeArea &area, uint64_t pfn);         // either
+    // Pages handed to report_free's sink: every reported block but its link page.
+    static uint64_t reported_pages(const Zone &z) {
+        uint64_t n = 0;
+        for (unsigned o = 1; o <= kMaxOrder; ++o) n += z.area[o].reported * (pages(o) - 1);
+        return n;
+    }
 
     // ---- zone-level block operations (zone lock held)
     // Take a block of `order`, splitting or carving as needed; false if none.

@@ -59,9 +59,7 @@ uint64_t PhysAllocator::unreported_free_pages(uint64_t *out) {
         if (!zones_[zi].present) continue;
         LockGuard<BI::Lock> g(zone_locks_[zi]);
         const Zone &z = zones_[zi];
-        uint64_t reported = 0;
-        for (unsigned o = 1; o <= kMaxOrder; ++o) reported += z.area[o].reported * (pages(o) - 1);
-        n += z.free - z.lazy - reported;
+        n += z.free - z.lazy - BI::reported_pages(z);
         given += z.out;
     }
     if (out) *out = given;
