@@ -68,23 +68,24 @@ void *fail() {
     return nullptr;
 }
 
-// kmem memory (slab or buddy pages), 16-byte aligned; grows the heap as needed.
-[[gnu::noinline]] void *heap_alloc_slow(size_t size) {
+// kmalloc failed with the heap at generation `seen`: grow it (unless another
+// thread did meanwhile, so one exhaustion grows it once) and try again, twice.
+[[gnu::noinline]] void *heap_alloc_slow(size_t size, uint64_t seen) {
     for (int tries = 0; tries < 2; ++tries) {
-        // Another thread may have grown the heap since the first try: try
-        // again before growing, so one exhaustion grows it once.
-        const uint64_t seen = generation();
+        if (!grow(seen)) return slab().kmalloc(size); // no address space left: what others freed
+        seen = generation();
         if (void *p = slab().kmalloc(size)) return p;
-        if (!grow(seen)) break;
     }
-    return slab().kmalloc(size);
+    return nullptr;
 }
 
+// kmem memory (slab or buddy pages), 16-byte aligned; grows the heap as needed.
 inline void *heap_alloc(size_t n) {
     const size_t size = n ? (n + 15) & ~size_t{15} : 16;
     CpuScope scope;
+    const uint64_t seen = generation();
     void *p = slab().kmalloc(size);
-    if (!p) [[unlikely]] p = heap_alloc_slow(size);
+    if (!p) [[unlikely]] p = heap_alloc_slow(size, seen);
     if (!p) [[unlikely]] return fail();
     ++g_slot_stats[Plat::cpu_slot()].mallocs;
     return p;
