@@ -59,12 +59,31 @@ struct Translation {
 // Linux's x86_64 direct map starts here (4-level paging, no KASLR).
 inline constexpr uint64_t kDirectMapBase = 0xffff888000000000ull;
 
-class PageTables {
+// What every architecture's table builder keeps: the allocator its table
+// pages come from, the root table and the counts of what it mapped.
+class PageTableBooks {
+public:
+    bool ready() const { return phys_ != nullptr; }
+    uint64_t root() const { return root_; } // physical address of the root table
+    uint64_t table_pages() const { return table_pages_; }
+    uint64_t mapped_bytes() const { return mapped_bytes_; }
+    uint64_t pages_4k() const { return count_[0]; }
+    uint64_t pages_2m() const { return count_[1]; }
+    uint64_t pages_1g() const { return count_[2]; }
+
+protected:
+    PhysAllocator *phys_ = nullptr;
+    uint64_t root_ = 0;
+    uint64_t table_pages_ = 0;
+    uint64_t mapped_bytes_ = 0;
+    uint64_t count_[3] = {};
+};
+
+// x86-64, 4-level: root() is the CR3 value.
+class PageTables : public PageTableBooks {
 public:
     // Allocate the root table.
     Status init(PhysAllocator &phys);
-    bool ready() const { return phys_ != nullptr; }
-    uint64_t root() const { return root_; } // physical address: the CR3 value
 
     // Map [va, va + size) to [pa, pa + size); all page-aligned; fails if any
     // page is mapped already (nothing is changed then).
@@ -72,21 +91,9 @@ public:
                uint8_t sizes = kPageAll);
     Result<Translation> translate(uint64_t va) const;
 
-    uint64_t table_pages() const { return table_pages_; }
-    uint64_t mapped_bytes() const { return mapped_bytes_; }
-    uint64_t pages_4k() const { return count_[0]; }
-    uint64_t pages_2m() const { return count_[1]; }
-    uint64_t pages_1g() const { return count_[2]; }
-
 private:
     Result<uint64_t *> table_at(uint64_t *parent, unsigned index, bool create);
     bool range_free(uint64_t va, uint64_t size) const;
-
-    PhysAllocator *phys_ = nullptr;
-    uint64_t root_ = 0;
-    uint64_t table_pages_ = 0;
-    uint64_t mapped_bytes_ = 0;
-    uint64_t count_[3] = {};
 };
 
 } // namespace kmem

@@ -86,12 +86,11 @@ constexpr uint64_t aarch64_tcr(unsigned parange) {
 }
 static_assert(aarch64_tcr(5) == 0x5'8090'3510ull);
 
-class Aarch64PageTables {
+// root() is the TTBR0_EL1 BADDR.
+class Aarch64PageTables : public PageTableBooks {
 public:
     // Allocate the L0 table.
     Status init(PhysAllocator &phys);
-    bool ready() const { return phys_ != nullptr; }
-    uint64_t root() const { return root_; } // physical address: the TTBR0_EL1 BADDR
 
     // Map [va, va + size) to [pa, pa + size); all page-aligned, va below 2^48
     // (TTBR0), pa below 2^48; fails if any page is mapped already, or if the
@@ -99,12 +98,6 @@ public:
     Status map(uint64_t va, uint64_t pa, uint64_t size, const MapAttrs &attrs = {},
                uint8_t sizes = kPageAll);
     Result<Translation> translate(uint64_t va) const;
-
-    uint64_t table_pages() const { return table_pages_; }
-    uint64_t mapped_bytes() const { return mapped_bytes_; }
-    uint64_t pages_4k() const { return count_[0]; }
-    uint64_t pages_2m() const { return count_[1]; }
-    uint64_t pages_1g() const { return count_[2]; }
 
     // The leaf attribute bits (everything but the address and bits 1:0) that
     // map() writes for `attrs`.
@@ -115,12 +108,6 @@ private:
     // Walk the steps map() would take without writing: the number of table
     // pages it would allocate, or an error when no allowed size fits.
     Result<uint64_t> tables_needed(uint64_t va, uint64_t pa, uint64_t size, uint8_t sizes) const;
-
-    PhysAllocator *phys_ = nullptr;
-    uint64_t root_ = 0;
-    uint64_t table_pages_ = 0;
-    uint64_t mapped_bytes_ = 0;
-    uint64_t count_[3] = {};
 };
 
 } // namespace kmem
