@@ -120,19 +120,21 @@ struct SlabCheck {
             return make_error(Errc::malformed, "slab's owning CPU disagrees");
         const SlabState st = SI::state(s);
         if (st.frozen != (s->cpu != 0)) return make_error(Errc::malformed, "slab's frozen bit and owning CPU disagree");
-        if (st.head && (st.head > c->objects))
+        const uint32_t carved = SI::carved(s);
+        if (carved > c->objects) return make_error(Errc::malformed, "slab carved beyond its objects");
+        if (st.head && (st.head > carved))
             return make_error(Errc::malformed, "slab's freelist head is not one of its objects");
         for (auto &w : seen) w = 0;
         free_count = 0;
         KMEM_TRY(walk_freelist(c, s, SI::head_object(c, s, st.head), seen, free_count));
-        if (c->objects - free_count != st.inuse)
+        if (carved - free_count != st.inuse)
             return make_error(Errc::malformed, "slab's inuse count differs from its freelist");
         KMEM_TRY(walk_freelist(c, s, cpu_freelist, seen, free_count));
         uint32_t local = 0;
         KMEM_TRY(walk_freelist(c, s, s->local_free, seen, local));
         if (local != s->local_count) return make_error(Errc::malformed, "slab's local free count differs from its list");
         if (local && s->list != kListCpu) return make_error(Errc::malformed, "local frees on a slab no CPU holds in reserve");
-        free_count += local;
+        free_count += local + (c->objects - carved); // never carved: free
         if (c->flags & kCacheRedZone)
             for (uint32_t i = 0; i < c->objects; ++i)
                 if (!(seen[i / 64] & (uint64_t{1} << (i % 64))))

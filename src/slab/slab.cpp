@@ -115,6 +115,14 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
     s->cache = c;
     s->magic = kSlabMagic;
     s->node = static_cast<uint16_t>(d->zone / kZoneTypes);
+    // Fast caches with objects in address order carve them on demand (the
+    // memory of objects never used is never written); debug caches poison
+    // every object and shuffled freelists span the slab: chained now.
+    if (c->fast && !sa.opts_.random_freelist) {
+        set_state_word(s, {0, 0, false});
+        return s;
+    }
+    s->carved = c->objects;
 
     // Chain the objects: in order, or visiting them with a random start and
     // a random stride coprime with the count (a cheap shuffle, no storage).
@@ -191,13 +199,13 @@ bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, 
         head = list ? head_value(c, s, list) : st.head;
     } while (!swap_state(s, old, {head, st.inuse - count, false}));
     // Full: on no list. From here a free may adopt it; it is not ours to touch.
-    return head ? settle(sa, c, s) : false;
+    return head || uncarved(c, s) ? settle(sa, c, s) : false;
 }
 
 bool SlabInternals::thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
                          uint32_t count) {
     disown(s);
-    if (!list) { // full stays full and goes on no list: no lock
+    if (!list && !uncarved(c, s)) { // full stays full and goes on no list: no lock
         uint64_t old = load_state(s);
         while (!unpack(old).head)
             if (swap_state(s, old, {0, c->objects, false})) return false;
@@ -317,9 +325,29 @@ void SlabInternals::adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHea
 
 void *SlabInternals::take_freelist(KmemCache *c, SlabHeader *s) {
     uint64_t old = load_state(s);
-    while (unpack(old).head && !swap_state(s, old, {0, c->objects, true})) {
+    while (unpack(old).head && !swap_state(s, old, {0, carved(s), true})) {
     }
     return head_object(c, s, unpack(old).head);
+}
+
+// Objects up to the end of the page (kCarveBytes) holding the start of the
+// first: a CPU writes the links of memory it is about to hand out, not of a
+// whole slab (mimalloc's page extension).
+void *SlabInternals::carve(KmemCache *c, SlabHeader *s) {
+    constexpr uintptr_t kCarveBytes = kPageSize;
+    const uint32_t first = carved(s);
+    if (first >= c->objects) return nullptr;
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(object(c, s, first));
+    const uintptr_t limit = (begin | (kCarveBytes - 1)) + 1;
+    uint32_t n = static_cast<uint32_t>((limit - begin + c->stride - 1) / c->stride);
+    if (n > c->objects - first) n = c->objects - first;
+    for (uint32_t i = first; i + 1 < first + n; ++i) set_next(c, object(c, s, i), object(c, s, i + 1));
+    set_next(c, object(c, s, first + n - 1), nullptr);
+    // Frees may change the word meanwhile (compare-and-swap): add, do not
+    // store. inuse + n <= objects, so nothing carries into the frozen bit.
+    __atomic_fetch_add(&s->state, uint64_t{n} << 32, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->carved, first + n, __ATOMIC_RELEASE);
+    return object(c, s, first);
 }
 
 // Take a slab off a node's partial list and freeze it (node lock held).
@@ -330,7 +358,7 @@ static void *freeze(KmemCache *c, CacheNode &cn, SlabHeader *s, bool take) {
     uint64_t old = SlabInternals::load_state(s);
     for (;;) {
         const SlabState st = SlabInternals::unpack(old);
-        const SlabState nw = take ? SlabState{0, c->objects, true} : SlabState{st.head, st.inuse, true};
+        const SlabState nw = take ? SlabState{0, SlabInternals::carved(s), true} : SlabState{st.head, st.inuse, true};
         if (SlabInternals::swap_state(s, old, nw)) {
             if (st.inuse == 0) --cn.nr_empty;
             return SlabInternals::head_object(c, s, st.head);
@@ -365,11 +393,11 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
             activate(s, local);
             return true;
         }
-        if (void *freelist = take_freelist(c, s)) {
+        if (void *freelist = take_objects(c, s)) {
             activate(s, freelist);
             return true;
         }
-        (void)thaw(sa, c, s, nullptr, nullptr, 0); // cannot happen: adopted slabs have a free object
+        (void)thaw(sa, c, s, nullptr, nullptr, 0); // cannot happen: slabs here have a free object
     }
     // The node's: the first becomes active, more go to the CPU's partial list
     // (up to half its room) while the lock is held.
@@ -377,7 +405,8 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
         CacheNode &cn = c->node[want];
         LockGuard<platform::SpinLock> g(cn.lock);
         if (SlabHeader *s = cn.partial) {
-            activate(s, freeze(c, cn, s, true));
+            void *freelist = freeze(c, cn, s, true);
+            activate(s, freelist ? freelist : carve(c, s));
             while ((s = cn.partial) && cc.nr_partial < c->cpu_partial / 2u) {
                 (void)freeze(c, cn, s, false);
                 push_partial(c, cpu, s);
@@ -388,9 +417,9 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
     SlabHeader *s = new_slab(sa, c, node, flags);
     if (!s) return false;
     void *freelist = head_object(c, s, state(s).head);
-    set_state_word(s, {0, c->objects, true}); // nobody else knows it yet
+    set_state_word(s, {0, carved(s), true}); // nobody else knows it yet
     __atomic_fetch_add(&node_of(c, s).nr_slabs, 1, __ATOMIC_RELAXED);
-    activate(s, freelist);
+    activate(s, freelist ? freelist : carve(c, s));
     return true;
 }
 
@@ -467,7 +496,7 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
     // while the slab stays frozen - only once the CPU's own freelist is empty
     // (node requests and kAllocReserves arrive here with objects still on it).
     if (SlabHeader *s = cc.freelist ? nullptr : cc.slab) {
-        if (void *freelist = SI::take_freelist(c, s)) {
+        if (void *freelist = SI::take_objects(c, s)) {
             cc.freelist = freelist;
         } else { // full: it goes on no list
             cc.slab = nullptr;
@@ -495,8 +524,11 @@ void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
 }
 
 Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
-    if (SI::index_of(c, s, obj) == UINT32_MAX)
+    if (SI::index_of(c, s, obj) == UINT32_MAX) {
+        if (SI::slot_of(c, s, obj, c->objects) != UINT32_MAX)
+            return make_error(Errc::not_allocated, "an object the slab never handed out");
         return make_error(Errc::invalid_argument, "pointer into the middle of an object or the slab header");
+    }
     Status result;
     if (c->flags & kCacheDebugFlags) {
         // Red zones say "free": never handed out since. (Poison alone cannot
@@ -537,7 +569,7 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
         const SlabState st = SI::unpack(old);
         if (st.head == mine || st.inuse == 0)
             return make_error(Errc::double_free, "double free: the object is already free");
-        const bool adopt = !st.frozen && st.head == 0;
+        const bool adopt = !st.frozen && st.head == 0 && !SI::uncarved(c, s);
         const bool empties = !st.frozen && !adopt && st.inuse == 1;
         if (empties) {
             cn.lock.lock();

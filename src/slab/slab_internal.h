@@ -55,14 +55,21 @@ struct SlabHeader {
     // local free list): no atomic operation. Counted in state's in-use count
     // until the slab becomes active (they become the CPU's freelist) or thaws.
     void *local_free;
-    uint64_t pad2;
+    // Objects [0, carved) have been chained at least once; the rest were
+    // never handed out, never written, and are on no list (mimalloc's page
+    // capacity): free, but not in state's in-use count. A lazy slab starts
+    // at 0 and its owner carves a page's worth at a time (SlabInternals::
+    // carve); other slabs are carved whole when made. Grows only while the
+    // slab is frozen, by its owner; read by any CPU (atomic accesses).
+    uint32_t carved;
+    uint32_t pad2;
 };
 static_assert(sizeof(SlabHeader) == 64, "the header is one cache line");
 
 // SlabHeader::state unpacked.
 struct SlabState {
     uint32_t head;  // index + 1 of the first free object, 0: none
-    uint32_t inuse; // objects not on the slab's freelist
+    uint32_t inuse; // carved objects not on the slab's freelist
     bool frozen;    // owned by a CPU: active, or on its partial list
 };
 
@@ -109,16 +116,25 @@ struct SlabInternals {
     static void *object(const KmemCache *c, const SlabHeader *s, uint32_t i) {
         return base(s) + c->object0 + uint64_t{i} * c->stride;
     }
-    // Index of obj in its slab, or UINT32_MAX if it is not an object boundary.
-    static uint32_t index_of(const KmemCache *c, const SlabHeader *s, const void *obj) {
+    static uint32_t carved(const SlabHeader *s) { return __atomic_load_n(&s->carved, __ATOMIC_RELAXED); }
+    // Index of obj in its slab, or UINT32_MAX if it is not the boundary of
+    // an object below `limit`.
+    static uint32_t slot_of(const KmemCache *c, const SlabHeader *s, const void *obj, uint32_t limit) {
         const uint8_t *p = static_cast<const uint8_t *>(obj);
         const uint8_t *o0 = base(s) + c->object0;
         if (p < o0) return UINT32_MAX;
         const uint64_t off = static_cast<uint64_t>(p - o0);
         const uint64_t i = (off * c->reciprocal) >> 32;
-        if (i >= c->objects || i * c->stride != off) return UINT32_MAX;
+        if (i >= limit || i * c->stride != off) return UINT32_MAX;
         return static_cast<uint32_t>(i);
     }
+    // The same among the objects carved so far (one never handed out is
+    // not an object yet).
+    static uint32_t index_of(const KmemCache *c, const SlabHeader *s, const void *obj) {
+        return slot_of(c, s, obj, carved(s));
+    }
+    // Free objects of a slab that are not on any list yet.
+    static bool uncarved(const KmemCache *c, const SlabHeader *s) { return carved(s) < c->objects; }
 
     // The slab an address belongs to, or null (with a reason) if it is not
     // inside a slab. Validates through the buddy's descriptors; never reads
@@ -218,8 +234,17 @@ struct SlabInternals {
     // A full slab a free just froze for CPU cpu goes on that CPU's partial list.
     static void adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s);
     // A frozen slab's own freelist, taken whole by its CPU (null: none); the
-    // slab stays frozen with every object counted in use.
+    // slab stays frozen with every carved object counted in use.
     static void *take_freelist(KmemCache *c, SlabHeader *s);
+    // The next objects of a lazy slab this CPU has frozen, chained in
+    // address order up to the end of the next page (at least one), counted
+    // in use: they become the CPU's. Null when every object is carved.
+    static void *carve(KmemCache *c, SlabHeader *s);
+    // take_freelist, else carve: objects for the CPU that froze s, or null.
+    static void *take_objects(KmemCache *c, SlabHeader *s) {
+        if (void *list = take_freelist(c, s)) return list;
+        return uncarved(c, s) ? carve(c, s) : nullptr;
+    }
     // A full slab a free by another CPU just froze for CPU home: onto home's
     // adopted stack (compare-and-swap); home moves it to its partial list.
     static void hand_back(KmemCache *c, unsigned home, SlabHeader *s);

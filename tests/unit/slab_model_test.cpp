@@ -32,6 +32,8 @@
 #include <cstring>
 #include <initializer_list>
 #include <map>
+#include <ostream>
+#include <string>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -68,8 +70,6 @@ struct Live {
     int cache;       // index into caches, or -1 for kmalloc
     bool dma;        // in ZONE_DMA
 };
-
-constexpr size_t kDmaBudget = 2 * MiB;
 
 class Model {
 public:
@@ -183,8 +183,26 @@ uint32_t cache_zone(const KmemCache *c) {
     return (c->flags & kCacheDma) ? uint32_t{kAllocZoneDma} : (c->flags & kCacheDma32) ? uint32_t{kAllocZoneDma32} : 0u;
 }
 
-TEST(SlabModel, MillionRandomOperations) {
-    Machine m({kModelLow, kModelHigh, kModelNode1});
+// The two slab layouts: shuffled freelists chained when a slab is made (the
+// default), and objects in address order carved a page at a time from slabs
+// of at least 64 objects (the malloc shim's options).
+// ZONE_DMA holds 15 MiB: what lives there stays well below that
+// (fragmentation and the slabs CPUs keep take their share - 64 KiB slabs a
+// bigger one), so that running out of it is a failure, not the test's luck.
+struct Layout {
+    const char *name;
+    bool random_freelist;
+    uint32_t min_slab_objects;
+    size_t dma_budget;
+};
+void PrintTo(const Layout &l, std::ostream *os) { *os << l.name; }
+class SlabModel : public ::testing::TestWithParam<Layout> {};
+
+TEST_P(SlabModel, MillionRandomOperations) {
+    SlabOptions opts;
+    opts.random_freelist = GetParam().random_freelist;
+    opts.min_slab_objects = GetParam().min_slab_objects;
+    Machine m({kModelLow, kModelHigh, kModelNode1}, opts);
     SlabAllocator &sa = m.slab();
     PhysAllocator &a = m.phys();
     const unsigned home_cpu = hosted::claim_cpu();
@@ -230,10 +248,7 @@ TEST(SlabModel, MillionRandomOperations) {
             uint32_t zone = 0;
             int want_node = -1;
             bool zero = false;
-            // ZONE_DMA holds 15 MiB: keep what lives there well below that
-            // (fragmentation and other CPUs' page lists take their share), so
-            // that running out of it is a failure, not the test's luck.
-            const bool dma_full = model.dma_usable > kDmaBudget;
+            const bool dma_full = model.dma_usable > GetParam().dma_budget;
             size_t ci = rng.below(model.caches.size());
             if (dma_full)
                 while (model.caches[ci]->flags & kCacheDma) ci = (ci + 1) % model.caches.size();
@@ -404,6 +419,11 @@ TEST(SlabModel, MillionRandomOperations) {
                 (unsigned long long)model.reallocs, (unsigned long long)model.large, (unsigned long long)shrinks,
                 (unsigned long long)flushes, (unsigned long long)recreated, (unsigned long long)switches);
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, SlabModel,
+                         ::testing::Values(Layout{"Shuffled", true, 0, 2 * MiB},
+                                           Layout{"Carved", false, 64, MiB / 2}),
+                         [](const ::testing::TestParamInfo<Layout> &i) { return std::string(i.param.name); });
 
 } // namespace
 } // namespace kmem
