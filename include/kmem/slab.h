@@ -78,12 +78,17 @@ struct SlabOptions {
 struct SlabHeader;
 
 // A CPU's view of one cache: its active slab and private freelist, and the
-// partial slabs it holds in reserve (SLUB's per-CPU partial list). One cache
-// line per CPU, so CPUs never write to each other's lines.
+// partial slabs it holds in reserve (SLUB's per-CPU partial list), a queue:
+// slabs join at the tail and become active from the head, so a slab that
+// just got its first free back waits while more frees reach it (mimalloc's
+// page queue) - unless the newest is at least half free (a batch of frees
+// emptied it; its memory is the one in the cache). One cache line per CPU,
+// so CPUs never write to each other's lines.
 struct alignas(64) CacheCpu {
     void *freelist;       // next free object of `slab` (encoded links), or null
     SlabHeader *slab;     // the active slab, or null
     SlabHeader *partial;  // frozen slabs with free objects this CPU owns (linked by next)
+    SlabHeader *partial_tail; // the last of them (null with partial)
     uint32_t nr_partial;  // slabs on `partial`
     uint32_t trim_at;     // nr_partial that makes the CPU give back its extra empty slabs
     uint64_t alloc_slow, free_slow; // slow-path counts (the fast paths count nothing)
@@ -204,7 +209,7 @@ private:
     [[gnu::noinline]] void *alloc_slow(KmemCache *c, uint32_t flags, uint16_t node);
     [[gnu::noinline]] Status free_object(KmemCache *c, SlabHeader *s, void *obj);
     Status free_slow(KmemCache *c, SlabHeader *s, void *obj);
-    Status free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine);
+    [[gnu::noinline]] Status free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine);
     Status free_locked(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result);
     [[gnu::noinline]] Status kfree_slow(const void *p);
 

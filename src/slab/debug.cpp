@@ -204,7 +204,10 @@ Status SlabAllocator::check_cache(const KmemCache *c) const {
         const CacheCpu &cc = c->cpu[cpu];
         if (!cc.slab && cc.freelist) return make_error(Errc::malformed, "a CPU freelist without an active slab");
         uint32_t n = 0;
-        for (const SlabHeader *s = cc.partial; s && n <= cc.nr_partial; s = s->next) ++n;
+        const SlabHeader *last = nullptr;
+        for (const SlabHeader *s = cc.partial; s && n <= cc.nr_partial; last = s, s = s->next, ++n)
+            if (s->prev != last) return make_error(Errc::malformed, "a CPU's partial list has a broken back link");
+        if (last != cc.partial_tail) return make_error(Errc::malformed, "a CPU's partial tail is not its last slab");
         if (n != cc.nr_partial) return make_error(Errc::malformed, "a CPU's partial count differs from its list");
         if (!c->fast && (cc.slab || cc.partial || c->adopted[cpu])) return make_error(Errc::malformed, "a debug cache has CPU slabs");
     }

@@ -17,31 +17,9 @@ using SI = SlabInternals;
 
 constexpr uint32_t kKmallocFlags = kAllocZero | kAllocZoneDma | kAllocZoneDma32;
 
-constexpr unsigned floor_log2(uint64_t v) { return 63u - static_cast<unsigned>(__builtin_clzll(v)); }
-
-constexpr unsigned compute_size_class(size_t size) {
-    if (size <= 64) return size ? static_cast<unsigned>((size + 7) / 8 - 1) : 0;
-    const unsigned p = floor_log2(size - 1);     // 2^p < size <= 2^(p+1)
-    const size_t step = size_t{1} << (p - 2);    // a quarter of 2^p
-    const size_t k = (size - (size_t{1} << p) + step - 1) / step; // 1..4
-    return 8 + (p - 6) * 4 + static_cast<unsigned>(k) - 1;
-}
-
-// Every class size is a multiple of 8, so (size - 1) / 8 picks the class of
-// any size 1..8192: one load on the fast path instead of the arithmetic.
-struct ClassTable {
-    uint8_t of[kKmallocMaxCacheSize / 8];
-    constexpr ClassTable() : of{} {
-        for (size_t i = 0; i < kKmallocMaxCacheSize / 8; ++i)
-            of[i] = static_cast<uint8_t>(compute_size_class(i * 8 + 8));
-    }
-};
-constexpr ClassTable kClassOf{};
-static_assert(kKmallocClasses <= 255);
-
 } // namespace
 
-unsigned SlabAllocator::size_class(size_t size) { return size ? kClassOf.of[(size - 1) >> 3] : 0; }
+unsigned SlabAllocator::size_class(size_t size) { return size ? kKmallocClassOf.of[(size - 1) >> 3] : 0; }
 
 size_t SlabAllocator::class_size(unsigned i) {
     if (i < 8) return (i + 1) * 8;
@@ -55,14 +33,10 @@ const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const
     return &kmalloc_[z][size_class(size)];
 }
 
-// The fast path: a plain request (no flags, any node) of a size with a
-// cache, served from the CPU's freelist. Everything else: kmalloc_node.
+// The fast path (SlabInternals::kmalloc_fast); everything else: kmalloc_node.
 void *SlabAllocator::kmalloc(size_t size, uint32_t flags) {
-    if (size - 1 < kKmallocMaxCacheSize && flags == 0) [[likely]] {
-        KmemCache *c = &kmalloc_[0][size_class(size)];
-        CacheCpu &cc = c->cpu[Plat::cpu_slot()];
-        if (c->plain && cc.freelist) [[likely]] return SI::pop_local(c, cc);
-    }
+    if (flags == 0) [[likely]]
+        if (void *p = SI::kmalloc_fast(*this, size, Plat::cpu_slot())) [[likely]] return p;
     return kmalloc_node(size, flags, kAnyNode);
 }
 
@@ -110,19 +84,7 @@ static uint64_t large_pages_at(const PhysAllocator &a, const void *p) {
     return d->aux;
 }
 
-// The fast path: an object of the CPU's active slab of a plain cache goes
-// on the CPU's freelist. Everything else: kfree_slow.
-Status SlabAllocator::kfree(const void *p) {
-    if (reinterpret_cast<uintptr_t>(p) > reinterpret_cast<uintptr_t>(kZeroSizePtr) && phys_) [[likely]] {
-        if (SlabHeader *s = SI::slab_fast(*phys_, p)) [[likely]] {
-            KmemCache *c = s->cache;
-            if (c->plain && SI::push_local(c, Plat::cpu_slot(), s, const_cast<void *>(p))) [[likely]]
-                return {};
-            return free_object(c, s, const_cast<void *>(p)); // found: no second lookup
-        }
-    }
-    return kfree_slow(p);
-}
+Status SlabAllocator::kfree(const void *p) { return SI::kfree_fast(*this, p, Plat::cpu_slot()); }
 
 Status SlabAllocator::kfree_slow(const void *p) {
     if (!p || p == kZeroSizePtr) return {};

@@ -257,7 +257,7 @@ void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu)
     CacheCpu &cc = c->cpu[cpu];
     take_adopted(c, cpu);
     SlabHeader *list = cc.partial;
-    cc.partial = nullptr;
+    cc.partial = cc.partial_tail = nullptr;
     cc.nr_partial = 0;
     cc.trim_at = 0;
     thaw_list(sa, c, list);
@@ -269,16 +269,14 @@ void SlabInternals::trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) 
     // objects in use stay (the CPU's own memory, as a mimalloc page stays
     // its thread's). An empty frozen slab: every object not on its slab's
     // list is on its local list (only frees change it now).
-    SlabHeader *empties = nullptr, **link = &cc.partial;
+    SlabHeader *empties = nullptr;
     uint32_t kept_empty = 0;
-    while (SlabHeader *s = *link) {
+    for (SlabHeader *s = cc.partial, *next; s; s = next) {
+        next = s->next;
         if (state(s).inuse == s->local_count && kept_empty++ >= c->cpu_partial) {
-            *link = s->next;
+            partial_remove(cc, s);
             s->next = empties;
             empties = s;
-            --cc.nr_partial;
-        } else {
-            link = &s->next;
         }
     }
     thaw_list(sa, c, empties);
@@ -312,9 +310,11 @@ void SlabInternals::push_partial(KmemCache *c, unsigned cpu, SlabHeader *s) {
     CacheCpu &cc = c->cpu[cpu];
     set_owner(s, cpu + 1);
     s->list = kListCpu;
-    s->prev = nullptr;
-    s->next = cc.partial;
-    cc.partial = s;
+    s->next = nullptr;
+    s->prev = cc.partial_tail;
+    if (cc.partial_tail) cc.partial_tail->next = s;
+    else cc.partial = s;
+    cc.partial_tail = s;
     ++cc.nr_partial;
 }
 
@@ -383,10 +383,12 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
         if (cc.nr_partial > cc.trim_at) trim_partial(sa, c, cpu);
     }
     while (node == kAnyNode && cc.partial) {
-        SlabHeader *s = cc.partial;
-        cc.partial = s->next;
-        s->next = nullptr;
-        --cc.nr_partial;
+        // The oldest slab, which had the longest to collect frees - unless
+        // the newest is at least half free (a batch of frees just emptied
+        // it, and its memory is the one in the cache).
+        SlabHeader *s = cc.partial, *newest = cc.partial_tail;
+        if (newest != s && 2 * (c->objects - state(newest).inuse + newest->local_count) >= c->objects) s = newest;
+        partial_remove(cc, s);
         if (void *local = s->local_free) {
             s->local_free = nullptr;
             s->local_count = 0;
@@ -642,9 +644,7 @@ Status SlabAllocator::cache_free(KmemCache *c, void *obj) {
     SlabHeader *s = SI::slab_of(*this, obj, &why);
     if (!s) return make_error(Errc::not_allocated, why);
     if (s->cache != c) return make_error(Errc::invalid_argument, "object belongs to another cache");
-    if (c->plain && SI::push_local(c, Plat::cpu_slot(), s, obj)) [[likely]]
-        return {};
-    return free_object(c, s, obj);
+    return SI::free_found(*this, c, s, obj, Plat::cpu_slot());
 }
 
 } // namespace kmem

@@ -77,6 +77,26 @@ struct SlabState {
 // partial list. kListFull: debug caches only.
 enum SlabList : uint8_t { kListNone = 0, kListPartial = 1, kListFull = 2, kListCpu = 3 };
 
+constexpr unsigned kmalloc_size_class(size_t size) {
+    if (size <= 64) return size ? static_cast<unsigned>((size + 7) / 8 - 1) : 0;
+    const unsigned p = 63u - static_cast<unsigned>(__builtin_clzll(size - 1)); // 2^p < size <= 2^(p+1)
+    const size_t step = size_t{1} << (p - 2);                                    // a quarter of 2^p
+    const size_t k = (size - (size_t{1} << p) + step - 1) / step;               // 1..4
+    return 8 + (p - 6) * 4 + static_cast<unsigned>(k) - 1;
+}
+
+// Every kmalloc class size is a multiple of 8, so (size - 1) / 8 picks the
+// class of any size 1..8192: one load on the fast path instead of the arithmetic.
+struct KmallocClassTable {
+    uint8_t of[kKmallocMaxCacheSize / 8];
+    constexpr KmallocClassTable() : of{} {
+        for (size_t i = 0; i < kKmallocMaxCacheSize / 8; ++i)
+            of[i] = static_cast<uint8_t>(kmalloc_size_class(i * 8 + 8));
+    }
+};
+inline constexpr KmallocClassTable kKmallocClassOf{};
+static_assert(kKmallocClasses <= 255);
+
 struct SlabInternals {
     static constexpr uint64_t kFrozen = uint64_t{1} << 63;
     static uint64_t pack(SlabState st) {
@@ -182,22 +202,61 @@ struct SlabInternals {
     // A free by CPU cpu that needs no atomic operation: an object of the
     // CPU's active slab goes on the CPU's freelist, one of a slab on the
     // CPU's partial list on that slab's local freelist - unless it is
-    // already the head of the list it would join (a double free). False: the
-    // slow path decides.
-    [[gnu::always_inline]] static bool push_local(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj) {
-        if (index_of(c, s, obj) == UINT32_MAX) return false;
+    // already the head of the list it would join (a double free). Returns
+    // 0 when done; kFreeSlow when the slow path must decide; else the
+    // object's head value (index + 1): a slab another CPU owns, or none -
+    // the object goes on the slab's own freelist (free_shared).
+    static constexpr uint32_t kFreeSlow = UINT32_MAX;
+    [[gnu::always_inline]] static uint32_t push_local(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj) {
+        const uint32_t i = index_of(c, s, obj);
+        if (i == UINT32_MAX) return kFreeSlow;
         CacheCpu &cc = c->cpu[cpu];
         if (s == cc.slab) [[likely]] {
-            if (obj == cc.freelist) return false;
+            if (obj == cc.freelist) return kFreeSlow;
             set_next(c, obj, cc.freelist);
             cc.freelist = obj;
-            return true;
+            return 0;
         }
-        if (owner(s) != cpu + 1 || obj == s->local_free) return false;
+        if (owner(s) != cpu + 1) return i + 1;
+        if (obj == s->local_free) return kFreeSlow;
         set_next(c, obj, s->local_free);
         s->local_free = obj;
         ++s->local_count;
-        return true;
+        return 0;
+    }
+    // The free of an object of slab s, found: push_local for plain caches
+    // (their remote frees straight to free_shared), free_object for the rest.
+    [[gnu::always_inline]] static Status free_found(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *obj,
+                                                    unsigned cpu) {
+        if (c->plain) [[likely]] {
+            const uint32_t r = push_local(c, cpu, s, obj);
+            if (r == 0) [[likely]] return {};
+            if (r != kFreeSlow) return sa.free_shared(c, s, obj, r);
+        }
+        return sa.free_object(c, s, obj);
+    }
+
+    // kmalloc's and kfree's fast paths, inline for their callers - kmalloc
+    // and kfree, and the malloc shim, which has the CPU slot at hand (mimalloc's
+    // rule: the fast path inline, one branch to the slow path out of line).
+    // kmalloc_fast: a size with a cache (1..8192, no flags) served from the
+    // CPU's freelist of a plain cache, else null (kmalloc_node decides).
+    [[gnu::always_inline]] static void *kmalloc_fast(SlabAllocator &sa, size_t size, unsigned cpu) {
+        if (size - 1 >= kKmallocMaxCacheSize) [[unlikely]] return nullptr;
+        KmemCache *c = &sa.kmalloc_[0][kKmallocClassOf.of[(size - 1) >> 3]];
+        CacheCpu &cc = c->cpu[cpu];
+        return c->plain ? pop_local(c, cc) : nullptr;
+    }
+    // kfree_fast: kfree whole - the CPU-local frees inline, the others of a
+    // slab found out of line with no second lookup (free_found), anything
+    // else to kfree_slow.
+    [[gnu::always_inline]] static Status kfree_fast(SlabAllocator &sa, const void *p, unsigned cpu) {
+        if (reinterpret_cast<uintptr_t>(p) > reinterpret_cast<uintptr_t>(kZeroSizePtr) && sa.phys_) [[likely]] {
+            if (SlabHeader *s = slab_fast(*sa.phys_, p)) [[likely]] {
+                return free_found(sa, s->cache, s, const_cast<void *>(p), cpu);
+            }
+        }
+        return sa.kfree_slow(p);
     }
 
     // Slow paths (slab.cpp).
@@ -229,8 +288,17 @@ struct SlabInternals {
     // Its empty slabs beyond cpu_partial back to the nodes (when the list
     // outgrows trim_at).
     static void trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu);
-    // A frozen slab onto CPU cpu's partial list (that CPU's own call).
+    // A frozen slab onto the tail of CPU cpu's partial list (that CPU's own call).
     static void push_partial(KmemCache *c, unsigned cpu, SlabHeader *s);
+    // Take s off its CPU's partial list (a queue linked by next and prev).
+    static void partial_remove(CacheCpu &cc, SlabHeader *s) {
+        if (s->prev) s->prev->next = s->next;
+        else cc.partial = s->next;
+        if (s->next) s->next->prev = s->prev;
+        else cc.partial_tail = s->prev;
+        s->next = s->prev = nullptr;
+        --cc.nr_partial;
+    }
     // A full slab a free just froze for CPU cpu goes on that CPU's partial list.
     static void adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s);
     // A frozen slab's own freelist, taken whole by its CPU (null: none); the

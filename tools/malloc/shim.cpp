@@ -15,6 +15,7 @@
 // the shim was loaded, or by another allocator) and goes to the next free()
 // in the lookup order - glibc's - found with dlsym(RTLD_NEXT).
 #include "shim.h"
+#include "slab/slab_internal.h"
 
 #include <atomic>
 #include <dlfcn.h>
@@ -153,7 +154,9 @@ using namespace kmem::shim;
 KMEM_EXPORT void *malloc(size_t n) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && n - 1 < kmem::kKmallocMaxCacheSize && enter_own(cpu)) [[likely]] {
-        void *p = slab().kmalloc((n + 15) & ~size_t{15});
+        const size_t size = (n + 15) & ~size_t{15};
+        void *p = kmem::SlabInternals::kmalloc_fast(slab(), size, cpu);
+        if (!p) [[unlikely]] p = slab().kmalloc_node(size, 0, kmem::kAnyNode);
         if (p) [[likely]] ++g_slot_stats[cpu].mallocs;
         leave_own(cpu);
         if (p) [[likely]] return p;
@@ -169,7 +172,7 @@ KMEM_EXPORT void free(void *p) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && heap_contains(p) && (reinterpret_cast<uintptr_t>(p) & (kmem::kPageSize - 1)) &&
         enter_own(cpu)) [[likely]] {
-        const kmem::Status s = slab().kfree(p);
+        const kmem::Status s = kmem::SlabInternals::kfree_fast(slab(), p, cpu);
         if (!s.ok()) [[unlikely]] invalid_free(p, s.reason());
         note_free(cpu, 0);
         leave_own(cpu);
