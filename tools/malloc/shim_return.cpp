@@ -17,7 +17,7 @@
 //     call and no page fault;
 //   - bounded: free memory not yet given back may not exceed kRetainBytes
 //     (64 MiB) plus half the memory in use; past that the longest free
-//     blocks go back until it is half that, whatever their age;
+//     blocks go back until it is within the bound again, whatever their age;
 //   - checked by the free path after every kReturnCheckBytes (4 MiB) of page
 //     blocks one thread freed and every kReturnCheckFrees frees, and at thread
 //     exit; malloc_trim() gives back every free block of two pages and more.
@@ -54,7 +54,7 @@ uint64_t return_memory(bool all) {
         uint64_t out;
         const uint64_t kept = g_phys.unreported_free_pages(&out);
         const uint64_t limit = kRetainBytes / kPageSize + out / 2;
-        if (kept > limit) pages += g_phys.report_free(kReturnMinOrder, kept - limit / 2, discard, nullptr);
+        if (kept > limit) pages += g_phys.report_free(kReturnMinOrder, kept - limit, discard, nullptr);
     }
     g_returning.store(false, std::memory_order_release);
     if (pages) count(kReturned, pages * kPageSize);
