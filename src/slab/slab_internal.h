@@ -224,16 +224,21 @@ struct SlabInternals {
         ++s->local_count;
         return 0;
     }
-    // The free of an object of slab s, found: push_local for plain caches
-    // (their remote frees straight to free_shared), free_object for the rest.
+    // The rest of a free push_local did not do (r: what it returned; s
+    // null: no slab found), out of line: the slab's own freelist for a
+    // plain cache's remote free, free_object for everything else of a slab,
+    // kfree_slow without one.
+    static Status free_rest(SlabAllocator &sa, const void *p, SlabHeader *s, uint32_t r) {
+        if (!s) return sa.kfree_slow(p);
+        if (r != kFreeSlow) return sa.free_shared(s->cache, s, const_cast<void *>(p), r);
+        return sa.free_object(s->cache, s, const_cast<void *>(p));
+    }
+    // The free of an object of slab s, found (cache_free).
     [[gnu::always_inline]] static Status free_found(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *obj,
                                                     unsigned cpu) {
-        if (c->plain) [[likely]] {
-            const uint32_t r = push_local(c, cpu, s, obj);
-            if (r == 0) [[likely]] return {};
-            if (r != kFreeSlow) return sa.free_shared(c, s, obj, r);
-        }
-        return sa.free_object(c, s, obj);
+        const uint32_t r = c->plain ? push_local(c, cpu, s, obj) : kFreeSlow;
+        if (r == 0) [[likely]] return {};
+        return free_rest(sa, obj, s, r);
     }
 
     // kmalloc's and kfree's fast paths, inline for their callers - kmalloc
@@ -247,14 +252,24 @@ struct SlabInternals {
         CacheCpu &cc = c->cpu[cpu];
         return c->plain ? pop_local(c, cc) : nullptr;
     }
-    // kfree_fast: kfree whole - the CPU-local frees inline, the others of a
-    // slab found out of line with no second lookup (free_found), anything
-    // else to kfree_slow.
+    // free_local: the CPU-local part of kfree, for p neither null nor
+    // kZeroSizePtr and an initialised allocator: push_local's answer for
+    // the slab found (s), kFreeSlow when there is none or its cache is not
+    // plain. Anything but 0 goes on to free_rest(sa, p, s, r), which repeats
+    // no lookup; a caller can keep its fast path free of calls.
+    [[gnu::always_inline]] static uint32_t free_local(SlabAllocator &sa, const void *p, unsigned cpu, SlabHeader *&s) {
+        s = slab_fast(*sa.phys_, p);
+        if (!s) [[unlikely]] return kFreeSlow;
+        KmemCache *c = s->cache;
+        return c->plain ? push_local(c, cpu, s, const_cast<void *>(p)) : kFreeSlow;
+    }
+    // kfree_fast: kfree whole.
     [[gnu::always_inline]] static Status kfree_fast(SlabAllocator &sa, const void *p, unsigned cpu) {
         if (reinterpret_cast<uintptr_t>(p) > reinterpret_cast<uintptr_t>(kZeroSizePtr) && sa.phys_) [[likely]] {
-            if (SlabHeader *s = slab_fast(*sa.phys_, p)) [[likely]] {
-                return free_found(sa, s->cache, s, const_cast<void *>(p), cpu);
-            }
+            SlabHeader *s;
+            const uint32_t r = free_local(sa, p, cpu, s);
+            if (r == 0) [[likely]] return {};
+            return free_rest(sa, p, s, r);
         }
         return sa.kfree_slow(p);
     }

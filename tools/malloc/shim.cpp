@@ -150,38 +150,72 @@ using namespace kmem::shim;
 // blocks, which count towards returning memory) - and calls the full path
 // out of line for everything else. kmalloc and kfree bring their own slow
 // paths, so a miss of their per-CPU lists repeats no lookup. A thread has a
-// slot only once the shim is initialised and it has registered.
+// slot only once the shim is initialised and it has registered. The fast
+// paths call nothing - every other case leaves by a tail call - so they
+// save no registers.
+namespace {
+// malloc's rest, inside the thread's own slot: kmalloc's slow path, then
+// (out of memory) the full path, which grows the heap.
+[[gnu::noinline]] void *malloc_own(size_t n, size_t size, unsigned cpu) {
+    void *p = slab().kmalloc_node(size, 0, kmem::kAnyNode);
+    if (p) ++g_slot_stats[cpu].mallocs;
+    leave_own(cpu);
+    return p ? p : do_malloc(n);
+}
+} // namespace
+
 KMEM_EXPORT void *malloc(size_t n) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && n - 1 < kmem::kKmallocMaxCacheSize && enter_own(cpu)) [[likely]] {
         const size_t size = (n + 15) & ~size_t{15};
-        void *p = kmem::SlabInternals::kmalloc_fast(slab(), size, cpu);
-        if (!p) [[unlikely]] p = slab().kmalloc_node(size, 0, kmem::kAnyNode);
-        if (p) [[likely]] ++g_slot_stats[cpu].mallocs;
-        leave_own(cpu);
-        if (p) [[likely]] return p;
+        if (void *p = kmem::SlabInternals::kmalloc_fast(slab(), size, cpu)) [[likely]] {
+            ++g_slot_stats[cpu].mallocs;
+            leave_own(cpu);
+            return p;
+        }
+        return malloc_own(n, size, cpu);
     }
-    return do_malloc(n); // out of memory: grow the heap and try again
+    return do_malloc(n);
 }
 
 namespace {
 [[gnu::noinline]] void free_full(void *p);
+[[gnu::noinline]] void free_own(void *p, unsigned cpu, kmem::SlabHeader *s, uint32_t r);
 }
 
+// The fast path calls nothing (every other case leaves by a tail call), so
+// it saves no registers: an object the CPU owns goes on its list, and one
+// free in kReturnCheckFrees leaves for the return check.
 KMEM_EXPORT void free(void *p) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && heap_contains(p) && (reinterpret_cast<uintptr_t>(p) & (kmem::kPageSize - 1)) &&
         enter_own(cpu)) [[likely]] {
-        const kmem::Status s = kmem::SlabInternals::kfree_fast(slab(), p, cpu);
-        if (!s.ok()) [[unlikely]] invalid_free(p, s.reason());
-        note_free(cpu, 0);
-        leave_own(cpu);
-        return;
+        kmem::SlabHeader *s;
+        const uint32_t r = kmem::SlabInternals::free_local(slab(), p, cpu, s);
+        if (r == 0 && (++g_slot_stats[cpu].frees & (kReturnCheckFrees - 1))) [[likely]] {
+            leave_own(cpu);
+            return;
+        }
+        return free_own(p, cpu, s, r);
     }
     free_full(p);
 }
 
 namespace {
+// The rest of a free the fast path began (inside the thread's own slot): r
+// is free_local's answer; 0 - done, and counted - means this free is the
+// one that checks the return policy.
+void free_own(void *p, unsigned cpu, kmem::SlabHeader *s, uint32_t r) {
+    if (r) {
+        const kmem::Status st = kmem::SlabInternals::free_rest(slab(), p, s, r);
+        if (!st.ok()) [[unlikely]] invalid_free(p, st.reason());
+        note_free(cpu, 0);
+    } else {
+        (void)return_memory(false);
+    }
+    leave_own(cpu);
+}
+
 // Everything free's fast path does not serve.
 void free_full(void *p) {
     if (!p) return;
