@@ -140,8 +140,16 @@ struct Section {
     uint32_t meta_end;    //   descriptor array (empty: the array lives elsewhere)
     uint8_t lazy_zone;    // zone index of the lazy run
     uint8_t pad[3];
+    // The fast readability test's one word (BuddyInternals::readable_fast):
+    // pages [start, start + size) have descriptors - the longest stretch of
+    // the section outside its lazy run and its array, none while the section
+    // is not wholly online; bits 0-31 start, 32-63 size (0: a section never
+    // set up has none). Published after the descriptors it vouches for are
+    // written; it only ever grows while the section is wholly online, so a
+    // stale word is cautious, never wrong.
+    uint64_t readable;
 };
-static_assert(sizeof(Section) == 40);
+static_assert(sizeof(Section) == 48);
 
 struct PhysTotals {
     uint64_t managed, free, pcp, reserved, allocated, lazy;

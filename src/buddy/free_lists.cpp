@@ -140,6 +140,7 @@ void BuddyInternals::unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn) {
     z.lazy -= kMaxBlockPages;
     ++z.stats.carved;
     zero_descs(a, pfn, kMaxBlockPages);
+    publish_readable(sec);
     // An empty run stays empty where it is (begin == end): resetting both
     // bounds to 0 could be seen half done as [0, end) by unreadable().
     if (sec.lazy_begin == sec.lazy_end) unlink_lazy(a, s);

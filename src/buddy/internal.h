@@ -66,11 +66,37 @@ struct BuddyInternals {
     }
     // Why pfn has no readable descriptor, or null if it has one. Inline for
     // the common case, with no call: a page of a fully online section (which
-    // always has its array), neither in its lazy run nor in its array.
+    // always has its array), neither in its lazy run nor in its array - one
+    // load and one compare (Section::readable); false sends the caller to
+    // unreadable_slow, which decides.
     [[gnu::always_inline]] static bool readable_fast(const PhysAllocator &a, uint64_t pfn) {
         if (pfn >= kMaxPfn) [[unlikely]] return false;
-        const Section &s = a.sections_[section_of(pfn)];
-        return s.online == kPagesPerSection && !in_lazy(s, pfn) && !in_meta(s, pfn);
+        const uint64_t w = __atomic_load_n(&a.sections_[section_of(pfn)].readable, __ATOMIC_ACQUIRE);
+        return offset_in_section(pfn) - static_cast<uint32_t>(w) < static_cast<uint32_t>(w >> 32);
+    }
+    // Recompute Section::readable after its lazy run, array or online count
+    // changed (zone or online lock held; descriptors written first): the
+    // longest of the stretches below, between and above the two holes.
+    static void publish_readable(Section &s) {
+        uint32_t begin = 0, size = 0;
+        if (s.online == kPagesPerSection && s.descs) {
+            uint32_t h[2][2] = {{s.lazy_begin, s.lazy_end}, {s.meta_begin, s.meta_end}};
+            if (h[0][0] == h[0][1]) h[0][0] = h[0][1] = h[1][0]; // empty: no hole of its own
+            if (h[1][0] == h[1][1]) h[1][0] = h[1][1] = h[0][0];
+            if (h[1][0] < h[0][0]) {
+                for (int i = 0; i < 2; ++i) {
+                    const uint32_t t = h[0][i];
+                    h[0][i] = h[1][i];
+                    h[1][i] = t;
+                }
+            }
+            const uint32_t gaps[3][2] = {{0, h[0][0]},
+                                         {h[0][1], h[1][0] > h[0][1] ? h[1][0] : h[0][1]},
+                                         {h[1][1] > h[0][1] ? h[1][1] : h[0][1], kPagesPerSection}};
+            for (const auto &g : gaps)
+                if (g[1] - g[0] > size) begin = g[0], size = g[1] - g[0];
+        }
+        __atomic_store_n(&s.readable, uint64_t{begin} | uint64_t{size} << 32, __ATOMIC_RELEASE);
     }
     static const char *unreadable(const PhysAllocator &a, uint64_t pfn) {
         if (readable_fast(a, pfn)) [[likely]] return nullptr;

@@ -112,6 +112,7 @@ struct OnlineStep {
             BI::zero_descs(a, mb, head_end - mb);
             BI::zero_descs(a, tail_begin, me - tail_begin);
         }
+        BI::publish_readable(sec);
         a.metadata_bytes_ += meta_pages * kPageSize;
         if (!old) {
             ++a.sections_used_;
@@ -245,6 +246,7 @@ struct OnlineStep {
             p = zend;
         }
         sec.online += static_cast<uint32_t>(se - ss);
+        BI::publish_readable(sec);
     }
 };
 
