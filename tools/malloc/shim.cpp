@@ -185,11 +185,13 @@ namespace {
 
 // The fast path calls nothing (every other case leaves by a tail call), so
 // it saves no registers: an object the CPU owns goes on its list, and one
-// free in kReturnCheckFrees leaves for the return check.
+// free in kReturnCheckFrees leaves for the return check. It needs no test
+// that p is in the heap: the descriptor lookup reads nothing for an address
+// outside online memory (free_local finds no slab), and free_own sends
+// such a pointer to free_full.
 KMEM_EXPORT void free(void *p) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
-    if (cpu < kSharedCpu && heap_contains(p) && (reinterpret_cast<uintptr_t>(p) & (kmem::kPageSize - 1)) &&
-        enter_own(cpu)) [[likely]] {
+    if (cpu < kSharedCpu && (reinterpret_cast<uintptr_t>(p) & (kmem::kPageSize - 1)) && enter_own(cpu)) [[likely]] {
         kmem::SlabHeader *s;
         const uint32_t r = kmem::SlabInternals::free_local(slab(), p, cpu, s);
         if (r == 0 && (++g_slot_stats[cpu].frees & (kReturnCheckFrees - 1))) [[likely]] {
@@ -206,6 +208,10 @@ namespace {
 // is free_local's answer; 0 - done, and counted - means this free is the
 // one that checks the return policy.
 void free_own(void *p, unsigned cpu, kmem::SlabHeader *s, uint32_t r) {
+    if (!s && !heap_contains(p)) { // not kmem's: bootstrap, large or foreign
+        leave_own(cpu);
+        return free_full(p);
+    }
     if (r) {
         const kmem::Status st = kmem::SlabInternals::free_rest(slab(), p, s, r);
         if (!st.ok()) [[unlikely]] invalid_free(p, st.reason());
