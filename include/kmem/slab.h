@@ -129,6 +129,13 @@ struct KmemCache {
     void (*ctor)(void *);
     KmemCache *next;       // all caches
     uint64_t rng;          // freelist shuffling state
+    // Slab colouring: a slab's header sits in one of `colors` 64-byte slots
+    // the objects leave free - those before the first object, then those
+    // from color_tail to the slab's end - chosen by the slab's place in
+    // memory, so the headers of a cache's slabs (whose starts share their
+    // low 16 address bits) do not all compete for the same cache sets.
+    uint32_t color_tail;
+    uint16_t colors;       // 1: the header is always at offset 0 (debug caches)
     CacheCpu cpu[kMaxCpus + 1]; // [kMaxCpus]: always empty, for callers with no CPU id yet
     // Per CPU: full slabs it filled that then got a free from another CPU,
     // frozen for it - pushed by the freeing CPUs (compare-and-swap), taken

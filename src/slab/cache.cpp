@@ -110,6 +110,12 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
     c->fast = !(flags & kCacheDebugFlags);
     c->ctor = ctor;
     c->plain = c->fast && !ctor && !sa.opts_.init_on_alloc && !sa.opts_.init_on_free;
+    // Header slots: before the first stride, and after the last one.
+    const uint32_t slab_bytes = kPageSize << best;
+    c->color_tail = align_up32(first + c->objects * stride, 64);
+    uint32_t colors = first / 64 + (slab_bytes - c->color_tail) / 64;
+    if (!c->fast) colors = 1;
+    c->colors = static_cast<uint16_t>(colors > 64 ? 64 : colors);
     uint64_t x = sa.seed_ ^ reinterpret_cast<uintptr_t>(c);
     c->secret = splitmix64(x) | 1;
     c->rng = splitmix64(x);

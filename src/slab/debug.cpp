@@ -110,7 +110,7 @@ struct SlabCheck {
         if (SI::slab_of(sa, s, &why) != s) return make_error(Errc::malformed, "slab header not described as a slab");
         if (s->magic != kSlabMagic || s->cache != c) return make_error(Errc::malformed, "slab header of another cache");
         if (s->node != node) return make_error(Errc::malformed, "slab on another node's list");
-        const uint64_t head = pfn_of(Plat::virt_to_phys(s));
+        const uint64_t head = pfn_of(Plat::virt_to_phys(SI::base(s)));
         for (uint64_t i = 1; i < pages(c->order); ++i) {
             const PageDesc *d = BuddyInternals::raw_desc(sa.phys(), head + i);
             if (d->state != PageState::tail || d->aux != i || d->owner != reinterpret_cast<uint64_t>(s))
@@ -149,7 +149,8 @@ struct SlabCheck {
         const PhysAllocator &a = sa.phys();
         return walk_online(a, 0, kMaxPfn, [&](const Unit &u, uint64_t, uint64_t) -> Status {
             if (u.kind != Unit::block || BuddyInternals::raw_desc(a, u.head)->state != PageState::slab) return {};
-            const auto *s = static_cast<const SlabHeader *>(Plat::phys_to_virt(pa_of(u.head)));
+            const auto *s = reinterpret_cast<const SlabHeader *>(BuddyInternals::raw_desc(a, u.head)->owner);
+            if (!s) return {};
             if (s->magic != kSlabMagic || s->cache != c || s->node != n || s->list != kListNone || s->cpu) return {};
             uint32_t free_count;
             KMEM_TRY(slab(sa, c, s, n, -1, nullptr, free_count));

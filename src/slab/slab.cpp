@@ -91,8 +91,9 @@ SlabHeader *SlabInternals::slab_of_slow(const SlabAllocator &sa, const void *p, 
         *why = "not memory the slab allocator handed out";
         return nullptr;
     }
-    auto *s = static_cast<SlabHeader *>(Plat::phys_to_virt(pa_of(head)));
-    if (d->owner != reinterpret_cast<uint64_t>(s) || s->magic != kSlabMagic) {
+    auto *s = reinterpret_cast<SlabHeader *>(d->owner);
+    if (!s || pfn_of(Plat::virt_to_phys(s)) - head >= pages(d->order) || s->magic != kSlabMagic ||
+        base(s) != Plat::phys_to_virt(pa_of(head))) {
         *why = "slab page without a valid slab header";
         return nullptr;
     }
@@ -104,7 +105,8 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
     Result<uint64_t> r = a.alloc_pages(c->order, zone_flags(c) | (flags & kAllocReserves), node);
     if (!r.ok()) return nullptr;
     const uint64_t pfn = pfn_of(r.value());
-    auto *s = static_cast<SlabHeader *>(Plat::phys_to_virt(r.value()));
+    const uint32_t offset = header_offset(c, pfn);
+    auto *s = reinterpret_cast<SlabHeader *>(static_cast<uint8_t *>(Plat::phys_to_virt(r.value())) + offset);
     PageDesc *d = BuddyInternals::raw_desc(a, pfn); // just allocated: readable
     BuddyInternals::set_state(d, PageState::slab);
     d->owner = reinterpret_cast<uint64_t>(s);
@@ -113,6 +115,7 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
                                    static_cast<uint32_t>(i));
     *s = SlabHeader{};
     s->cache = c;
+    s->offset = offset;
     s->magic = kSlabMagic;
     s->node = static_cast<uint16_t>(d->zone / kZoneTypes);
     // Fast caches with objects in address order carve them on demand (the
@@ -147,7 +150,7 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
 
 void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     PhysAllocator &a = *sa.phys_;
-    const uint64_t pa = Plat::virt_to_phys(s);
+    const uint64_t pa = Plat::virt_to_phys(base(s));
     __atomic_fetch_sub(&c->node[s->node].nr_slabs, 1, __ATOMIC_RELAXED);
     s->magic = 0;
     // Tails keep state and offset but stop naming the header (slab_fast).

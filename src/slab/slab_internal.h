@@ -62,7 +62,7 @@ struct SlabHeader {
     // carve); other slabs are carved whole when made. Grows only while the
     // slab is frozen, by its owner; read by any CPU (atomic accesses).
     uint32_t carved;
-    uint32_t pad2;
+    uint32_t offset;      // where the header sits in its slab (KmemCache::colors)
 };
 static_assert(sizeof(SlabHeader) == 64, "the header is one cache line");
 
@@ -129,8 +129,16 @@ struct SlabInternals {
     static void set_next(const KmemCache *c, void *obj, void *next) {
         *static_cast<uintptr_t *>(obj) = encode(c, next, obj);
     }
+    // The slab's first byte (the header sits `offset` bytes into it).
     static uint8_t *base(const SlabHeader *s) {
-        return reinterpret_cast<uint8_t *>(const_cast<SlabHeader *>(s));
+        return reinterpret_cast<uint8_t *>(const_cast<SlabHeader *>(s)) - s->offset;
+    }
+    // The header's offset in a slab whose first page is pfn: slot
+    // (pfn / slab pages) mod colors.
+    static uint32_t header_offset(const KmemCache *c, uint64_t pfn) {
+        const uint32_t k = static_cast<uint32_t>((pfn >> c->order) % c->colors);
+        const uint32_t front = c->first / 64;
+        return k < front ? k * 64 : c->color_tail + (k - front) * 64;
     }
     // Object (payload) address of stride i.
     static void *object(const KmemCache *c, const SlabHeader *s, uint32_t i) {
@@ -165,21 +173,17 @@ struct SlabInternals {
     }
     // The free fast path's lookup, with no call: the slab when the page's
     // readable descriptor names it; null when slab_of must decide. Every page
-    // of a live slab names its header (the head: state slab; the others:
-    // state tail, aux = offset to the head) and free_slab clears the tails'
-    // owner, so a nonzero owner is never stale.
+    // of a live slab names its header in its owner word (the head: state
+    // slab; the others: state tail, aux = offset to the head), and
+    // free_slab clears the tails' owner and turns the head into an ordinary
+    // allocated block, so a slab or tail page with a nonzero owner is a live
+    // slab's (a readable descriptor is kmem's own writing, never garbage).
     [[gnu::always_inline]] static SlabHeader *slab_fast(const PhysAllocator &a, const void *p) {
         const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
         if (!BuddyInternals::readable_fast(a, pfn)) return nullptr;
         const PageDesc *d = BuddyInternals::raw_desc(a, pfn);
-        const bool tail = d->state == PageState::tail;
-        // A slab is virtually contiguous (objects are addressed from its
-        // header), so its header is aux pages below p's page.
-        const uintptr_t page = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{kPageSize - 1};
-        auto *s = reinterpret_cast<SlabHeader *>(page - (tail ? uintptr_t{d->aux} * kPageSize : 0));
-        // (s is a page address, never 0: an owner equal to it is a header.)
-        if ((!tail && d->state != PageState::slab) || d->owner != reinterpret_cast<uint64_t>(s) ||
-            s->magic != kSlabMagic)
+        auto *s = reinterpret_cast<SlabHeader *>(d->owner);
+        if ((d->state != PageState::slab && d->state != PageState::tail) || !s || s->magic != kSlabMagic)
             return nullptr;
         return s;
     }

@@ -56,10 +56,11 @@ TEST_F(SlabCarveTest, ANewSlabIsCarvedAPageAtATime) {
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(first, SI::object(c_, s, 0));
     EXPECT_EQ(SI::carved(s), first_page_objects());
-    // Mark everything past the first page: carving must not touch it before
-    // objects there are about to be handed out.
-    auto *base = reinterpret_cast<uint8_t *>(const_cast<SlabHeader *>(s));
-    const size_t slab_bytes = kPageSize << c_->order;
+    // Mark the objects' memory past the first page: carving must not touch
+    // it before objects there are about to be handed out. (The header sits
+    // before the first object or after the last: not in there.)
+    uint8_t *base = SI::base(s);
+    const size_t slab_bytes = c_->first + size_t{c_->objects} * c_->stride;
     std::memset(base + kPageSize, 0xAB, slab_bytes - kPageSize);
     std::vector<void *> objs{first};
     for (uint32_t i = 1; i < c_->objects; ++i) {
