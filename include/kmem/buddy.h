@@ -263,7 +263,7 @@ private:
     friend struct ReportAccess;
 
     Zone zones_[kMaxZones]{};
-    PcpList pcp_[kMaxCpus][kMaxZones]{};
+    PcpList pcp_[kMaxZones][kMaxCpus]{}; // by zone: a zone's lists of all CPUs are contiguous (totals, drains)
     platform::SpinLock zone_locks_[kMaxZones]{};
     platform::SpinLock online_lock_{};
     uint16_t cpu_node_[kMaxCpus]{};
@@ -271,7 +271,7 @@ private:
     uint32_t report_epoch_ = 0;      // report_free's idle epochs (FreeLink::epoch)
     uint64_t injected_failures_ = 0;
     uint8_t home_zone_[kMaxCpus]{}; // zone a CPU's unrestricted allocations start from
-    StaticMemoryMap<kDefaultMapCapacity> online_{};
+    LazyMemoryMap<kDefaultMapCapacity> online_{}; // bound by the first online_range
     uint64_t metadata_bytes_ = 0;
     uint64_t sections_used_ = 0;
     Section sections_[kMaxSections]{};

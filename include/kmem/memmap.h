@@ -127,6 +127,13 @@ public:
 protected:
     constexpr MemoryMap(MemRange *a, MemRange *b, size_t capacity)
         : cur_(a), next_(b), capacity_(capacity) {}
+    // Give a map built with no storage (LazyMemoryMap) its buffers; once.
+    void bind_storage(MemRange *a, MemRange *b, size_t capacity) {
+        if (cur_) return;
+        cur_ = a;
+        next_ = b;
+        capacity_ = capacity;
+    }
 
 private:
     enum class Paint : uint8_t { add, reserve, remove, set_node };
@@ -150,6 +157,27 @@ public:
 private:
     MemRange a_[N];
     MemRange b_[N];
+};
+
+// The same, all zero until bind(): empty, with no room. A static object of
+// it is zero-initialised, so it (and whatever holds it - PhysAllocator) can
+// live in .bss instead of carrying its own pointers into .data, where the
+// loader maps a process's copy of the whole object from the file.
+template <size_t N = kDefaultMapCapacity> class LazyMemoryMap : public MemoryMap {
+    static_assert(N > 0, "a memory map needs room for at least one range");
+
+public:
+    constexpr LazyMemoryMap() : MemoryMap(nullptr, nullptr, 0) {}
+    void bind() {
+        bind_storage(__builtin_launder(reinterpret_cast<MemRange *>(a_)),
+                     __builtin_launder(reinterpret_cast<MemRange *>(b_)), N);
+    }
+
+private:
+    // Raw bytes (MemRange's defaults are not all zero); the map writes whole
+    // MemRange values into them (an implicit-lifetime type) before reading.
+    alignas(MemRange) unsigned char a_[N * sizeof(MemRange)]{};
+    alignas(MemRange) unsigned char b_[N * sizeof(MemRange)]{};
 };
 
 } // namespace kmem

@@ -137,7 +137,7 @@ void PhysAllocator::set_cpu_node(unsigned cpu, uint16_t node) {
 
 void BuddyInternals::pcp_drain(PhysAllocator &a, unsigned cpu, unsigned zi, unsigned order,
                                uint32_t count) {
-    PcpList &pcp = a.pcp_[cpu][zi];
+    PcpList &pcp = a.pcp_[zi][cpu];
     Zone &z = a.zones_[zi];
     LockGuard<Lock> g(a.zone_locks_[zi]);
     for (uint32_t i = 0; i < count && pcp.head[order]; ++i) {
@@ -154,7 +154,7 @@ void PhysAllocator::drain_cpu_pcp(unsigned cpu) {
     for (unsigned zi = 0; zi < kMaxZones; ++zi) {
         if (!zones_[zi].present) continue;
         for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
-            if (pcp_[cpu][zi].count[o]) BI::pcp_drain(*this, cpu, zi, o, pcp_[cpu][zi].count[o]);
+            if (pcp_[zi][cpu].count[o]) BI::pcp_drain(*this, cpu, zi, o, pcp_[zi][cpu].count[o]);
     }
 }
 
@@ -189,7 +189,7 @@ Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint
     if (order <= kPcpMaxOrder && (flags & ~(kAllocZero | kAllocTails)) == 0 && node == kAnyNode) {
         const unsigned cpu = Plat::cpu_id();
         const unsigned zi = home_zone_[cpu];
-        PcpList &pcp = pcp_[cpu][zi];
+        PcpList &pcp = pcp_[zi][cpu];
         if (pcp.head[order]) [[likely]] {
             const uint64_t pfn = BI::pcp_pop(pcp, order);
             // The list's blocks carry their order and zone already.
@@ -223,7 +223,7 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
         Zone &z = zones_[zi];
         if (z.end_pfn <= lo || z.start_pfn >= hi) return false;
         if (use_pcp) {
-            PcpList &pcp = pcp_[cpu][zi];
+            PcpList &pcp = pcp_[zi][cpu];
             if (!pcp.head[order] && !pcp_refill(*this, pcp, zi, order, flags)) return false;
             got = BI::pcp_pop(pcp, order);
         } else {
@@ -263,7 +263,7 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
             if (d->state == PageState::allocated && d->order == order) [[likely]] {
                 const unsigned cpu = Plat::cpu_id();
                 const unsigned zi = d->zone;
-                PcpList &pcp = pcp_[cpu][zi];
+                PcpList &pcp = pcp_[zi][cpu];
                 BI::set_state(d, PageState::free_pcp);
                 d->flags = 0;
                 if (BI::pcp_push(pcp, order, pfn) > BI::pcp_high(order)) [[unlikely]]

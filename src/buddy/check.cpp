@@ -68,9 +68,9 @@ struct CheckPass {
             for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
                 for (unsigned o = 0; o <= kPcpMaxOrder; ++o) {
                     uint64_t n = 0;
-                    for (const FreeLink *l = a.pcp_[cpu][zi].head[o]; l; l = l->next, ++n)
+                    for (const FreeLink *l = a.pcp_[zi][cpu].head[o]; l; l = l->next, ++n)
                         KMEM_TRY(mark_listed(a, BI::pfn_of_link(l), PageState::free_pcp, o, zi));
-                    if (n != a.pcp_[cpu][zi].count[o])
+                    if (n != a.pcp_[zi][cpu].count[o])
                         return make_error(Errc::malformed, "per-CPU list length differs from its count");
                     count[zi].pcp += n * pages(o);
                 }
@@ -130,7 +130,7 @@ struct CheckPass {
         for (unsigned zi = 0; zi < kMaxZones; ++zi) {
             for (unsigned o = 0; o <= kMaxOrder; ++o) clear(a.zones_[zi].area[o].head);
             for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
-                for (unsigned o = 0; o <= kPcpMaxOrder; ++o) clear(a.pcp_[cpu][zi].head[o]);
+                for (unsigned o = 0; o <= kPcpMaxOrder; ++o) clear(a.pcp_[zi][cpu].head[o]);
         }
         return st;
     }
@@ -172,7 +172,7 @@ PhysTotals PhysAllocator::totals() const {
         if (!z.present) continue;
         uint64_t pcp = 0;
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
-            for (unsigned o = 0; o <= kPcpMaxOrder; ++o) pcp += pcp_[cpu][zi].count[o] * pages(o);
+            for (unsigned o = 0; o <= kPcpMaxOrder; ++o) pcp += pcp_[zi][cpu].count[o] * pages(o);
         t.managed += z.managed;
         t.free += z.free;
         t.lazy += z.lazy;

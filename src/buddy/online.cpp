@@ -267,6 +267,7 @@ Status PhysAllocator::online_range_as(uint64_t start, uint64_t end, uint16_t nod
     if (!Plat::is_mapped(start, end - start))
         return make_error(Errc::invalid_argument, "range is not mapped: online only mapped memory");
     LockGuard<BI::Lock> g(online_lock_);
+    online_.bind();
     for (const MemRange &r : online_)
         if (r.start < end && start < r.end)
             return make_error(Errc::invalid_range, "range is already online");

@@ -14,7 +14,7 @@ struct ReportAccess {
     static uint64_t pcp_pages(const PhysAllocator &a, unsigned zi) {
         uint64_t n = 0;
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
-            for (unsigned o = 0; o <= kPcpMaxOrder; ++o) n += a.pcp_[cpu][zi].count[o] * pages(o);
+            for (unsigned o = 0; o <= kPcpMaxOrder; ++o) n += a.pcp_[zi][cpu].count[o] * pages(o);
         return n;
     }
 };
