@@ -152,7 +152,9 @@ struct SlabTotals {
 
 class SlabAllocator {
 public:
-    SlabAllocator() = default;
+    // All zero until init() (options, caches and error records included), so
+    // a static SlabAllocator is zero-initialised and lives in .bss.
+    constexpr SlabAllocator() = default;
     SlabAllocator(const SlabAllocator &) = delete;
     SlabAllocator &operator=(const SlabAllocator &) = delete;
 
@@ -182,7 +184,7 @@ public:
     // Usable size of an allocation (0 for null and kZeroSizePtr; 0 if not ours).
     size_t ksize(const void *p) const;
     // Why the last failed allocation on this CPU failed.
-    const Error &last_error() const;
+    Error last_error() const;
 
     // ---- books
     Status check() const;        // every cache, every slab, every freelist
@@ -221,13 +223,16 @@ private:
     [[gnu::noinline]] Status kfree_slow(const void *p);
 
     PhysAllocator *phys_ = nullptr;
-    SlabOptions opts_{};
+    SlabOptions opts_{.random_freelist = false, .cpu_partial_bytes = 0}; // set by init()
     uint64_t seed_ = 0;
     platform::SpinLock caches_lock_{};
     KmemCache *caches_ = nullptr;
     KmemCache cache_cache_{};                    // the cache of KmemCache objects
     KmemCache kmalloc_[3][kKmallocClasses]{};    // Normal, DMA32, DMA
-    Error last_error_[kMaxCpus]{};
+    struct LastError {          // an Error, all zero until the first failure
+        const char *reason = nullptr;
+        Errc code = Errc::ok;
+    } last_error_[kMaxCpus]{};
     uint64_t large_allocations_ = 0, large_pages_ = 0;
     uint64_t fail_countdown_ = 0, injected_failures_ = 0;
 };

@@ -37,7 +37,7 @@ const char *const kKmallocNames[3] = {"kmalloc-", "dma32-kmalloc-", "dma-kmalloc
 } // namespace
 
 void SlabInternals::fail(SlabAllocator &sa, Errc code, const char *why) {
-    sa.last_error_[Plat::cpu_id()] = make_error(code, why);
+    sa.last_error_[Plat::cpu_id()] = {why, code};
 }
 
 Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *name, size_t size,
@@ -289,6 +289,9 @@ void SlabAllocator::report_slabinfo(ReportSink sink, void *ctx) const {
     }
 }
 
-const Error &SlabAllocator::last_error() const { return last_error_[Plat::cpu_id()]; }
+Error SlabAllocator::last_error() const {
+    const LastError &e = last_error_[Plat::cpu_id()];
+    return e.reason ? make_error(e.code, e.reason) : Error{};
+}
 
 } // namespace kmem

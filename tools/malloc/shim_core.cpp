@@ -53,7 +53,7 @@ namespace {
 enum InitState : int { kUninit, kIniting, kReady, kFailed };
 enum ThreadState : unsigned char { kNew, kRegistering, kOwn, kShared, kExited };
 
-alignas(SlabAllocator) unsigned char g_slab_storage[sizeof(SlabAllocator)];
+constinit SlabAllocator g_slab; // all zero until init(): in .bss, untouched until used
 std::atomic<int> g_init{kUninit};
 constinit thread_local bool t_in_init = false;
 constinit thread_local unsigned char t_state = kNew;
@@ -167,7 +167,6 @@ void initialise() {
     t_in_init = true;
     bool ok = heap_reserve();
     if (ok) {
-        new (g_slab_storage) SlabAllocator();
         ok = online_next_section();
     }
     if (ok) {
@@ -188,7 +187,7 @@ void initialise() {
 
 } // namespace
 
-SlabAllocator &slab() { return *std::launder(reinterpret_cast<SlabAllocator *>(g_slab_storage)); }
+SlabAllocator &slab() { return g_slab; }
 
 bool ensure_init() {
     if (g_init.load(std::memory_order_acquire) == kReady) [[likely]] return true;
