@@ -92,6 +92,8 @@ struct alignas(64) CacheCpu {
     uint32_t nr_partial;  // slabs on `partial`
     uint32_t trim_at;     // nr_partial that makes the CPU give back its extra empty slabs
     uint64_t alloc_slow, free_slow; // slow-path counts (the fast paths count nothing)
+    uint64_t secret;      // the cache's, copied when a slab becomes active: the
+                          // allocation fast path reads no line but this one
 };
 static_assert(sizeof(CacheCpu) == 64);
 
@@ -224,6 +226,7 @@ private:
 
     PhysAllocator *phys_ = nullptr;
     SlabOptions opts_{.random_freelist = false, .cpu_partial_bytes = 0}; // set by init()
+    bool kmalloc_plain_ = false; // every kmalloc cache is plain (set by init())
     uint64_t seed_ = 0;
     platform::SpinLock caches_lock_{};
     KmemCache *caches_ = nullptr;

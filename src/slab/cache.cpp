@@ -141,6 +141,8 @@ Status SlabAllocator::init(PhysAllocator &phys, const SlabOptions &opts, uint64_
             kmalloc_[z][i].next = caches_;
             caches_ = &kmalloc_[z][i];
         }
+    // One flag for kmalloc's fast path (the caches' plain flags all agree).
+    kmalloc_plain_ = kmalloc_[0][0].plain;
     phys_ = &phys;
     return {};
 }

@@ -374,6 +374,7 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
     CacheCpu &cc = c->cpu[cpu];
     auto activate = [&](SlabHeader *s, void *freelist) {
         cc.freelist = freelist;
+        cc.secret = c->secret;
         set_owner(s, cpu + 1);
         s->list = kListNone;
         cc.slab = s;
@@ -524,7 +525,7 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
 void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
     CacheCpu &cc = c->cpu[Plat::cpu_slot()];
     if (node == kAnyNode && !(flags & ~kAllocZero) && cc.freelist) [[likely]]
-        return hand_out(opts_, c, SI::pop_local(c, cc), flags);
+        return hand_out(opts_, c, SI::pop_local(cc), flags);
     return alloc_slow(c, flags, node);
 }
 

@@ -192,9 +192,11 @@ struct SlabInternals {
     // The fast paths: the CPU's freelist of its active slab. Plain caches
     // only (no debug flags, no constructor, no init_on_alloc/free): the
     // others keep cc.freelist empty or are filtered by their callers.
-    [[gnu::always_inline]] static void *pop_local(KmemCache *c, CacheCpu &cc) {
+    [[gnu::always_inline]] static void *pop_local(CacheCpu &cc) {
         void *obj = cc.freelist;
-        if (obj) [[likely]] cc.freelist = get_next(c, obj);
+        if (obj) [[likely]]
+            cc.freelist = reinterpret_cast<void *>(*static_cast<const uintptr_t *>(obj) ^ cc.secret ^
+                                                   reinterpret_cast<uintptr_t>(obj));
         return obj;
     }
     // The CPU a slab is frozen for, plus one (0: none). Only the owner
@@ -251,10 +253,8 @@ struct SlabInternals {
     // kmalloc_fast: a size with a cache (1..8192, no flags) served from the
     // CPU's freelist of a plain cache, else null (kmalloc_node decides).
     [[gnu::always_inline]] static void *kmalloc_fast(SlabAllocator &sa, size_t size, unsigned cpu) {
-        if (size - 1 >= kKmallocMaxCacheSize) [[unlikely]] return nullptr;
-        KmemCache *c = &sa.kmalloc_[0][kKmallocClassOf.of[(size - 1) >> 3]];
-        CacheCpu &cc = c->cpu[cpu];
-        return c->plain ? pop_local(c, cc) : nullptr;
+        if (size - 1 >= kKmallocMaxCacheSize || !sa.kmalloc_plain_) [[unlikely]] return nullptr;
+        return pop_local(sa.kmalloc_[0][kKmallocClassOf.of[(size - 1) >> 3]].cpu[cpu]);
     }
     // free_local: the CPU-local part of kfree, for p neither null nor
     // kZeroSizePtr and an initialised allocator: push_local's answer for
