@@ -50,12 +50,19 @@ struct Inbox {
     std::vector<Obj> objs;
 };
 
-class SlabStress : public ::testing::Test {
+// Both slab layouts: shuffled freelists chained when a slab is made (the
+// default), and objects in address order carved by the owning CPU while
+// other CPUs free into the same slab, in slabs of at least 64 objects (the
+// malloc shim's options).
+class SlabStress : public ::testing::TestWithParam<bool> {
 protected:
     void SetUp() override {
         // Two nodes: [1 MiB, 160 MiB) on node 0, [160 MiB, 320 MiB) on node 1.
         const std::initializer_list<Ram> ram{{1 * MiB, 160 * MiB, 0}, {160 * MiB, 320 * MiB, 1}};
-        m_ = std::make_unique<Machine>(ram, SlabOptions{}, 0x57e55);
+        SlabOptions opts;
+        opts.random_freelist = GetParam();
+        if (!GetParam()) opts.min_slab_objects = 64;
+        m_ = std::make_unique<Machine>(ram, opts, 0x57e55);
         ASSERT_FALSE(HasFailure());
         slab_ = &m_->slab();
         phys_ = &m_->phys();
@@ -100,7 +107,7 @@ constexpr int kOpsPerThread = 500'000;
 #endif
 constexpr unsigned kThreads = 4;
 
-TEST_F(SlabStress, RemoteFreesAcrossThreads) {
+TEST_P(SlabStress, RemoteFreesAcrossThreads) {
     SlabAllocator &sa = *slab_;
     PhysAllocator &a = *phys_;
     for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) a.drain_cpu_pcp(cpu);
@@ -251,7 +258,7 @@ TEST_F(SlabStress, RemoteFreesAcrossThreads) {
 // Ping-pong: two threads each allocate a batch and free the other's batch,
 // over and over, so every free is remote and every slab the owner picks up
 // again was refilled by the other CPU.
-TEST_F(SlabStress, PingPongRemoteFrees) {
+TEST_P(SlabStress, PingPongRemoteFrees) {
     SlabAllocator &sa = *slab_;
     PhysAllocator &a = *phys_;
     for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) a.drain_cpu_pcp(cpu);
@@ -296,6 +303,9 @@ TEST_F(SlabStress, PingPongRemoteFrees) {
     EXPECT_EQ(failures.load(), 0u);
     expect_all_returned(start, {});
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, SlabStress, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool> &i) { return i.param ? "Shuffled" : "Carved"; });
 
 } // namespace
 } // namespace kmem
