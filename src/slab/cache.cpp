@@ -110,11 +110,25 @@ Status SlabInternals::init_cache(SlabAllocator &sa, KmemCache *c, const char *na
     c->fast = !(flags & kCacheDebugFlags);
     c->ctor = ctor;
     c->plain = c->fast && !ctor && !sa.opts_.init_on_alloc && !sa.opts_.init_on_free;
-    // Header slots: before the first stride, and after the last one.
+    // Header slots: before the first stride, and after the last one. A
+    // cache with fewer than kWantColors gives up to 1/32 of its objects for
+    // more (SLAB's colouring trades the same way, with the leftover only).
     const uint32_t slab_bytes = kPageSize << best;
+    constexpr uint32_t kWantColors = 8;
+    auto colors_for = [&](uint32_t objects) {
+        const uint32_t tail = align_up32(first + objects * stride, 64);
+        return first / 64 + (slab_bytes - tail) / 64;
+    };
+    if (c->fast && colors_for(c->objects) < kWantColors) {
+        const uint32_t budget = c->objects / 32;
+        const uint32_t best_colors = colors_for(c->objects - budget);
+        const uint32_t target = best_colors < kWantColors ? best_colors : kWantColors;
+        uint32_t drop = 0; // the fewest objects that buy the target
+        while (colors_for(c->objects - drop) < target) ++drop;
+        c->objects -= drop;
+    }
     c->color_tail = align_up32(first + c->objects * stride, 64);
-    uint32_t colors = first / 64 + (slab_bytes - c->color_tail) / 64;
-    if (!c->fast) colors = 1;
+    const uint32_t colors = c->fast ? colors_for(c->objects) : 1;
     c->colors = static_cast<uint16_t>(colors > 64 ? 64 : colors);
     uint64_t x = sa.seed_ ^ reinterpret_cast<uintptr_t>(c);
     c->secret = splitmix64(x) | 1;

@@ -273,7 +273,9 @@ TEST_F(SlabTest, SlowPathKeepsTheCpuFreelist) {
 // ------------------------------------------------------------------ layout
 
 // The layout rule, checked from the outside for many sizes and alignments:
-// objects = (slab bytes - first) / stride; the stride holds the object and
+// objects = (slab bytes - first) / stride, less at most 1/32 of them that a
+// fast cache gives up for header colours (the fewest that reach the most
+// colours that budget buys, at most 8); the stride holds the object and
 // keeps the alignment; the slab order is the smallest one (up to
 // kSlabMaxOrder) that wastes at most 1/8 of the slab, header included; when
 // no order manages that, the least wasteful order.
@@ -289,7 +291,22 @@ void expect_layout(const KmemCache *c, size_t size, size_t align) {
     ASSERT_LE(c->order, kSlabMaxOrder);
     const uint64_t bytes = kPageSize << c->order;
     ASSERT_GE(c->objects, 1u);
-    ASSERT_EQ(c->objects, (bytes - c->first) / c->stride);
+    const uint64_t full = (bytes - c->first) / c->stride;
+    auto colors = [&](uint64_t objects) {
+        const uint64_t tail = (c->first + objects * c->stride + 63) / 64 * 64;
+        return std::min<uint64_t>(c->first / 64 + (bytes - tail) / 64, 64);
+    };
+    if (!c->fast) {
+        ASSERT_EQ(c->objects, full);
+        ASSERT_EQ(c->colors, 1u);
+    } else {
+        ASSERT_LE(c->objects, full);
+        ASSERT_LE(full - c->objects, full / 32);
+        ASSERT_EQ(c->colors, colors(c->objects));
+        if (c->objects < full) {
+            EXPECT_LT(colors(c->objects + 1), std::min<uint64_t>(colors(full - full / 32), 8)) << "gave up one too many";
+        }
+    }
     auto waste = [&](unsigned o) -> uint64_t {
         const uint64_t b = kPageSize << o;
         if (b < uint64_t{c->first} + c->stride) return b; // not even one object
@@ -348,10 +365,13 @@ TEST_F(SlabTest, SlabOrderRuleForManySizes) {
 
 // A few layouts worked out by hand.
 TEST_F(SlabTest, SlabLayoutsWorkedByHand) {
-    // 8-byte objects: header 64, (4096 - 64) / 8 = 504 objects, order 0.
+    // 8-byte objects: header 64, (4096 - 64) / 8 = 504 objects, order 0;
+    // 8 of them (64 bytes) give the header a second colour (15 more, the
+    // 1/32 allowed, would buy no third).
     const KmemCache *k8 = slab().kmalloc_cache(8);
     EXPECT_EQ(k8->order, 0);
-    EXPECT_EQ(k8->objects, 504u);
+    EXPECT_EQ(k8->objects, 496u);
+    EXPECT_EQ(k8->colors, 2u);
     // 512: a power of two starts at its own size: (4096 - 512) / 512 = 7,
     // waste 512 = 1/8 exactly, order 0.
     const KmemCache *k512 = slab().kmalloc_cache(512);
