@@ -145,10 +145,8 @@ bool is_pow2(size_t a) { return a && !(a & (a - 1)); }
 using namespace kmem::shim;
 
 // The fast paths, mimalloc's way: a small function that serves the common
-// case - a thread with its own CPU slot, a size kmalloc serves, a pointer
-// into the heap that is not page-aligned (page-aligned ones may be page
-// blocks, which count towards returning memory) - and calls the full path
-// out of line for everything else. kmalloc and kfree bring their own slow
+// case - a thread with its own CPU slot, a size kmalloc serves, a slab
+// object - and calls the full path out of line for everything else. kmalloc and kfree bring their own slow
 // paths, so a miss of their per-CPU lists repeats no lookup. A thread has a
 // slot only once the shim is initialised and it has registered. The fast
 // paths call nothing - every other case leaves by a tail call - so they
@@ -186,12 +184,12 @@ namespace {
 // The fast path calls nothing (every other case leaves by a tail call), so
 // it saves no registers: an object the CPU owns goes on its list, and one
 // free in kReturnCheckFrees leaves for the return check. It needs no test
-// that p is in the heap: the descriptor lookup reads nothing for an address
-// outside online memory (free_local finds no slab), and free_own sends
-// such a pointer to free_full.
+// that p is in the heap, nor that it is no page block: the descriptor lookup
+// reads nothing for an address outside online memory, and free_own sends
+// whatever is not a slab object to free_full.
 KMEM_EXPORT void free(void *p) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
-    if (cpu < kSharedCpu && (reinterpret_cast<uintptr_t>(p) & (kmem::kPageSize - 1)) && enter_own(cpu)) [[likely]] {
+    if (cpu < kSharedCpu && enter_own(cpu)) [[likely]] {
         kmem::SlabHeader *s;
         const uint32_t r = kmem::SlabInternals::free_local(slab(), p, cpu, s);
         if (r == 0 && (++g_slot_stats[cpu].frees & (kReturnCheckFrees - 1))) [[likely]] {
@@ -208,8 +206,8 @@ namespace {
 // is free_local's answer; 0 - done, and counted - means this free is the
 // one that checks the return policy.
 void free_own(void *p, unsigned cpu, kmem::SlabHeader *s, uint32_t r) {
-    if (!s && !heap_contains(p)) { // not kmem's: bootstrap, large or foreign
-        leave_own(cpu);
+    if (!s) { // not a slab object: a page block (counted for the return
+        leave_own(cpu); // policy), null, or not kmem's (bootstrap, large, foreign)
         return free_full(p);
     }
     if (r) {
