@@ -41,6 +41,10 @@ void *SlabAllocator::kmalloc(size_t size, uint32_t flags) {
 }
 
 void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
+    if (!phys_) [[unlikely]] {
+        SI::fail(*this, Errc::wrong_phase, "slab is not initialised");
+        return nullptr;
+    }
     if (flags & ~kKmallocFlags) [[unlikely]] {
         SI::fail(*this, Errc::invalid_argument, "unsupported kmalloc flag");
         return nullptr;

@@ -463,6 +463,10 @@ static void *alloc_locked(SlabAllocator &sa, KmemCache *c, uint16_t node, uint16
 }
 
 void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
+    if (!phys_) {
+        SI::fail(*this, Errc::wrong_phase, "slab is not initialised");
+        return nullptr;
+    }
     if (flags & ~(kAllocZero | kAllocReserves)) {
         SI::fail(*this, Errc::invalid_argument, "unsupported flag for a cache allocation");
         return nullptr;

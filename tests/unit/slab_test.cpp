@@ -787,3 +787,30 @@ TEST_F(SlabTest, ManyCachesCreatedAndDestroyed) {
 
 } // namespace
 } // namespace kmem
+
+namespace kmem {
+namespace {
+
+// A SlabAllocator before init() (all zero, as static storage holds it): every
+// call says so with wrong_phase and changes nothing; last_error() starts out
+// as "no error".
+TEST(SlabUninitialised, EveryCallSaysWrongPhase) {
+    auto sa = std::make_unique<SlabAllocator>();
+    EXPECT_EQ(sa->last_error().code, Errc::ok);
+    EXPECT_STREQ(sa->last_error().reason, "");
+    EXPECT_EQ(sa->kmalloc(64), nullptr);
+    EXPECT_EQ(sa->last_error().code, Errc::wrong_phase);
+    EXPECT_EQ(sa->kmalloc(64, kAllocZero), nullptr);
+    EXPECT_EQ(sa->kmalloc(1 << 20), nullptr);
+    EXPECT_EQ(sa->last_error().code, Errc::wrong_phase);
+    EXPECT_EQ(sa->cache_create("early", 64).code(), Errc::wrong_phase);
+    int local = 0;
+    EXPECT_EQ(sa->kfree(&local).code(), Errc::wrong_phase);
+    EXPECT_TRUE(sa->kfree(nullptr).ok());
+    EXPECT_EQ(sa->ksize(&local), 0u);
+    EXPECT_TRUE(sa->check().ok());
+    EXPECT_EQ(sa->totals().slabs, 0u);
+}
+
+} // namespace
+} // namespace kmem
