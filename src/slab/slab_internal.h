@@ -2,7 +2,9 @@
 //
 // DOC: the slab allocator's implementer header (private to slab/).
 //
-// SlabHeader lives in the first bytes of every slab. Free objects are chained
+// SlabHeader lives in every slab, in one of the 64-byte slots its objects
+// leave free (KmemCache::colors; every page's descriptor names it). Free
+// objects are chained
 // through their first 8 bytes; the link is stored encoded as
 //   next ^ cache secret ^ address of the link
 // so a stray write or a use-after-free is unlikely to produce a pointer the
