@@ -259,9 +259,10 @@ struct SlabInternals {
         return pop_local(sa.kmalloc_[0][kKmallocClassOf.of[(size - 1) >> 3]].cpu[cpu]);
     }
     // free_local: the CPU-local part of kfree, for p neither null nor
-    // kZeroSizePtr and an initialised allocator: push_local's answer for
-    // the slab found (s), kFreeSlow when there is none or its cache is not
-    // plain. Anything but 0 goes on to free_rest(sa, p, s, r), which repeats
+    // kZeroSizePtr (any other address: one outside online memory reads
+    // nothing and finds no slab) and an initialised allocator: push_local's
+    // answer for the slab found (s), kFreeSlow when there is none or its
+    // cache is not plain. Anything but 0 goes on to free_rest(sa, p, s, r), which repeats
     // no lookup; a caller can keep its fast path free of calls.
     [[gnu::always_inline]] static uint32_t free_local(SlabAllocator &sa, const void *p, unsigned cpu, SlabHeader *&s) {
         s = slab_fast(*sa.phys_, p);

@@ -189,7 +189,7 @@ namespace {
 // whatever is not a slab object to free_full.
 KMEM_EXPORT void free(void *p) noexcept {
     const unsigned cpu = kmem::Plat::cpu_slot();
-    if (cpu < kSharedCpu && enter_own(cpu)) [[likely]] {
+    if (cpu < kSharedCpu && p && enter_own(cpu)) [[likely]] { // free_local takes no null
         kmem::SlabHeader *s;
         const uint32_t r = kmem::SlabInternals::free_local(slab(), p, cpu, s);
         if (r == 0 && (++g_slot_stats[cpu].frees & (kReturnCheckFrees - 1))) [[likely]] {
@@ -207,7 +207,7 @@ namespace {
 // one that checks the return policy.
 void free_own(void *p, unsigned cpu, kmem::SlabHeader *s, uint32_t r) {
     if (!s) { // not a slab object: a page block (counted for the return
-        leave_own(cpu); // policy), null, or not kmem's (bootstrap, large, foreign)
+        leave_own(cpu); // policy) or not kmem's (bootstrap, large, foreign)
         return free_full(p);
     }
     if (r) {
