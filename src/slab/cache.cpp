@@ -145,20 +145,39 @@ Status SlabAllocator::init(PhysAllocator &phys, const SlabOptions &opts, uint64_
     KMEM_TRY(SI::init_cache(*this, &cache_cache_, "kmem_cache", sizeof(KmemCache), kHwCacheLine,
                             0, nullptr, false));
     caches_ = &cache_cache_;
-    for (unsigned z = 0; z < 3; ++z)
-        for (unsigned i = 0; i < kKmallocClasses; ++i) {
-            char name[kCacheNameMax];
-            TextOut::format_into(name, sizeof name, kKmallocNames[z], class_size(i));
-            const uint32_t flags = z == 1 ? uint32_t{kCacheDma32} : z == 2 ? uint32_t{kCacheDma} : 0u;
-            KMEM_TRY(SI::init_cache(*this, &kmalloc_[z][i], name, class_size(i), 0, flags, nullptr,
-                                    false));
-            kmalloc_[z][i].next = caches_;
-            caches_ = &kmalloc_[z][i];
-        }
+    KMEM_TRY(SI::init_kmalloc_zone(*this, 0));
     // One flag for kmalloc's fast path (the caches' plain flags all agree).
     kmalloc_plain_ = kmalloc_[0][0].plain;
     phys_ = &phys;
     return {};
+}
+
+Status SlabInternals::init_kmalloc_zone(SlabAllocator &sa, unsigned z) {
+    for (unsigned i = 0; i < kKmallocClasses; ++i) {
+        char name[kCacheNameMax];
+        TextOut::format_into(name, sizeof name, kKmallocNames[z], SlabAllocator::class_size(i));
+        const uint32_t flags = z == 1 ? uint32_t{kCacheDma32} : z == 2 ? uint32_t{kCacheDma} : 0u;
+        KmemCache *c = &sa.kmalloc_[z][i];
+        KMEM_TRY(init_cache(sa, c, name, SlabAllocator::class_size(i), 0, flags, nullptr, false));
+        c->next = sa.caches_;
+        __atomic_store_n(&sa.caches_, c, __ATOMIC_RELEASE); // walkers see it whole
+    }
+    __atomic_store_n(&sa.kmalloc_ready_[z], true, __ATOMIC_RELEASE);
+    return {};
+}
+
+KmemCache *SlabAllocator::kmalloc_zone_cache(unsigned z, unsigned cls) {
+    if (z && !__atomic_load_n(&kmalloc_ready_[z], __ATOMIC_ACQUIRE)) [[unlikely]] {
+        LockGuard<platform::SpinLock> g(caches_lock_);
+        if (!__atomic_load_n(&kmalloc_ready_[z], __ATOMIC_ACQUIRE)) {
+            // Sizes and flags init() accepted for zone 0: this cannot fail.
+            if (Status s = SI::init_kmalloc_zone(*this, z); !s.ok()) {
+                SI::fail(*this, s.code(), s.reason());
+                return nullptr;
+            }
+        }
+    }
+    return &kmalloc_[z][cls];
 }
 
 Result<KmemCache *> SlabAllocator::cache_create(const char *name, size_t size, size_t align,

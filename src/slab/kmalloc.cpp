@@ -27,10 +27,12 @@ size_t SlabAllocator::class_size(unsigned i) {
     return (size_t{1} << (6 + g)) + k * (size_t{1} << (4 + g));
 }
 
+// Logically const: a DMA zone's caches are set up on first use, whoever asks.
 const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const {
     if (size == 0 || size > kKmallocMaxCacheSize) return nullptr;
     const unsigned z = (flags & kAllocZoneDma) ? 2 : (flags & kAllocZoneDma32) ? 1 : 0;
-    return &kmalloc_[z][size_class(size)];
+    if (!phys_) return &kmalloc_[z][size_class(size)]; // before init(): all zero
+    return const_cast<SlabAllocator *>(this)->kmalloc_zone_cache(z, size_class(size));
 }
 
 // The fast path (SlabInternals::kmalloc_fast); everything else: kmalloc_node.
@@ -51,7 +53,8 @@ void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
     }
     if (size - 1 < kKmallocMaxCacheSize) [[likely]] { // 1..8192
         const unsigned z = (flags & kAllocZoneDma) ? 2 : (flags & kAllocZoneDma32) ? 1 : 0;
-        return cache_alloc(&kmalloc_[z][size_class(size)], flags & kAllocZero, node);
+        KmemCache *c = kmalloc_zone_cache(z, size_class(size));
+        return c ? cache_alloc(c, flags & kAllocZero, node) : nullptr;
     }
     if (size == 0) return kZeroSizePtr;
     const uint64_t count = (size + kPageSize - 1) / kPageSize;

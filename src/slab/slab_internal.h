@@ -352,6 +352,8 @@ struct SlabInternals {
     static const char *verify_allocated(const KmemCache *c, const void *obj);
 
     static void fail(SlabAllocator &sa, Errc code, const char *why);
+    // Set up zone z's kmalloc caches and put them on the list of caches.
+    static Status init_kmalloc_zone(SlabAllocator &sa, unsigned z);
     static Status init_cache(SlabAllocator &sa, KmemCache *c, const char *name, size_t size,
                              size_t align, uint32_t flags, void (*ctor)(void *), bool construct);
 };

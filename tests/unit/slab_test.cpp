@@ -791,6 +791,32 @@ TEST_F(SlabTest, ManyCachesCreatedAndDestroyed) {
 namespace kmem {
 namespace {
 
+// The DMA32 and DMA kmalloc caches are set up on first use - by an
+// allocation or by kmalloc_cache() - and join the list of caches then, once.
+TEST(SlabLazyZones, DmaCachesComeUpOnFirstUse) {
+    Machine m({kNode0Low});
+    SlabAllocator &sa = m.slab();
+    const uint64_t at_init = sa.totals().caches;
+    EXPECT_EQ(at_init, 1u + kKmallocClasses); // kmem_cache and the Normal classes
+    void *p = sa.kmalloc(100, kAllocZoneDma32);
+    ASSERT_NE(p, nullptr) << sa.last_error().reason;
+    EXPECT_EQ(sa.totals().caches, at_init + kKmallocClasses);
+    EXPECT_EQ(sa.ksize(p), 112u);
+    const KmemCache *dma = sa.kmalloc_cache(64, kAllocZoneDma); // sets up the DMA zone's
+    ASSERT_NE(dma, nullptr);
+    EXPECT_EQ(dma->object_size, 64u);
+    EXPECT_TRUE(dma->flags & kCacheDma);
+    EXPECT_EQ(sa.totals().caches, at_init + 2 * kKmallocClasses);
+    void *q = sa.kmalloc(64, kAllocZoneDma);
+    ASSERT_NE(q, nullptr);
+    EXPECT_LT(pa(q), kZoneDmaEnd);
+    EXPECT_EQ(sa.totals().caches, at_init + 2 * kKmallocClasses); // not twice
+    EXPECT_TRUE(sa.check().ok()) << sa.check().reason();
+    EXPECT_TRUE(sa.kfree(p).ok());
+    EXPECT_TRUE(sa.kfree(q).ok());
+    EXPECT_TRUE(sa.check().ok()) << sa.check().reason();
+}
+
 // A SlabAllocator before init() (all zero, as static storage holds it): every
 // call says so with wrong_phase and changes nothing; last_error() starts out
 // as "no error".
