@@ -78,22 +78,12 @@ SlabHeader *SlabInternals::slab_of_slow(const SlabAllocator &sa, const void *p, 
     const PhysAllocator &a = *sa.phys_;
     const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
     if ((*why = BuddyInternals::unreadable(a, pfn))) return nullptr;
-    const PageDesc *d = BuddyInternals::raw_desc(a, pfn);
-    uint64_t head = pfn;
-    if (d->state == PageState::tail && d->aux && d->aux <= pfn) {
-        head = pfn - d->aux;
-        if ((*why = BuddyInternals::unreadable(a, head))) return nullptr;
-        const PageDesc *hd = BuddyInternals::raw_desc(a, head);
-        if (hd->state != PageState::slab || head + pages(hd->order) <= pfn) head = pfn;
-        else d = hd;
-    }
-    if (d->state != PageState::slab) {
+    SlabHeader *s = slab_named(BuddyInternals::raw_desc(a, pfn));
+    if (!s) {
         *why = "not memory the slab allocator handed out";
         return nullptr;
     }
-    auto *s = reinterpret_cast<SlabHeader *>(d->owner);
-    if (!s || pfn_of(Plat::virt_to_phys(s)) - head >= pages(d->order) || s->magic != kSlabMagic ||
-        base(s) != Plat::phys_to_virt(pa_of(head))) {
+    if (s->magic != kSlabMagic) {
         *why = "slab page without a valid slab header";
         return nullptr;
     }

@@ -183,11 +183,14 @@ struct SlabInternals {
     [[gnu::always_inline]] static SlabHeader *slab_fast(const PhysAllocator &a, const void *p) {
         const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
         if (!BuddyInternals::readable_fast(a, pfn)) return nullptr;
-        const PageDesc *d = BuddyInternals::raw_desc(a, pfn);
-        auto *s = reinterpret_cast<SlabHeader *>(d->owner);
-        if ((d->state != PageState::slab && d->state != PageState::tail) || !s || s->magic != kSlabMagic)
-            return nullptr;
-        return s;
+        SlabHeader *s = slab_named(BuddyInternals::raw_desc(a, pfn));
+        return s && s->magic == kSlabMagic ? s : nullptr;
+    }
+    // The header a readable descriptor names, or null: a slab or tail page
+    // with a nonzero owner (both lookups, fast and slow, end here).
+    [[gnu::always_inline]] static SlabHeader *slab_named(const PageDesc *d) {
+        if (d->state != PageState::slab && d->state != PageState::tail) return nullptr;
+        return reinterpret_cast<SlabHeader *>(d->owner);
     }
     static SlabHeader *slab_of_slow(const SlabAllocator &sa, const void *p, const char **why);
 
