@@ -197,8 +197,9 @@ public:
     const KmemCache *kmalloc_cache(size_t size, uint32_t flags = 0) const;
     void report_slabinfo(ReportSink sink, void *ctx) const; // /proc/slabinfo format
     // Give CPU cpu's active and partial slabs of cache c back to their nodes
-    // (the calling CPU's own, or a quiescent CPU's).
-    void flush_cpu(KmemCache *c, unsigned cpu);
+    // (the calling CPU's own, or a quiescent CPU's). True if the active slab
+    // was empty and went on to the buddy.
+    bool flush_cpu(KmemCache *c, unsigned cpu);
     // Flush every CPU's slabs of every cache (quiescent CPUs only).
     void flush_all_cpus();
     // Fault injection, as Linux's failslab: the n-th object allocation from

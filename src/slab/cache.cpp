@@ -229,9 +229,7 @@ uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
     if (!c) return 0;
     // This CPU's partial slabs go back to the node first; the active slab
     // counts too when deactivating it gave it back.
-    const unsigned cpu = Plat::cpu_id();
-    SI::drain_partial(*this, c, cpu);
-    uint64_t freed = SI::deactivate(*this, c, cpu) ? pages(c->order) : 0;
+    uint64_t freed = flush_cpu(c, Plat::cpu_id()) ? pages(c->order) : 0;
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = c->node[n];
         LockGuard<platform::SpinLock> g(cn.lock);
@@ -248,9 +246,9 @@ uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
     return freed;
 }
 
-void SlabAllocator::flush_cpu(KmemCache *c, unsigned cpu) {
+bool SlabAllocator::flush_cpu(KmemCache *c, unsigned cpu) {
     SI::drain_partial(*this, c, cpu);
-    (void)SI::deactivate(*this, c, cpu);
+    return SI::deactivate(*this, c, cpu);
 }
 
 void SlabAllocator::flush_all_cpus() {

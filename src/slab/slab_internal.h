@@ -244,10 +244,14 @@ struct SlabInternals {
         if (r != kFreeSlow) return sa.free_shared(s->cache, s, const_cast<void *>(p), r);
         return sa.free_object(s->cache, s, const_cast<void *>(p));
     }
+    // push_local for a plain cache; every other cache's free is the slow path's.
+    [[gnu::always_inline]] static uint32_t push_found(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj) {
+        return c->plain ? push_local(c, cpu, s, obj) : kFreeSlow;
+    }
     // The free of an object of slab s, found (cache_free).
     [[gnu::always_inline]] static Status free_found(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *obj,
                                                     unsigned cpu) {
-        const uint32_t r = c->plain ? push_local(c, cpu, s, obj) : kFreeSlow;
+        const uint32_t r = push_found(c, cpu, s, obj);
         if (r == 0) [[likely]] return {};
         return free_rest(sa, obj, s, r);
     }
@@ -270,8 +274,7 @@ struct SlabInternals {
     [[gnu::always_inline]] static uint32_t free_local(SlabAllocator &sa, const void *p, unsigned cpu, SlabHeader *&s) {
         s = slab_fast(*sa.phys_, p);
         if (!s) [[unlikely]] return kFreeSlow;
-        KmemCache *c = s->cache;
-        return c->plain ? push_local(c, cpu, s, const_cast<void *>(p)) : kFreeSlow;
+        return push_found(s->cache, cpu, s, const_cast<void *>(p));
     }
     // kfree_fast: kfree whole.
     [[gnu::always_inline]] static Status kfree_fast(SlabAllocator &sa, const void *p, unsigned cpu) {
