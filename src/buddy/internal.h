@@ -74,27 +74,30 @@ struct BuddyInternals {
         const uint64_t w = __atomic_load_n(&a.sections_[section_of(pfn)].readable, __ATOMIC_ACQUIRE);
         return offset_in_section(pfn) - static_cast<uint32_t>(w) < static_cast<uint32_t>(w >> 32);
     }
-    // Recompute Section::readable after its lazy run, array or online count
-    // changed (zone or online lock held; descriptors written first): the
-    // longest of the stretches below, between and above the two holes.
+    // Recompute Section::readable after its online count or lazy run
+    // changed (online or zone lock held; descriptors written first): the
+    // longest of the stretches below, between and above the two holes. (The
+    // array changes only before the section is wholly online, when the word
+    // is 0 whatever it holds.)
     static void publish_readable(Section &s) {
         uint32_t begin = 0, size = 0;
         if (s.online == kPagesPerSection && s.descs) {
-            uint32_t h[2][2] = {{s.lazy_begin, s.lazy_end}, {s.meta_begin, s.meta_end}};
-            if (h[0][0] == h[0][1]) h[0][0] = h[0][1] = h[1][0]; // empty: no hole of its own
-            if (h[1][0] == h[1][1]) h[1][0] = h[1][1] = h[0][0];
-            if (h[1][0] < h[0][0]) {
-                for (int i = 0; i < 2; ++i) {
-                    const uint32_t t = h[0][i];
-                    h[0][i] = h[1][i];
-                    h[1][i] = t;
-                }
+            struct Hole {
+                uint32_t begin, end;
+            };
+            Hole lo{s.lazy_begin, s.lazy_end}, hi{s.meta_begin, s.meta_end};
+            if (lo.begin == lo.end) lo = {hi.begin, hi.begin}; // an empty hole adds none
+            if (hi.begin == hi.end) hi = {lo.begin, lo.begin};
+            if (hi.begin < lo.begin) {
+                const Hole t = lo;
+                lo = hi;
+                hi = t;
             }
-            const uint32_t gaps[3][2] = {{0, h[0][0]},
-                                         {h[0][1], h[1][0] > h[0][1] ? h[1][0] : h[0][1]},
-                                         {h[1][1] > h[0][1] ? h[1][1] : h[0][1], kPagesPerSection}};
-            for (const auto &g : gaps)
-                if (g[1] - g[0] > size) begin = g[0], size = g[1] - g[0];
+            const uint32_t lo_end = lo.end, hi_end = hi.end > lo.end ? hi.end : lo.end;
+            const Hole stretches[3] = {{0, lo.begin}, {lo_end, hi.begin > lo_end ? hi.begin : lo_end},
+                                       {hi_end, kPagesPerSection}};
+            for (const Hole &h : stretches)
+                if (h.end - h.begin > size) begin = h.begin, size = h.end - h.begin;
         }
         __atomic_store_n(&s.readable, uint64_t{begin} | uint64_t{size} << 32, __ATOMIC_RELEASE);
     }

@@ -112,7 +112,6 @@ struct OnlineStep {
             BI::zero_descs(a, mb, head_end - mb);
             BI::zero_descs(a, tail_begin, me - tail_begin);
         }
-        BI::publish_readable(sec);
         a.metadata_bytes_ += meta_pages * kPageSize;
         if (!old) {
             ++a.sections_used_;
