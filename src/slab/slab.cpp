@@ -524,7 +524,8 @@ void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
 }
 
 Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
-    if (SI::index_of(c, s, obj) == UINT32_MAX) {
+    const uint32_t i = SI::index_of(c, s, obj);
+    if (i == UINT32_MAX) {
         if (SI::slot_of(c, s, obj, c->objects) != UINT32_MAX)
             return make_error(Errc::not_allocated, "an object the slab never handed out");
         return make_error(Errc::invalid_argument, "pointer into the middle of an object or the slab header");
@@ -542,7 +543,7 @@ Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
         // Not the first 8 bytes: on a double free they are a live freelist link.
         __builtin_memset(static_cast<uint8_t *>(obj) + sizeof(void *), 0, c->object_size - sizeof(void *));
     }
-    const uint32_t mine = SI::head_value(c, s, obj);
+    const uint32_t mine = i + 1; // its head value
     return (c->flags & kCacheDebugFlags) ? free_locked(c, s, obj, mine, result) : free_shared(c, s, obj, mine);
 }
 
