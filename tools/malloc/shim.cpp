@@ -192,7 +192,7 @@ KMEM_EXPORT void free(void *p) noexcept {
     if (cpu < kSharedCpu && p && enter_own(cpu)) [[likely]] { // free_local takes no null
         kmem::SlabHeader *s;
         const uint32_t r = kmem::SlabInternals::free_local(slab(), p, cpu, s);
-        if (r == 0 && (++g_slot_stats[cpu].frees & (kReturnCheckFrees - 1))) [[likely]] {
+        if (r == 0 && !count_free(cpu)) [[likely]] {
             leave_own(cpu);
             return;
         }

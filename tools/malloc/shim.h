@@ -129,6 +129,9 @@ void print_stats(int fd);
 // allows (all: every free block of order 1 and up, whatever the policy).
 // Returns the bytes given back. Call inside a CpuScope.
 uint64_t return_memory(bool all);
+// Count one free; true for the one in kReturnCheckFrees that checks the
+// return policy.
+inline bool count_free(unsigned cpu) { return (++g_slot_stats[cpu].frees & (kReturnCheckFrees - 1)) == 0; }
 // The free path's trigger: called after each free with the block's bytes
 // when it was a page block (0 for slab objects).
 inline void note_free(unsigned cpu, uint64_t page_bytes) {
@@ -140,7 +143,7 @@ inline void note_free(unsigned cpu, uint64_t page_bytes) {
             (void)return_memory(false);
         }
     }
-    if ((++st.frees & (kReturnCheckFrees - 1)) == 0) [[unlikely]] (void)return_memory(false);
+    if (count_free(cpu)) [[unlikely]] (void)return_memory(false);
 }
 
 // ---- shim_large.cpp
