@@ -228,9 +228,9 @@ private:
     PhysAllocator *phys_ = nullptr;
     SlabOptions opts_{.random_freelist = false, .cpu_partial_bytes = 0}; // set by init()
     bool kmalloc_plain_ = false; // every kmalloc cache is plain (set by init())
-    // The DMA32 and DMA kmalloc caches (zones 1 and 2) are set up on their
-    // first use: a machine (or a process) with no such memory never touches
-    // their 72 KmemCache structures. Accessed atomically.
+    // Zone z's kmalloc caches are set up: Normal's by init(), the DMA32 and
+    // DMA ones on their first use, so a machine (or a process) with no such
+    // memory never touches their 72 KmemCache structures. Accessed atomically.
     bool kmalloc_ready_[3] = {};
     KmemCache *kmalloc_zone_cache(unsigned z, unsigned cls);
     uint64_t seed_ = 0;

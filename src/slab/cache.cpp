@@ -167,7 +167,7 @@ Status SlabInternals::init_kmalloc_zone(SlabAllocator &sa, unsigned z) {
 }
 
 KmemCache *SlabAllocator::kmalloc_zone_cache(unsigned z, unsigned cls) {
-    if (z && !__atomic_load_n(&kmalloc_ready_[z], __ATOMIC_ACQUIRE)) [[unlikely]] {
+    if (!__atomic_load_n(&kmalloc_ready_[z], __ATOMIC_ACQUIRE)) [[unlikely]] { // zone 0: since init()
         LockGuard<platform::SpinLock> g(caches_lock_);
         if (!__atomic_load_n(&kmalloc_ready_[z], __ATOMIC_ACQUIRE)) {
             // Sizes and flags init() accepted for zone 0: this cannot fail.
