@@ -72,8 +72,14 @@ enum AllocFlag : uint32_t {
     kAllocZero = 1u << 4,      // zero the pages
     kAllocReserves = 1u << 5,  // may dip below the zone's min watermark
     kAllocTails = 1u << 6,     // write tail descriptors (head_of(pfn) works inside)
+    // The caller cannot wait: an interrupt handler, or code that holds a lock
+    // a handler takes (Linux's GFP_ATOMIC). kmem never sleeps, so what it
+    // changes is the memory it may use: down to half the zone's min
+    // watermark (kAllocReserves: all of it), and no work that scales with
+    // memory size on the way (docs/porting.md, "Calling contexts").
+    kAllocAtomic = 1u << 7,
 };
-inline constexpr uint32_t kAllocKnownFlags = (1u << 7) - 1;
+inline constexpr uint32_t kAllocKnownFlags = (1u << 8) - 1;
 inline constexpr uint16_t kAnyNode = 0xffff;
 
 // A free block's first bytes: the free-list link (never in the descriptor).

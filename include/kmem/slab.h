@@ -202,6 +202,9 @@ public:
     bool flush_cpu(KmemCache *c, unsigned cpu);
     // Flush every CPU's slabs of every cache (quiescent CPUs only).
     void flush_all_cpus();
+    // flush_all_cpus, then every empty slab of every cache back to the
+    // buddy (quiescent CPUs only); returns the pages given back.
+    uint64_t shrink_all();
     // Fault injection, as Linux's failslab: the n-th object allocation from
     // now (kmalloc up to 8 KiB, cache_alloc; 1 = the next) fails with
     // Errc::no_memory, once; 0 turns it off. Arming flushes every CPU's

@@ -40,6 +40,30 @@ void print_report(kmem::MemorySystem &sys, const kmem::MemoryMap &firmware, cons
     kmem::report_meminfo(sys.phys(), sink, nullptr);
     print("/proc/slabinfo:\n");
     sys.slab().report_slabinfo(sink, nullptr);
+    if (const SlabFailure &f = st.first_failure; f.why) {
+        print("kmem: self-test: CPU ");
+        print_u64(f.cpu);
+        print(" found object ");
+        print_u64(f.index);
+        print(" of CPU ");
+        print_u64(f.owner);
+        print(" (");
+        print_u64(f.size);
+        print(" bytes) wrong: ");
+        print(f.why);
+        print("\n");
+    }
+    print("kmem: timer interrupts: ");
+    print_u64(st.interrupts.handled);
+    print(" handled, ");
+    print_u64(st.interrupts.allocations);
+    print(" allocations, ");
+    print_u64(st.interrupts.frees);
+    print(" frees, ");
+    print_u64(st.interrupts.failed);
+    print(" refused for lack of memory, ");
+    print_u64(st.interrupts.errors);
+    print(" errors\n");
     print("kmem: allocations before Running:\n");
     for (size_t i = 0; i < sys.early_count(); ++i) {
         const kmem::EarlyRecord &e = sys.early(i);
@@ -83,7 +107,15 @@ void print_report(kmem::MemorySystem &sys, const kmem::MemoryMap &firmware, cons
     j.begin_object("selftest").boolean("ok", st.ok).num("free_before", st.free_before).num("free_after", st.free_after);
     j.num("pages_allocated", st.pages_allocated).num("blocks_allocated", st.blocks_allocated);
     j.num("slab_objects", st.slab_objects).num("cross_cpu_frees", st.cross_cpu_frees).num("errors", st.slab_errors);
-    j.num("late_freed_pages", st.late_freed_pages).str("check", st.check).end_object();
+    j.num("late_freed_pages", st.late_freed_pages).str("check", st.check);
+    if (const SlabFailure &f = st.first_failure; f.why) {
+        j.begin_object("first_failure").str("why", f.why).num("cpu", f.cpu).num("owner", f.owner);
+        j.num("index", f.index).num("size", f.size).end_object();
+    }
+    const IrqCounts &irq = st.interrupts;
+    j.begin_object("interrupts").num("hz", st.tick_hz).num("handled", irq.handled).num("allocations", irq.allocations);
+    j.num("frees", irq.frees).num("failed", irq.failed).num("errors", irq.errors).end_object();
+    j.end_object();
     j.end_object();
     print("\n");
 }

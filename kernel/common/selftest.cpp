@@ -8,22 +8,31 @@
 
 #include <kmem/compat/linux.h>
 
-
 namespace kx {
 namespace {
 
 constexpr unsigned kObjectsPerCpu = 1500;
+constexpr unsigned kTickHz = 4000;
 
 struct Shared {
     kmem::MemorySystem *sys;
     uint64_t pages = 0, blocks = 0, objects = 0, remote = 0, errors = 0; // __atomic_* only
     void **objs[kmem::kMaxCpus];   // each CPU's objects, freed by the next CPU
-    uint64_t free_before = 0;
+    bool failure_claimed = false;  // __atomic_* only: first_failure is being written
+    SlabFailure first_failure;
 };
 
 uint64_t free_pages(kmem::MemorySystem &sys) {
     const kmem::PhysTotals t = sys.phys().totals();
     return t.free + t.pcp;
+}
+
+// Every CPU's slabs back to their nodes, every empty slab and every per-CPU
+// page list back to the buddy (the other CPUs are idle), then the free pages.
+uint64_t settled_free_pages(kmem::MemorySystem &sys) {
+    (void)sys.slab().shrink_all();
+    for (unsigned cpu = 0; cpu < kmem::kMaxCpus; ++cpu) sys.phys().drain_cpu_pcp(cpu);
+    return free_pages(sys);
 }
 
 // A CPU's blocks: a list through their first bytes (one touched page per block).
@@ -32,7 +41,9 @@ struct Block {
     uint64_t order;
 };
 
-void pages_until_out(unsigned, void *ctx) {
+void fail(Shared &s, const SlabFailure &f);
+
+void pages_until_out(unsigned cpu, void *ctx) {
     auto &s = *static_cast<Shared *>(ctx);
     kmem::PhysAllocator &a = s.sys->phys();
     Block *mine = nullptr;
@@ -53,10 +64,32 @@ void pages_until_out(unsigned, void *ctx) {
     barrier(); // every CPU has run out
     while (mine) {
         Block *next = mine->next;
-        if (!a.free_pages(kmem_platform_virt_to_phys(mine), static_cast<unsigned>(mine->order)).ok())
-            __atomic_fetch_add(&s.errors, 1, __ATOMIC_RELAXED);
+        const kmem::Status st = a.free_pages(kmem_platform_virt_to_phys(mine), static_cast<unsigned>(mine->order));
+        if (!st.ok()) fail(s, {st.reason(), cpu, cpu, 0, uint64_t{4096} << mine->order});
         mine = next;
     }
+}
+
+// Object i of CPU cpu: its size, and the byte it holds at offset k. Every
+// byte a mark covers has one expected value, so marks of a 1-byte object
+// cannot disagree.
+size_t object_size(unsigned cpu, unsigned i) { return (cpu * 7919u + i * 104729u) % 3000 + 1; }
+uint8_t mark_byte(unsigned cpu, unsigned i, size_t k) { return static_cast<uint8_t>(cpu * 151u + i * 7u + k * 31u + 1); }
+
+// The marks: the first 8 bytes (fewer in a smaller object) and the last one.
+void mark(uint8_t *p, unsigned cpu, unsigned i, size_t n) {
+    for (size_t k = 0; k < n && k < 8; ++k) p[k] = mark_byte(cpu, i, k);
+    p[n - 1] = mark_byte(cpu, i, n - 1);
+}
+bool marks_ok(const uint8_t *p, unsigned cpu, unsigned i, size_t n) {
+    for (size_t k = 0; k < n && k < 8; ++k)
+        if (p[k] != mark_byte(cpu, i, k)) return false;
+    return p[n - 1] == mark_byte(cpu, i, n - 1);
+}
+
+void fail(Shared &s, const SlabFailure &f) {
+    __atomic_fetch_add(&s.errors, 1, __ATOMIC_RELAXED);
+    if (!__atomic_exchange_n(&s.failure_claimed, true, __ATOMIC_ACQ_REL)) s.first_failure = f;
 }
 
 void slab_traffic(unsigned cpu, void *ctx) {
@@ -64,16 +97,14 @@ void slab_traffic(unsigned cpu, void *ctx) {
     kmem::SlabAllocator &sa = s.sys->slab();
     void **objs = s.objs[cpu];
     for (unsigned i = 0; i < kObjectsPerCpu; ++i) {
-        const size_t n = (cpu * 7919u + i * 104729u) % 3000 + 1;
+        const size_t n = object_size(cpu, i);
         auto *p = static_cast<uint8_t *>(sa.kmalloc(n));
+        objs[i] = p;
         if (!p) {
-            __atomic_fetch_add(&s.errors, 1, __ATOMIC_RELAXED);
-            objs[i] = nullptr;
+            fail(s, {"kmalloc returned null", cpu, cpu, i, n});
             continue;
         }
-        p[0] = static_cast<uint8_t>(cpu);
-        p[n - 1] = static_cast<uint8_t>(i);
-        objs[i] = p;
+        mark(p, cpu, i, n);
     }
     __atomic_fetch_add(&s.objects, kObjectsPerCpu, __ATOMIC_RELAXED);
     barrier();
@@ -82,9 +113,21 @@ void slab_traffic(unsigned cpu, void *ctx) {
     for (unsigned i = 0; i < kObjectsPerCpu; ++i) {
         auto *p = static_cast<uint8_t *>(s.objs[owner][i]);
         if (!p) continue;
-        if (p[0] != owner || !sa.kfree(p).ok()) __atomic_fetch_add(&s.errors, 1, __ATOMIC_RELAXED);
+        const size_t size = object_size(owner, i);
+        if (!marks_ok(p, owner, i, size)) {
+            fail(s, {"its marks changed while it was allocated (not freed)", cpu, owner, i, size});
+            continue;
+        }
+        if (const kmem::Status st = sa.kfree(p); !st.ok()) fail(s, {st.reason(), cpu, owner, i, size});
         if (owner != cpu) __atomic_fetch_add(&s.remote, 1, __ATOMIC_RELAXED);
     }
+}
+
+void start_ticks(unsigned, void *) { timer_start(kTickHz); }
+
+void stop_ticks(unsigned cpu, void *) {
+    timer_stop();
+    irq_work_drain(cpu);
 }
 
 } // namespace
@@ -94,19 +137,28 @@ SelfTestResult run_self_tests(kmem::MemorySystem &sys, uint64_t boot_buffer_pa, 
     static Shared s;
     s.sys = &sys;
     const unsigned n = cpus_running();
-    for (unsigned c = 0; c < n; ++c)
-        s.objs[c] = static_cast<void **>(sys.slab().kmalloc(sizeof(void *) * kObjectsPerCpu));
+    r.free_before = settled_free_pages(sys);
 
-    r.free_before = free_pages(sys);
+    // The timers run through both tests; their handlers allocate and free.
+    kmem::Status c = irq_work_init(sys);
+    r.tick_hz = kTickHz;
+    if (c.ok()) run_on_all_cpus(start_ticks, nullptr);
+    for (unsigned cpu = 0; cpu < n; ++cpu)
+        s.objs[cpu] = static_cast<void **>(sys.slab().kmalloc(sizeof(void *) * kObjectsPerCpu));
+
     run_on_all_cpus(pages_until_out, &s);
-    r.free_after = free_pages(sys);
     r.pages_allocated = __atomic_load_n(&s.pages, __ATOMIC_ACQUIRE);
     r.blocks_allocated = __atomic_load_n(&s.blocks, __ATOMIC_ACQUIRE);
 
     run_on_all_cpus(slab_traffic, &s);
     r.slab_objects = __atomic_load_n(&s.objects, __ATOMIC_ACQUIRE);
     r.cross_cpu_frees = __atomic_load_n(&s.remote, __ATOMIC_ACQUIRE);
-    for (unsigned c = 0; c < n; ++c) (void)sys.slab().kfree(s.objs[c]);
+    for (unsigned cpu = 0; cpu < n; ++cpu) (void)sys.slab().kfree(s.objs[cpu]);
+
+    run_on_all_cpus(stop_ticks, nullptr);
+    if (c.ok()) c = irq_work_finish();
+    r.interrupts = irq_counts();
+    r.free_after = settled_free_pages(sys);
 
     // A buffer allocated during boot (memblock), given back long after.
     const uint64_t before = free_pages(sys);
@@ -114,11 +166,13 @@ SelfTestResult run_self_tests(kmem::MemorySystem &sys, uint64_t boot_buffer_pa, 
     r.late_freed_pages = free_pages(sys) - before;
 
     r.slab_errors = __atomic_load_n(&s.errors, __ATOMIC_ACQUIRE);
-    kmem::Status c = sys.phys().check();
+    if (__atomic_load_n(&s.failure_claimed, __ATOMIC_ACQUIRE)) r.first_failure = s.first_failure;
+    if (c.ok()) c = sys.phys().check();
     if (c.ok()) c = sys.slab().check();
     r.check = c.ok() ? "ok" : c.reason();
     r.ok = c.ok() && r.slab_errors == 0 && r.free_after == r.free_before && r.pages_allocated > 0 &&
-           r.late_freed_pages == boot_buffer_size / 4096;
+           r.late_freed_pages == boot_buffer_size / 4096 && r.interrupts.errors == 0 &&
+           r.interrupts.handled > 0 && r.interrupts.allocations > 0;
     return r;
 }
 

@@ -158,7 +158,10 @@ void PhysAllocator::drain_cpu_pcp(unsigned cpu) {
     }
 }
 
-void PhysAllocator::drain_local_pcp() { drain_cpu_pcp(Plat::cpu_id()); }
+void PhysAllocator::drain_local_pcp() {
+    IrqGuard irq;
+    drain_cpu_pcp(Plat::cpu_id());
+}
 
 namespace {
 
@@ -186,7 +189,8 @@ bool pcp_refill(PhysAllocator &a, PcpList &pcp, unsigned zi, unsigned order, uin
 
 Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint16_t node) {
     // Fast path: the calling CPU's list for its home zone.
-    if (order <= kPcpMaxOrder && (flags & ~(kAllocZero | kAllocTails)) == 0 && node == kAnyNode) {
+    if (order <= kPcpMaxOrder && (flags & ~(kAllocZero | kAllocTails | kAllocAtomic)) == 0 && node == kAnyNode) {
+        IrqGuard irq;
         const unsigned cpu = Plat::cpu_id();
         const unsigned zi = home_zone_[cpu];
         PcpList &pcp = pcp_[zi][cpu];
@@ -197,7 +201,7 @@ Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint
             BI::set_state(d, PageState::allocated);
             d->flags = 0;
             d->owner = 0;
-            if (flags) fill_block(*this, pfn, order, flags);
+            if (flags & (kAllocZero | kAllocTails)) fill_block(*this, pfn, order, flags);
             return pa_of(pfn);
         }
     }
@@ -210,6 +214,7 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
     KMEM_TRY(validate_flags(flags, node));
     if (min >= max) return make_error(Errc::invalid_range, "empty address range");
     if (BI::inject_failure(*this)) return make_error(Errc::no_memory, "injected failure (fail_nth_allocation)");
+    IrqGuard irq; // the per-CPU lists below are this CPU's
     const unsigned cpu = Plat::cpu_id();
     const uint16_t pref = node == kAnyNode ? cpu_node_[cpu] : node;
     const uint64_t lo = (min + kPageSize - 1) >> kPageShift;
@@ -261,6 +266,7 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
             !BI::unreadable(*this, pfn)) [[likely]] {
             PageDesc *d = BI::raw_desc(*this, pfn);
             if (d->state == PageState::allocated && d->order == order) [[likely]] {
+                IrqGuard irq;
                 const unsigned cpu = Plat::cpu_id();
                 const unsigned zi = d->zone;
                 PcpList &pcp = pcp_[zi][cpu];

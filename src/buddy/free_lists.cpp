@@ -172,7 +172,8 @@ bool BuddyInternals::take_block(PhysAllocator &a, unsigned zi, unsigned order, u
 }
 
 bool BuddyInternals::watermark_ok(const Zone &z, unsigned order, uint32_t flags) {
-    const uint64_t floor = (flags & kAllocReserves) ? 0 : z.wmark_min;
+    // Atomic requests may use half the reserve, kAllocReserves all of it.
+    const uint64_t floor = (flags & kAllocReserves) ? 0 : (flags & kAllocAtomic) ? z.wmark_min / 2 : z.wmark_min;
     return z.free >= pages(order) && z.free - pages(order) >= floor;
 }
 

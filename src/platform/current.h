@@ -23,6 +23,21 @@ namespace kmem {
 
 static_assert(Platform<Plat>);
 
+// Local interrupts off for the guard's lifetime (Linux's local_irq_save): a
+// CPU's own lists (slab freelists and partial slabs, per-CPU page lists) are
+// changed only inside one, so an interrupt handler on the same CPU never
+// finds them half-changed. The CPU id is read inside it.
+class IrqGuard {
+public:
+    IrqGuard() : flags_(Plat::irq_save()) {}
+    ~IrqGuard() { Plat::irq_restore(flags_); }
+    IrqGuard(const IrqGuard &) = delete;
+    IrqGuard &operator=(const IrqGuard &) = delete;
+
+private:
+    unsigned long flags_;
+};
+
 // Interrupts off and the lock held for the guard's lifetime.
 template <class Lock> class LockGuard {
 public:

@@ -225,11 +225,9 @@ Status SlabAllocator::cache_destroy(KmemCache *c) {
     return cache_free(&cache_cache_, c);
 }
 
-uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
-    if (!c) return 0;
-    // This CPU's partial slabs go back to the node first; the active slab
-    // counts too when deactivating it gave it back.
-    uint64_t freed = flush_cpu(c, Plat::cpu_id()) ? pages(c->order) : 0;
+// Every empty slab on c's node lists back to the buddy; pages freed.
+uint64_t SlabInternals::shrink_nodes(SlabAllocator &sa, KmemCache *c) {
+    uint64_t freed = 0;
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = c->node[n];
         LockGuard<platform::SpinLock> g(cn.lock);
@@ -239,14 +237,33 @@ uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
             SI::list_del(cn.partial, s);
             --cn.nr_partial;
             --cn.nr_empty;
-            SI::free_slab(*this, c, s);
+            SI::free_slab(sa, c, s);
             freed += pages(c->order);
         }
     }
     return freed;
 }
 
+uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
+    if (!c) return 0;
+    // This CPU's partial slabs go back to the node first; the active slab
+    // counts too when deactivating it gave it back.
+    const uint64_t freed = flush_cpu(c, Plat::cpu_id()) ? pages(c->order) : 0;
+    return freed + SI::shrink_nodes(*this, c);
+}
+
+uint64_t SlabAllocator::shrink_all() {
+    uint64_t freed = 0;
+    for (KmemCache *c = caches_; c; c = c->next) {
+        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
+            if (flush_cpu(c, cpu)) freed += pages(c->order);
+        freed += SI::shrink_nodes(*this, c);
+    }
+    return freed;
+}
+
 bool SlabAllocator::flush_cpu(KmemCache *c, unsigned cpu) {
+    IrqGuard irq;
     SI::drain_partial(*this, c, cpu);
     return SI::deactivate(*this, c, cpu);
 }

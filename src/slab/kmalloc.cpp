@@ -15,7 +15,7 @@ namespace {
 
 using SI = SlabInternals;
 
-constexpr uint32_t kKmallocFlags = kAllocZero | kAllocZoneDma | kAllocZoneDma32;
+constexpr uint32_t kKmallocFlags = kAllocZero | kAllocZoneDma | kAllocZoneDma32 | kAllocAtomic;
 
 } // namespace
 
@@ -37,8 +37,10 @@ const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const
 
 // The fast path (SlabInternals::kmalloc_fast); everything else: kmalloc_node.
 void *SlabAllocator::kmalloc(size_t size, uint32_t flags) {
-    if (flags == 0) [[likely]]
+    if ((flags & ~kAllocAtomic) == 0) [[likely]] {
+        IrqGuard irq;
         if (void *p = SI::kmalloc_fast(*this, size, Plat::cpu_slot())) [[likely]] return p;
+    }
     return kmalloc_node(size, flags, kAnyNode);
 }
 
@@ -54,7 +56,7 @@ void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
     if (size - 1 < kKmallocMaxCacheSize) [[likely]] { // 1..8192
         const unsigned z = (flags & kAllocZoneDma) ? 2 : (flags & kAllocZoneDma32) ? 1 : 0;
         KmemCache *c = kmalloc_zone_cache(z, size_class(size));
-        return c ? cache_alloc(c, flags & kAllocZero, node) : nullptr;
+        return c ? cache_alloc(c, flags & (kAllocZero | kAllocAtomic), node) : nullptr;
     }
     if (size == 0) return kZeroSizePtr;
     const uint64_t count = (size + kPageSize - 1) / kPageSize;
@@ -91,7 +93,10 @@ static uint64_t large_pages_at(const PhysAllocator &a, const void *p) {
     return d->aux;
 }
 
-Status SlabAllocator::kfree(const void *p) { return SI::kfree_fast(*this, p, Plat::cpu_slot()); }
+Status SlabAllocator::kfree(const void *p) {
+    IrqGuard irq;
+    return SI::kfree_fast(*this, p, Plat::cpu_slot());
+}
 
 Status SlabAllocator::kfree_slow(const void *p) {
     if (!p || p == kZeroSizePtr) return {};

@@ -92,7 +92,7 @@ SlabHeader *SlabInternals::slab_of_slow(const SlabAllocator &sa, const void *p, 
 
 SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t node, uint32_t flags) {
     PhysAllocator &a = *sa.phys_;
-    Result<uint64_t> r = a.alloc_pages(c->order, zone_flags(c) | (flags & kAllocReserves), node);
+    Result<uint64_t> r = a.alloc_pages(c->order, zone_flags(c) | (flags & (kAllocReserves | kAllocAtomic)), node);
     if (!r.ok()) return nullptr;
     const uint64_t pfn = pfn_of(r.value());
     const uint32_t offset = header_offset(c, pfn);
@@ -453,11 +453,12 @@ static void *alloc_locked(SlabAllocator &sa, KmemCache *c, uint16_t node, uint16
 }
 
 void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
+    IrqGuard irq;
     if (!phys_) {
         SI::fail(*this, Errc::wrong_phase, "slab is not initialised");
         return nullptr;
     }
-    if (flags & ~(kAllocZero | kAllocReserves)) {
+    if (flags & ~(kAllocZero | kAllocReserves | kAllocAtomic)) {
         SI::fail(*this, Errc::invalid_argument, "unsupported flag for a cache allocation");
         return nullptr;
     }
@@ -517,9 +518,10 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
 }
 
 void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
-    CacheCpu &cc = c->cpu[Plat::cpu_slot()];
-    if (node == kAnyNode && !(flags & ~kAllocZero) && cc.freelist) [[likely]]
-        return hand_out(opts_, c, SI::pop_local(cc), flags);
+    if (node == kAnyNode && !(flags & ~(kAllocZero | kAllocAtomic))) [[likely]] {
+        IrqGuard irq;
+        if (void *obj = SI::pop_local(c->cpu[Plat::cpu_slot()])) [[likely]] return hand_out(opts_, c, obj, flags);
+    }
     return alloc_slow(c, flags, node);
 }
 
@@ -643,6 +645,7 @@ Status SlabAllocator::cache_free(KmemCache *c, void *obj) {
     SlabHeader *s = SI::slab_of(*this, obj, &why);
     if (!s) return make_error(Errc::not_allocated, why);
     if (s->cache != c) return make_error(Errc::invalid_argument, "object belongs to another cache");
+    IrqGuard irq;
     return SI::free_found(*this, c, s, obj, Plat::cpu_slot());
 }
 

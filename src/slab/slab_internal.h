@@ -327,6 +327,8 @@ struct SlabInternals {
         s->next = s->prev = nullptr;
         --cc.nr_partial;
     }
+    // Every empty slab on c's node lists back to the buddy; pages freed.
+    static uint64_t shrink_nodes(SlabAllocator &sa, KmemCache *c);
     // A full slab a free just froze for CPU cpu goes on that CPU's partial list.
     static void adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s);
     // A frozen slab's own freelist, taken whole by its CPU (null: none); the

@@ -22,6 +22,8 @@ bool kmem_platform_is_mapped(uint64_t pa, uint64_t len);
 unsigned kmem_platform_cpu_id(void);
 unsigned long kmem_platform_irq_save(void);
 void kmem_platform_irq_restore(unsigned long flags);
+bool kmem_platform_irqs_enabled(void);
+bool kmem_platform_in_interrupt(void);
 uint64_t kmem_platform_now_ns(void);
 void kmem_platform_console_write(const char *s, size_t n);
 [[noreturn]] void kmem_platform_panic(const char *message);
@@ -38,6 +40,8 @@ struct Extern {
     static unsigned cpu_slot() { return kmem_platform_cpu_id(); }
     static unsigned long irq_save() { return kmem_platform_irq_save(); }
     static void irq_restore(unsigned long flags) { kmem_platform_irq_restore(flags); }
+    static bool irqs_enabled() { return kmem_platform_irqs_enabled(); }
+    static bool in_interrupt() { return kmem_platform_in_interrupt(); }
     static uint64_t now_ns() { return kmem_platform_now_ns(); }
     static void console_write(const char *s, size_t n) { kmem_platform_console_write(s, n); }
     [[noreturn]] static void panic(const char *msg) { kmem_platform_panic(msg); }
