@@ -2,8 +2,9 @@
 //
 // DOC: the AArch64 demo kernel's platform: kmem's extern platform hooks
 // (src/platform/extern) on QEMU virt - the PL011 UART for the console,
-// TPIDR_EL1 for the CPU number, DAIF for interrupts (never enabled), the
-// generic timer for time, semihosting for panics and exit - and the memory
+// TPIDR_EL1 for the CPU number and the in-interrupt depth, DAIF for
+// interrupts (enabled only while the self-tests' timers run, see irq.cpp),
+// the generic timer for time, semihosting for panics and exit - and the memory
 // functions the compiler and kmem call. The hooks both kernels share are in
 // kernel/common/platform_hooks.cpp.
 #include "arch.h"
@@ -60,14 +61,16 @@ int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry_pa, uint64_t context) {
 
 extern "C" {
 
+// An empty range is mapped wherever it is: nothing in it is accessed (kmem's
+// debug checks pass zero-length ranges, e.g. a section's empty descriptor tail).
 bool kmem_platform_is_mapped(uint64_t pa, uint64_t len) {
     const uint64_t lo = kx::g_kernel_tables ? 0 : kx::kRamBase;
-    return pa >= lo && pa + len >= pa && pa + len <= kx::g_ram_top;
+    return len == 0 || (pa >= lo && pa + len >= pa && pa + len <= kx::g_ram_top);
 }
 
 unsigned kmem_platform_cpu_id(void) {
-    const uint64_t p = KX_READ_SYSREG(tpidr_el1);
-    return p ? reinterpret_cast<const kx::PerCpu *>(p)->index : 0;
+    const kx::PerCpu *p = kx::this_cpu();
+    return p ? p->index : 0;
 }
 
 unsigned long kmem_platform_irq_save(void) {
@@ -77,6 +80,13 @@ unsigned long kmem_platform_irq_save(void) {
 }
 
 void kmem_platform_irq_restore(unsigned long flags) { KX_WRITE_SYSREG(daif, flags); }
+
+bool kmem_platform_irqs_enabled(void) { return !(KX_READ_SYSREG(daif) & (1u << 7)); } // DAIF.I
+
+bool kmem_platform_in_interrupt(void) {
+    const kx::PerCpu *p = kx::this_cpu();
+    return p && p->irq_depth; // only kx_irq changes it, and it is back to 0 when kx_irq returns
+}
 
 // Called by the vectors (vectors.S): which entry, and the syndrome.
 [[noreturn]] void kx_exception(uint64_t entry, uint64_t esr, uint64_t elr, uint64_t far) {

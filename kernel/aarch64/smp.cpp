@@ -18,14 +18,14 @@ PerCpu g_percpu[kmem::kMaxCpus];
 } // namespace
 
 unsigned start_cpus(kmem::MemorySystem &sys) {
-    g_percpu[0] = {0};
+    g_percpu[0].index = 0;
     set_this_cpu(&g_percpu[0]);
     kx_secondary_ttbr0 = KX_READ_SYSREG(ttbr0_el1);
     unsigned next = 1;
     for (; next < kmem::kMaxCpus; ++next) {
         kmem::Result<uint64_t> stack = sys.phys().alloc_pages(2); // 16 KiB
         if (!stack.ok()) kmem_platform_panic("no memory for a secondary CPU's stack");
-        g_percpu[next] = {next};
+        g_percpu[next].index = next;
         kx_secondary_stacks[next] = kDirectMap + stack.value() + (uint64_t{4096} << 2);
         asm volatile("dsb ish" ::: "memory"); // the stack and tables are visible to the new CPU
         const unsigned before = cpus_running();

@@ -11,6 +11,8 @@
 // (kAllocAtomic): an interrupt handler never waits and may use the reserve.
 #include "irq.h"
 
+#include "console.h" // kmem_platform_phys_to_virt
+
 namespace kx {
 namespace {
 

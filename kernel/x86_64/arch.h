@@ -43,10 +43,12 @@ inline void pause() { __builtin_ia32_pause(); }
     for (;;) asm volatile("cli; hlt");
 }
 
-// The per-CPU block GS points at.
+// The per-CPU block GS points at (irq.cpp and platform.cpp read fields
+// through %gs:offsetof(PerCpu, field)).
 struct PerCpu {
-    uint32_t index;   // dense CPU number (kmem's cpu_id)
+    uint32_t index;     // dense CPU number (kmem's cpu_id)
     uint32_t apic_id;
+    uint32_t irq_depth; // interrupt handlers this CPU is inside (kmem_platform_in_interrupt)
 };
 void set_this_cpu(PerCpu *p);
 
@@ -69,6 +71,11 @@ void delay_us(uint64_t us);
 // isa-debug-exit: QEMU exits with status (code << 1) | 1.
 [[noreturn]] void qemu_exit(uint8_t code);
 
+// Load the IDT on this CPU (every CPU, once; the boot CPU's first call fills
+// the exception vectors 0-31). The table has all 256 vectors; one not set is
+// not present, and an interrupt on it faults (#NP) and is reported.
 void install_exception_handlers();
+// Vector v enters at `entry` (an interrupt gate: interrupts off inside).
+void idt_set_interrupt(uint8_t v, void (*entry)());
 
 } // namespace kx

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * DOC: one stub per CPU exception vector (0-31): push the vector (and a zero
  * error code where the CPU pushes none), then kx_exception(vector, error,
- * frame). Interrupts stay off in this kernel; exceptions only report. */
+ * frame). Exceptions only report (and end the run); interrupts enter through
+ * irq_entry.S. */
     .text
     .code64
 .macro stub v, has_error

@@ -10,11 +10,14 @@
 //                kmalloc at once; boot code uses the memblock and bootmem calls
 //   DirectMap    page tables of all RAM from the buddy; CR3 switched once the
 //                window is covered; every range beyond it onlined as mapped
-//   Running      the other CPUs started; self-tests on all of them; the report
-//                (and its KMEM-JSON line); exit through isa-debug-exit
+//   Running      interrupts set up (irq.cpp); the other CPUs started;
+//                self-tests on all of them, a timer interrupt on each; the
+//                report (and its KMEM-JSON line); exit through isa-debug-exit
 #include "acpi.h"
+#include "apic.h"
 #include "arch.h"
 #include "boot_steps.h"
+#include "irq.h"
 #include "report.h"
 #include "selftest.h"
 #include "smp.h"
@@ -136,12 +139,20 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t info) {
     check("running", g_sys.running());
     free_after_boot(boot_allocs);
 
+    lapic_init(g_acpi.lapic); // mapped by switch_tables()
+    irq_setup();              // the IDT's interrupt vectors are in place before the APs load it
     const unsigned cpus = start_cpus(g_sys, g_acpi);
     print("kmem-x86_64: ");
     print_u64(cpus);
     print(" CPUs running, kmalloc on all of them\n");
     const SelfTestResult st = run_self_tests(g_sys, boot_allocs.buffer_pa, boot_allocs.buffer_size);
     ReportExtra extra{"acpi_tables", g_acpi.table_count};
+    print("kmem-x86_64: timer interrupts per CPU:");
+    for (unsigned c = 0; c < cpus; ++c) {
+        print(" ");
+        print_u64(timer_ticks(c));
+    }
+    print("\n");
     print_report(g_sys, g_map, st, cpus, "x86_64", g_early_ns, extra);
     print(st.ok ? "kmem-x86_64: self-tests passed\n" : "kmem-x86_64: SELF-TESTS FAILED\n");
     qemu_exit(st.ok ? 0x10 : 0x11); // 0x10: QEMU exit status 33

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
 // DOC: what a freestanding C++ kernel needs from a runtime: the four memory
-// functions the compiler and kmem may call, static constructors, and the
-// exception vectors (any CPU exception prints where it happened and exits
-// QEMU with a failure code, instead of a silent triple fault).
+// functions the compiler and kmem may call, static constructors, and the IDT
+// every CPU loads: the exception vectors (any CPU exception prints where it
+// happened and exits QEMU with a failure code, instead of a silent triple
+// fault) and the interrupt vectors irq.cpp installs.
 #include "arch.h"
 
 #include <stddef.h>
@@ -68,24 +69,31 @@ struct [[gnu::packed]] IdtEntry {
     uint32_t off2, zero;
 };
 static_assert(sizeof(IdtEntry) == 16);
-IdtEntry g_idt[32];
+IdtEntry g_idt[256];
 struct [[gnu::packed]] {
     uint16_t limit;
     uint64_t base;
 } g_idtr;
 
+// A present 64-bit interrupt gate (type 0xe: interrupts off on entry) into
+// the kernel's code segment, on the current stack.
+void set_gate(unsigned v, uint64_t a) {
+    g_idt[v] = {static_cast<uint16_t>(a), 0x08, 0, 0x8e, static_cast<uint16_t>(a >> 16),
+                static_cast<uint32_t>(a >> 32), 0};
+}
+
 } // namespace
 
 void install_exception_handlers() {
     if (!g_idtr.base) {
-        for (unsigned v = 0; v < 32; ++v) {
-            const uint64_t a = kx_exception_stubs[v];
-            g_idt[v] = {static_cast<uint16_t>(a), 0x08, 0, 0x8e, static_cast<uint16_t>(a >> 16),
-                        static_cast<uint32_t>(a >> 32), 0};
-        }
+        for (unsigned v = 0; v < 32; ++v) set_gate(v, kx_exception_stubs[v]);
         g_idtr = {sizeof g_idt - 1, reinterpret_cast<uint64_t>(g_idt)};
     }
     asm volatile("lidt %0" ::"m"(g_idtr));
+}
+
+void idt_set_interrupt(uint8_t v, void (*entry)()) {
+    set_gate(v, reinterpret_cast<uint64_t>(entry));
 }
 
 } // namespace kx

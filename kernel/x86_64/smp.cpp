@@ -3,10 +3,13 @@
 // DOC: the application processors (see smp.h). The boot CPU copies the
 // trampoline to 0x8000 (reserved: inside the low 1 MiB), gives each AP a
 // stack from the buddy and its CPU number, and starts them one at a time;
-// an AP sets up its per-CPU block and exception vectors, says it is up, and
-// waits for work. kmem needs nothing else: each CPU's per-CPU page lists and
-// slab freelists are found through its CPU number.
+// an AP sets up its per-CPU block and loads the IDT (the exception vectors
+// and irq.cpp's interrupts), says it is up, and waits for work. kmem needs
+// nothing else: each CPU's per-CPU page lists and slab freelists are found
+// through its CPU number.
 #include "smp.h"
+
+#include "apic.h"
 
 #include <kmem/buddy.h>
 
@@ -24,15 +27,12 @@ namespace {
 
 constexpr uint64_t kTrampoline = 0x8000;
 PerCpu g_percpu[kmem::kMaxCpus];
-volatile uint32_t *g_lapic = nullptr;
-
-uint32_t lapic_read(unsigned reg) { return g_lapic[reg / 4]; }
-void lapic_write(unsigned reg, uint32_t v) { g_lapic[reg / 4] = v; }
 
 void send_ipi(uint32_t apic_id, uint32_t command) {
-    lapic_write(0x310, apic_id << 24);
-    lapic_write(0x300, command);
-    for (int i = 0; i < 100000 && (lapic_read(0x300) & (1u << 12)); ++i) pause(); // delivery status
+    lapic_write(lapic::kIcrHigh, apic_id << 24);
+    lapic_write(lapic::kIcrLow, command);
+    for (int i = 0; i < 100000 && (lapic_read(lapic::kIcrLow) & (1u << 12)); ++i) // delivery status
+        pause();
 }
 
 // The trampoline's variables, in the copy at 0x8000.
@@ -50,16 +50,13 @@ extern "C" [[noreturn]] void ap_main(unsigned cpu) {
 }
 
 unsigned bsp_apic_id(const AcpiInfo &) {
-    return lapic_read(0x20) >> 24;
+    return lapic_read(lapic::kId) >> 24;
 }
 
 unsigned start_cpus(kmem::MemorySystem &sys, const AcpiInfo &acpi) {
-    g_percpu[0] = {0, 0};
-    g_lapic = reinterpret_cast<volatile uint32_t *>(kDirectMap + acpi.lapic);
-    const uint32_t bsp = lapic_read(0x20) >> 24;
-    g_percpu[0].apic_id = bsp;
+    const uint32_t bsp = lapic_read(lapic::kId) >> 24; // irq_setup() enabled this local APIC
+    g_percpu[0] = {0, bsp, 0};
     set_this_cpu(&g_percpu[0]);
-    lapic_write(0xf0, lapic_read(0xf0) | 0x100); // software-enable the local APIC
     __builtin_memcpy(reinterpret_cast<void *>(kTrampoline), ap_trampoline,
                      static_cast<size_t>(ap_trampoline_end - ap_trampoline));
     // The real-mode lgdt reads a 32-bit base: the kernel (and its GDT) is below 4 GiB.
@@ -72,7 +69,7 @@ unsigned start_cpus(kmem::MemorySystem &sys, const AcpiInfo &acpi) {
         if (acpi.apic_id[i] == bsp) continue;
         kmem::Result<uint64_t> stack = sys.phys().alloc_pages(2); // 16 KiB
         if (!stack.ok()) kmem_platform_panic("no memory for an AP stack");
-        g_percpu[next] = {next, acpi.apic_id[i]};
+        g_percpu[next] = {next, acpi.apic_id[i], 0};
         *in_copy(&ap_stack) = kDirectMap + stack.value() + (uint64_t{4096} << 2);
         *in_copy(&ap_cpu) = next;
         const unsigned before = cpus_running();
