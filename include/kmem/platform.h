@@ -5,7 +5,8 @@
 // Everything kmem needs from the world outside its own data structures goes
 // through one type that satisfies the Platform concept below: physical <->
 // virtual translation, which physical ranges are mapped right now, the current
-// CPU, interrupt save/restore, a spinlock, a clock, the console and panic.
+// CPU, local interrupt save/restore and whether the CPU is in an interrupt
+// handler, a spinlock, a clock, the console and panic.
 //
 // The library is compiled against exactly one platform (chosen when it is
 // built, see src/platform/current.h), so every call is a direct, inlinable
@@ -29,10 +30,11 @@ concept same_as = __is_same(A, B) && __is_same(B, A);
 inline constexpr unsigned kMaxCpus = 64;
 
 template <class L>
-concept SpinLockType = requires(L l) {
-    l.lock();
+concept SpinLockType = requires(L l, uint32_t holder) {
+    l.lock(holder);
     l.unlock();
-    { l.try_lock() } -> same_as<bool>;
+    { l.try_lock(holder) } -> same_as<bool>;
+    { l.holder() } -> same_as<uint32_t>;
 };
 
 template <class P>
@@ -49,9 +51,18 @@ concept Platform = requires(uint64_t pa, uint64_t len, const void *va, const cha
     // thread that never allocated): the allocators' fast paths use it and
     // leave that case to their slow paths, which call cpu_id().
     { P::cpu_slot() } -> same_as<unsigned>;
-    // Interrupts off / back to what they were.
+    // Local interrupts off / back to what they were (Linux's
+    // local_irq_save/restore). Pairs nest. A platform where nothing can
+    // interrupt kmem's callers returns 0 and does nothing.
     { P::irq_save() } -> same_as<unsigned long>;
     P::irq_restore(flags);
+    // Are local interrupts enabled? (Debug assertions: a per-CPU section or
+    // a lock with interrupts on is a bug. Never enabled where nothing can
+    // interrupt.)
+    { P::irqs_enabled() } -> same_as<bool>;
+    // Is this CPU running an interrupt handler? (Calling-context checks: what
+    // a handler may not call fails with Errc::wrong_context, docs/porting.md.)
+    { P::in_interrupt() } -> same_as<bool>;
     // Monotonic nanoseconds (for boot phase timing).
     { P::now_ns() } -> same_as<uint64_t>;
     P::console_write(msg, n);

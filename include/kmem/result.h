@@ -30,6 +30,7 @@ enum class Errc : uint8_t {
     not_allocated,       // the address is not an allocated block head
     busy,                // the pages are held somewhere kmem cannot take them from now
     wrong_phase,         // the call is not valid in the current boot phase
+    wrong_context,       // the call is not allowed where it was made (an interrupt handler)
 };
 
 // Names of the codes, for messages and tests.

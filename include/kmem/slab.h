@@ -103,10 +103,10 @@ static_assert(sizeof(CacheCpu) == 64);
 // the lock, keep their full slabs on `full`.
 struct CacheNode {
     platform::SpinLock lock;
-    SlabHeader *partial;  // slabs with free objects, owned by no CPU
-    SlabHeader *full;     // debug caches: slabs with none
-    uint32_t nr_partial;
-    uint32_t nr_empty;    // partial slabs with no object in use
+    SlabHeader *partial KMEM_GUARDED_BY(lock); // slabs with free objects, owned by no CPU
+    SlabHeader *full KMEM_GUARDED_BY(lock);    // debug caches: slabs with none
+    uint32_t nr_partial KMEM_GUARDED_BY(lock);
+    uint32_t nr_empty KMEM_GUARDED_BY(lock);   // partial slabs with no object in use
     uint64_t nr_slabs;    // all slabs of this node, the CPUs' included (changed atomically)
 };
 
@@ -225,7 +225,7 @@ private:
     [[gnu::noinline]] Status free_object(KmemCache *c, SlabHeader *s, void *obj);
     Status free_slow(KmemCache *c, SlabHeader *s, void *obj);
     [[gnu::noinline]] Status free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine);
-    Status free_locked(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result);
+    Status free_debug(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result);
     [[gnu::noinline]] Status kfree_slow(const void *p);
 
     PhysAllocator *phys_ = nullptr;
@@ -237,6 +237,9 @@ private:
     bool kmalloc_ready_[3] = {};
     KmemCache *kmalloc_zone_cache(unsigned z, unsigned cls);
     uint64_t seed_ = 0;
+    // Serialises changes to the list of caches (cache_create, cache_destroy,
+    // a DMA zone's lazy set-up); walkers read it without the lock (each
+    // cache is published whole, with a release store).
     platform::SpinLock caches_lock_{};
     KmemCache *caches_ = nullptr;
     KmemCache cache_cache_{};                    // the cache of KmemCache objects
@@ -245,7 +248,7 @@ private:
         const char *reason = nullptr;
         Errc code = Errc::ok;
     } last_error_[kMaxCpus]{};
-    uint64_t large_allocations_ = 0, large_pages_ = 0;
+    uint64_t large_allocations_ = 0, large_pages_ = 0; // __atomic_* only
     uint64_t fail_countdown_ = 0, injected_failures_ = 0;
 };
 

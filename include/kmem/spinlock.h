@@ -2,27 +2,39 @@
 //
 // DOC: a test-and-test-and-set spinlock on the compiler's atomic builtins.
 //
-// Both platforms use it; the bare-metal one takes it with interrupts off
-// (see LockGuard in current.h), the hosted one spins between threads. The
-// core uses the __atomic builtins (GCC and Clang) rather than <atomic>, so it
-// needs no C++ library headers at all and builds for any target a compiler
-// supports (a cross clang has no libstdc++ for aarch64-none-elf).
+// Both platforms use it, always through a guard that takes it with local
+// interrupts off (LockGuard in src/platform/current.h), so an interrupt
+// handler on the same CPU can take any lock the core has. The lock word
+// holds who took it: the guard passes its CPU (plus one) in debug builds,
+// so taking a lock the same CPU already holds - the deadlock a handler
+// interrupting the holder would cause - is caught (KMEM_DEBUG), and a
+// function that needs a lock held can check it. The core uses the __atomic
+// builtins rather than <atomic>, so it needs no C++ library headers at all
+// and builds for any target a compiler supports (a cross clang has no
+// libstdc++ for aarch64-none-elf).
 #pragma once
+
+#include <kmem/thread_safety.h>
+
+#include <stdint.h>
 
 namespace kmem::platform {
 
-class SpinLock {
+class KMEM_CAPABILITY("spinlock") SpinLock {
 public:
-    void lock() {
+    // holder: nonzero, who takes it (a CPU id + 1 in debug builds, else 1).
+    void lock(uint32_t holder = 1) KMEM_ACQUIRE() {
         for (;;) {
-            if (!__atomic_exchange_n(&locked_, true, __ATOMIC_ACQUIRE)) return;
-            while (__atomic_load_n(&locked_, __ATOMIC_RELAXED)) cpu_relax();
+            if (!__atomic_exchange_n(&word_, holder, __ATOMIC_ACQUIRE)) return;
+            while (__atomic_load_n(&word_, __ATOMIC_RELAXED)) cpu_relax();
         }
     }
-    bool try_lock() {
-        return !__atomic_load_n(&locked_, __ATOMIC_RELAXED) && !__atomic_exchange_n(&locked_, true, __ATOMIC_ACQUIRE);
+    bool try_lock(uint32_t holder = 1) KMEM_TRY_ACQUIRE(true) {
+        return !__atomic_load_n(&word_, __ATOMIC_RELAXED) && !__atomic_exchange_n(&word_, holder, __ATOMIC_ACQUIRE);
     }
-    void unlock() { __atomic_store_n(&locked_, false, __ATOMIC_RELEASE); }
+    void unlock() KMEM_RELEASE() { __atomic_store_n(&word_, 0u, __ATOMIC_RELEASE); }
+    // Who holds it (0: nobody): for assertions, never for decisions.
+    uint32_t holder() const { return __atomic_load_n(&word_, __ATOMIC_RELAXED); }
 
 private:
     static void cpu_relax() {
@@ -32,7 +44,7 @@ private:
         asm volatile("yield" ::: "memory");
 #endif
     }
-    bool locked_ = false;
+    uint32_t word_ = 0;
 };
 
 } // namespace kmem::platform

@@ -40,6 +40,7 @@ void MemorySystem::enter(Phase to) {
 }
 
 Status MemorySystem::firmware_map(const MemoryMap &map) {
+    KMEM_NOT_IN_INTERRUPT("firmware_map");
     if (phase_ != Phase::off) return make_error(Errc::wrong_phase, "firmware_map: the map is already known");
     KMEM_TRY(map.check());
     if (map.usable_bytes() == 0) return make_error(Errc::invalid_argument, "the map has no usable memory");
@@ -51,6 +52,7 @@ Status MemorySystem::firmware_map(const MemoryMap &map) {
 
 Status MemorySystem::early_window(uint64_t window_start, uint64_t window_end, const SlabOptions &opts,
                                   uint64_t seed) {
+    KMEM_NOT_IN_INTERRUPT("early_window");
     if (phase_ != Phase::firmware_map)
         return make_error(Errc::wrong_phase, "early_window: valid only in FirmwareMap");
     if (window_start % kPageSize || window_end % kPageSize || window_end <= window_start)
@@ -64,6 +66,7 @@ Status MemorySystem::early_window(uint64_t window_start, uint64_t window_end, co
 }
 
 Status MemorySystem::direct_map(MappedHook hook, void *ctx, uint64_t va_base) {
+    KMEM_NOT_IN_INTERRUPT("direct_map");
     if (phase_ != Phase::early_window)
         return make_error(Errc::wrong_phase, "direct_map: valid only in EarlyWindow");
     if (va_base % (uint64_t{1} << 30)) return make_error(Errc::invalid_argument, "direct map base not 1 GiB aligned");
@@ -99,6 +102,7 @@ Status MemorySystem::direct_map(MappedHook hook, void *ctx, uint64_t va_base) {
 }
 
 Status MemorySystem::running() {
+    KMEM_NOT_IN_INTERRUPT("running");
     if (phase_ != Phase::direct_map) return make_error(Errc::wrong_phase, "running: valid only in DirectMap");
     enter(Phase::running);
     return {};

@@ -38,6 +38,7 @@ void MemorySystem::record(const BootRequest &r, uint64_t pa, bool failed, bool s
 }
 
 Result<uint64_t> MemorySystem::alloc(const BootRequest &r) {
+    KMEM_NOT_IN_INTERRUPT("a boot-time allocation (MemorySystem::alloc, bootmem, memblock)");
     auto fail = [&](Error e) -> Result<uint64_t> {
         if (phase_ >= Phase::early_window) record(r, 0, true, false);
         return failed(e);
@@ -91,6 +92,7 @@ Result<uint64_t> MemorySystem::alloc(const BootRequest &r) {
 }
 
 Status MemorySystem::free(uint64_t pa, uint64_t size) {
+    KMEM_NOT_IN_INTERRUPT("a boot-time free (MemorySystem::free, free_bootmem)");
     if (phase_ < Phase::early_window)
         return failed(make_error(Errc::wrong_phase, "boot free before EarlyWindow: nothing was allocated"));
     if (size == 0) return {};
@@ -107,6 +109,7 @@ Status MemorySystem::free(uint64_t pa, uint64_t size) {
 }
 
 Status MemorySystem::reserve(uint64_t pa, uint64_t size, bool exclusive, const char *why) {
+    KMEM_NOT_IN_INTERRUPT("MemorySystem::reserve");
     if (phase_ == Phase::off) return failed(make_error(Errc::wrong_phase, "reserve before FirmwareMap"));
     if (pa + size < pa) return failed(make_error(Errc::invalid_range, "range wraps past 2^64"));
     if (size == 0) return {};

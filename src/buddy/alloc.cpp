@@ -118,6 +118,7 @@ bool BuddyInternals::aim_at_empty_zone(PhysAllocator &a) {
 }
 
 Status PhysAllocator::fail_nth_allocation(uint64_t n) {
+    KMEM_NOT_IN_INTERRUPT("fail_nth_allocation");
     if (n == 0) {
         fail_countdown_ = 0;
         BI::refresh_home_zones(*this);
@@ -151,6 +152,7 @@ void BuddyInternals::pcp_drain(PhysAllocator &a, unsigned cpu, unsigned zi, unsi
 
 void PhysAllocator::drain_cpu_pcp(unsigned cpu) {
     if (cpu >= kMaxCpus) return;
+    IrqGuard irq; // the calling CPU's own lists, or a quiescent CPU's
     for (unsigned zi = 0; zi < kMaxZones; ++zi) {
         if (!zones_[zi].present) continue;
         for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
@@ -159,7 +161,7 @@ void PhysAllocator::drain_cpu_pcp(unsigned cpu) {
 }
 
 void PhysAllocator::drain_local_pcp() {
-    IrqGuard irq;
+    IrqGuard irq; // the CPU id stays ours
     drain_cpu_pcp(Plat::cpu_id());
 }
 
@@ -188,6 +190,7 @@ bool pcp_refill(PhysAllocator &a, PcpList &pcp, unsigned zi, unsigned order, uin
 } // namespace
 
 Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint16_t node) {
+    KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
     // Fast path: the calling CPU's list for its home zone.
     if (order <= kPcpMaxOrder && (flags & ~(kAllocZero | kAllocTails | kAllocAtomic)) == 0 && node == kAnyNode) {
         IrqGuard irq;
@@ -213,46 +216,51 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
     if (order > kMaxOrder) return make_error(Errc::invalid_argument, "order above MAX_ORDER");
     KMEM_TRY(validate_flags(flags, node));
     if (min >= max) return make_error(Errc::invalid_range, "empty address range");
+    KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
+    if (Plat::in_interrupt()) flags |= kAllocAtomic; // what a handler asks for is atomic
     if (BI::inject_failure(*this)) return make_error(Errc::no_memory, "injected failure (fail_nth_allocation)");
-    IrqGuard irq; // the per-CPU lists below are this CPU's
-    const unsigned cpu = Plat::cpu_id();
-    const uint16_t pref = node == kAnyNode ? cpu_node_[cpu] : node;
-    const uint64_t lo = (min + kPageSize - 1) >> kPageShift;
-    const uint64_t hi = (max > kMaxPhysMemory ? kMaxPhysMemory : max) >> kPageShift;
-    const bool whole_space = lo == 0 && hi == kMaxPfn;
-    const bool use_pcp = whole_space && order <= kPcpMaxOrder && !(flags & kAllocNoPcp) &&
-                         !(flags & kAllocReserves);
     uint64_t got = 0;
     unsigned got_zone = 0;
-    const bool ok = for_each_fallback_zone(*this, flags, pref, [&](unsigned zi, bool preferred) {
-        Zone &z = zones_[zi];
-        if (z.end_pfn <= lo || z.start_pfn >= hi) return false;
-        if (use_pcp) {
-            PcpList &pcp = pcp_[zi][cpu];
-            if (!pcp.head[order] && !pcp_refill(*this, pcp, zi, order, flags)) return false;
-            got = BI::pcp_pop(pcp, order);
-        } else {
-            LockGuard<BI::Lock> g(zone_locks_[zi]);
-            if (!BI::watermark_ok(z, order, flags)) return false;
-            bool found = whole_space ? BI::take_block(*this, zi, order, got)
-                                     : BuddyInternals::take_block_in(*this, zi, order, lo, hi, got);
-            if (!found) {
-                ++z.stats.failed;
-                return false;
+    bool ok;
+    {
+        IrqGuard irq; // the per-CPU lists below are this CPU's
+        const unsigned cpu = Plat::cpu_id();
+        const uint16_t pref = node == kAnyNode ? cpu_node_[cpu] : node;
+        const uint64_t lo = (min + kPageSize - 1) >> kPageShift;
+        const uint64_t hi = (max > kMaxPhysMemory ? kMaxPhysMemory : max) >> kPageShift;
+        const bool whole_space = lo == 0 && hi == kMaxPfn;
+        const bool use_pcp = whole_space && order <= kPcpMaxOrder && !(flags & kAllocNoPcp) &&
+                             !(flags & kAllocReserves);
+        ok = for_each_fallback_zone(*this, flags, pref, [&](unsigned zi, bool preferred) {
+            Zone &z = zones_[zi];
+            if (z.end_pfn <= lo || z.start_pfn >= hi) return false;
+            if (use_pcp) {
+                PcpList &pcp = pcp_[zi][cpu];
+                if (!pcp.head[order] && !pcp_refill(*this, pcp, zi, order, flags)) return false;
+                got = BI::pcp_pop(pcp, order);
+            } else {
+                LockGuard<BI::Lock> g(zone_locks_[zi]);
+                if (!BI::watermark_ok(z, order, flags)) return false;
+                bool found = whole_space ? BI::take_block(*this, zi, order, got)
+                                         : BuddyInternals::take_block_in(*this, zi, order, lo, hi, got);
+                if (!found) {
+                    ++z.stats.failed;
+                    return false;
+                }
+                z.free -= pages(order);
+                z.out += pages(order);
+                ++z.stats.allocs;
+                // Before the lock goes: a block off the lists must not read as a free buddy.
+                BI::write_head(*this, got, PageState::allocated, order, zi);
             }
-            z.free -= pages(order);
-            z.out += pages(order);
-            ++z.stats.allocs;
-            // Before the lock goes: a block off the lists must not read as a free buddy.
-            BI::write_head(*this, got, PageState::allocated, order, zi);
-        }
-        // The per-CPU path holds no zone lock here.
-        if (!preferred) __atomic_fetch_add(&z.stats.fallbacks, 1, __ATOMIC_RELAXED);
-        got_zone = zi;
-        return true;
-    });
+            // The per-CPU path holds no zone lock here.
+            if (!preferred) __atomic_fetch_add(&z.stats.fallbacks, 1, __ATOMIC_RELAXED);
+            got_zone = zi;
+            return true;
+        });
+        if (ok) BI::write_head(*this, got, PageState::allocated, order, got_zone);
+    }
     if (!ok) return make_error(Errc::no_memory, "no free block of that order in the allowed zones");
-    BI::write_head(*this, got, PageState::allocated, order, got_zone);
     fill_block(*this, got, order, flags);
     return pa_of(got);
 }

@@ -137,6 +137,7 @@ struct CheckPass {
 };
 
 Status PhysAllocator::check() const {
+    KMEM_NOT_IN_INTERRUPT("PhysAllocator::check");
     static ZoneCount count[kMaxZones];
     static uint64_t walked_lazy[kMaxZones];
     for (unsigned zi = 0; zi < kMaxZones; ++zi) {

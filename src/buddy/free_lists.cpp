@@ -24,7 +24,9 @@ const char *BuddyInternals::unreadable_slow(const PhysAllocator &a, uint64_t pfn
 }
 
 void BuddyInternals::zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count) {
-    // Callers stay inside one section.
+    // Callers stay inside one section; an empty range may start where the
+    // next section begins, which may have no descriptors yet.
+    if (count == 0) return;
     PageDesc *d = raw_desc(a, pfn);
     KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), count * sizeof(PageDesc));
     for (uint64_t i = 0; i < count; ++i) d[i] = PageDesc{};
@@ -120,6 +122,7 @@ void BuddyInternals::unlink_lazy(PhysAllocator &a, size_t s) {
 
 void BuddyInternals::unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn) {
     Section &sec = a.sections_[s];
+    assert_held(a.zone_locks_[sec.lazy_zone]);
     const uint32_t off = offset_in_section(pfn);
     Zone &z = a.zones_[sec.lazy_zone];
     if (off == sec.lazy_end - kMaxBlockPages) {

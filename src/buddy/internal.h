@@ -158,42 +158,51 @@ struct BuddyInternals {
         return n;
     }
 
-    // ---- zone-level block operations (zone lock held)
+    // ---- zone-level block operations (the caller holds zone zi's lock)
     // Take a block of `order`, splitting or carving as needed; false if none.
-    static bool take_block(PhysAllocator &a, unsigned zi, unsigned order, uint64_t &pfn);
+    static bool take_block(PhysAllocator &a, unsigned zi, unsigned order, uint64_t &pfn)
+        KMEM_REQUIRES(a.zone_locks_[zi]);
     // Take a block of `order` lying inside pfns [lo, hi) (top-down); false if none.
     static bool take_block_in(PhysAllocator &a, unsigned zi, unsigned order, uint64_t lo,
-                              uint64_t hi, uint64_t &pfn);
+                              uint64_t hi, uint64_t &pfn) KMEM_REQUIRES(a.zone_locks_[zi]);
     // Put a free block back, merging with free buddies (does not count).
-    static void give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned order);
+    static void give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned order)
+        KMEM_REQUIRES(a.zone_locks_[zi]);
     // Split a free block (already off its list) down to `low`, freeing the
     // upper halves (reported if the block was: their memory still is).
     static void split(PhysAllocator &a, unsigned zi, uint64_t pfn, unsigned high, unsigned low,
-                      bool reported = false);
+                      bool reported = false) KMEM_REQUIRES(a.zone_locks_[zi]);
     // Free every page of [pfn, end) as maximal aligned blocks (merging).
-    static void give_range(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end);
+    static void give_range(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end)
+        KMEM_REQUIRES(a.zone_locks_[zi]);
     // Carve the highest max-order block of the zone's first lazy run.
-    static bool carve_lazy(PhysAllocator &a, unsigned zi, uint64_t &pfn);
+    static bool carve_lazy(PhysAllocator &a, unsigned zi, uint64_t &pfn) KMEM_REQUIRES(a.zone_locks_[zi]);
     // Make [pfn, pfn + kMaxBlockPages) of section s's lazy run an ordinary
-    // free block (descriptors initialised, not yet on a list).
-    static void unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn);
+    // free block (descriptors initialised, not yet on a list). The caller
+    // holds the lock of the run's zone (the analysis cannot see that the
+    // caller's zone is the section's: checked in debug builds).
+    static void unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn) KMEM_NO_THREAD_SAFETY_ANALYSIS;
     // Remove section s from its zone's lazy list.
     static void unlink_lazy(PhysAllocator &a, size_t s);
 
     static bool watermark_ok(const Zone &z, unsigned order, uint32_t flags);
-    static Lock &zone_lock(PhysAllocator &a, unsigned zi) { return a.zone_locks_[zi]; }
+    static Lock &zone_lock(PhysAllocator &a, unsigned zi) KMEM_RETURN_CAPABILITY(a.zone_locks_[zi]) {
+        return a.zone_locks_[zi];
+    }
     static Zone &zone(PhysAllocator &a, unsigned zi) { return a.zones_[zi]; }
     static void refresh_home_zones(PhysAllocator &a);
     // Point every CPU's home zone at a zone with no memory (fault injection).
     static bool aim_at_empty_zone(PhysAllocator &a);
     // Per-CPU list operations (the owning CPU only; the list must be non-empty to pop).
     static uint64_t pcp_pop(PcpList &pcp, unsigned order) {
+        KMEM_ASSERT_IRQS_OFF();
         FreeLink *l = pcp.head[order];
         pcp.head[order] = l->next;
         --pcp.count[order];
         return pfn_of_link(l);
     }
     static uint32_t pcp_push(PcpList &pcp, unsigned order, uint64_t pfn) {
+        KMEM_ASSERT_IRQS_OFF();
         FreeLink *l = link_of(pfn);
         l->next = pcp.head[order];
         pcp.head[order] = l;

@@ -150,7 +150,7 @@ struct OnlineStep {
 
     // Online [ps, pe) of zone zi inside section sn (no meta block inside).
     static void online_piece(PhysAllocator &a, size_t sn, unsigned zi, uint64_t ps, uint64_t pe,
-                             bool may_be_lazy) {
+                             bool may_be_lazy) KMEM_REQUIRES(a.zone_locks_[zi]) {
         Section &sec = a.sections_[sn];
         Zone &z = a.zones_[zi];
         const uint64_t base = section_start_pfn(sn);
@@ -250,10 +250,12 @@ struct OnlineStep {
 };
 
 Status PhysAllocator::online_range(uint64_t start, uint64_t end, uint16_t node) {
+    KMEM_NOT_IN_INTERRUPT("online_range");
     return online_range_as(start, end, node, nullptr);
 }
 
 Status PhysAllocator::online_taken_range(uint64_t start, uint64_t end, uint16_t node, const char *why) {
+    KMEM_NOT_IN_INTERRUPT("online_taken_range");
     return online_range_as(start, end, node, why ? why : "reserved");
 }
 
@@ -295,6 +297,7 @@ Status PhysAllocator::online_range_as(uint64_t start, uint64_t end, uint16_t nod
 }
 
 Status PhysAllocator::online_map_ranges(const MemoryMap &map, uint64_t start, uint64_t end) {
+    KMEM_NOT_IN_INTERRUPT("online_map_ranges");
     // Ranges that need a descriptor array from the buddy may have to wait
     // for larger ones; retry those once everything else is online.
     struct Pending {
@@ -354,6 +357,7 @@ Status PhysAllocator::online_map_ranges(const MemoryMap &map, uint64_t start, ui
 }
 
 Status PhysAllocator::bootstrap(const MemoryMap &map, uint64_t window_start, uint64_t window_end) {
+    KMEM_NOT_IN_INTERRUPT("bootstrap");
     if (!online_.empty())
         return make_error(Errc::wrong_phase, "bootstrap: the allocator already has memory");
     KMEM_TRY(map.check());
@@ -364,6 +368,7 @@ Status PhysAllocator::bootstrap(const MemoryMap &map, uint64_t window_start, uin
 }
 
 Status PhysAllocator::reserve_map_ranges(const MemoryMap &map, uint64_t start, uint64_t end) {
+    KMEM_NOT_IN_INTERRUPT("reserve_map_ranges");
     for (const MemRange &r : map) {
         if (r.type != MemType::kernel_reserved) continue;
         const uint64_t s = r.start > start ? r.start : start;

@@ -25,6 +25,8 @@ using BI = BuddyInternals;
 
 uint64_t PhysAllocator::report_free(unsigned min_order, uint64_t max_pages, FreeSink sink, void *ctx,
                                    bool idle_only) {
+    KMEM_ASSERT(!Plat::in_interrupt(), "report_free in an interrupt handler");
+    if (Plat::in_interrupt()) return 0;
     if (min_order < 1) min_order = 1; // an order-0 block is its link page only
     // Blocks pushed before this epoch began were free at the previous idle call.
     const uint32_t epoch = __atomic_load_n(&report_epoch_, __ATOMIC_RELAXED);

@@ -103,6 +103,7 @@ const char *errc_name(Errc code) {
     case Errc::not_allocated: return "not allocated";
     case Errc::busy: return "busy";
     case Errc::wrong_phase: return "wrong boot phase";
+    case Errc::wrong_context: return "wrong calling context";
     }
     return "?";
 }

@@ -5,6 +5,8 @@
 // KMEM_PLATFORM_HOSTED selects the hosted platform (tools, tests, benches);
 // otherwise the extern "C" hooks of the embedding kernel are used. Library
 // code names only kmem::Plat, so both builds share every line above this.
+// Also here: the two guards every per-CPU section (IrqGuard) and every lock
+// (LockGuard) goes through, and the debug assertion tier (KMEM_ASSERT).
 #pragma once
 
 #if defined(KMEM_PLATFORM_HOSTED)
@@ -23,6 +25,41 @@ namespace kmem {
 
 static_assert(Platform<Plat>);
 
+// ---- the debug assertion tier (KMEM_DEBUG: debug and sanitizer builds, the
+// demo kernels' -debug variants). A failed assertion is a bug in kmem or a
+// broken calling-context rule (docs/porting.md): it panics, naming the rule.
+#define KMEM_STRINGIFY_(x) #x
+#define KMEM_STRINGIFY(x) KMEM_STRINGIFY_(x)
+#if defined(KMEM_DEBUG)
+inline constexpr bool kDebugChecks = true;
+#define KMEM_ASSERT(cond, rule)                                                                     \
+    do {                                                                                             \
+        if (!(cond)) [[unlikely]]                                                                    \
+            ::kmem::Plat::panic("kmem: " __FILE__ ":" KMEM_STRINGIFY(__LINE__) ": " rule);           \
+    } while (0)
+#else
+inline constexpr bool kDebugChecks = false;
+#define KMEM_ASSERT(cond, rule) ((void)0)
+#endif
+// A CPU's own lists are changed only with its interrupts off (IrqGuard).
+#define KMEM_ASSERT_IRQS_OFF() KMEM_ASSERT(!::kmem::Plat::irqs_enabled(), "a per-CPU list changed with interrupts on")
+
+// What an interrupt handler may not call fails with Errc::wrong_context
+// (docs/porting.md, "Calling contexts"); `what` names the call.
+#define KMEM_NOT_IN_INTERRUPT(what)                                                                        \
+    do {                                                                                                   \
+        if (::kmem::Plat::in_interrupt()) [[unlikely]]                                                     \
+            return ::kmem::make_error(::kmem::Errc::wrong_context, what ": not allowed in an interrupt handler"); \
+    } while (0)
+// An allocation in an interrupt handler must be atomic (kAllocAtomic): debug
+// builds panic; other builds serve it as atomic.
+#define KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags)                                                             \
+    KMEM_ASSERT(!::kmem::Plat::in_interrupt() || ((flags) & ::kmem::kAllocAtomic),                          \
+                "an allocation in an interrupt handler without kAllocAtomic")
+
+// Who takes a lock: this CPU (plus one) where debug checks look, else 1.
+inline uint32_t lock_holder_tag() { return kDebugChecks ? Plat::cpu_slot() + 1 : 1; }
+
 // Local interrupts off for the guard's lifetime (Linux's local_irq_save): a
 // CPU's own lists (slab freelists and partial slabs, per-CPU page lists) are
 // changed only inside one, so an interrupt handler on the same CPU never
@@ -38,11 +75,18 @@ private:
     unsigned long flags_;
 };
 
-// Interrupts off and the lock held for the guard's lifetime.
-template <class Lock> class LockGuard {
+// Interrupts off and the lock held for the guard's lifetime: every lock in
+// the core is taken through one, so a handler on the same CPU can take any
+// of them (Linux's spin_lock_irqsave). Debug builds catch a CPU taking a
+// lock it holds already (it would spin forever).
+template <class Lock> class KMEM_SCOPED_CAPABILITY LockGuard {
 public:
-    explicit LockGuard(Lock &l) : lock_(l), flags_(Plat::irq_save()) { lock_.lock(); }
-    ~LockGuard() {
+    explicit LockGuard(Lock &l) KMEM_ACQUIRE(l) : lock_(l), flags_(Plat::irq_save()) {
+        const uint32_t me = lock_holder_tag();
+        KMEM_ASSERT(!kDebugChecks || lock_.holder() != me, "a CPU takes a lock it already holds");
+        lock_.lock(me);
+    }
+    ~LockGuard() KMEM_RELEASE() {
         lock_.unlock();
         Plat::irq_restore(flags_);
     }
@@ -53,6 +97,12 @@ private:
     Lock &lock_;
     unsigned long flags_;
 };
+
+// Debug builds: the caller of a `_locked` function holds the lock it needs.
+template <class Lock> inline void assert_held(const Lock &l) KMEM_ASSERT_CAPABILITY(l) {
+    KMEM_ASSERT(!kDebugChecks || l.holder() == lock_holder_tag(), "a _locked function called without its lock");
+    (void)l;
+}
 
 #if defined(KMEM_DEBUG)
 // Debug builds: metadata access outside the mapped window is a bug that would

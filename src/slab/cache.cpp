@@ -182,6 +182,7 @@ KmemCache *SlabAllocator::kmalloc_zone_cache(unsigned z, unsigned cls) {
 
 Result<KmemCache *> SlabAllocator::cache_create(const char *name, size_t size, size_t align,
                                                 uint32_t flags, void (*ctor)(void *)) {
+    KMEM_NOT_IN_INTERRUPT("cache_create");
     if (!phys_) return make_error(Errc::wrong_phase, "slab is not initialised");
     auto *c = static_cast<KmemCache *>(cache_alloc(&cache_cache_));
     if (!c) return make_error(Errc::no_memory, "no memory for the cache structure");
@@ -192,11 +193,12 @@ Result<KmemCache *> SlabAllocator::cache_create(const char *name, size_t size, s
     c->dynamic = true;
     LockGuard<platform::SpinLock> g(caches_lock_);
     c->next = caches_;
-    caches_ = c;
+    __atomic_store_n(&caches_, c, __ATOMIC_RELEASE); // walkers see it whole
     return c;
 }
 
 Status SlabAllocator::cache_destroy(KmemCache *c) {
+    KMEM_NOT_IN_INTERRUPT("cache_destroy");
     if (!c || !c->dynamic) return make_error(Errc::invalid_argument, "only caches made by cache_create can be destroyed");
     for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) flush_cpu(c, cpu);
     for (unsigned n = 0; n < kMaxNodes; ++n) {
@@ -245,7 +247,8 @@ uint64_t SlabInternals::shrink_nodes(SlabAllocator &sa, KmemCache *c) {
 }
 
 uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
-    if (!c) return 0;
+    KMEM_ASSERT(!Plat::in_interrupt(), "cache_shrink in an interrupt handler");
+    if (!c || Plat::in_interrupt()) return 0;
     // This CPU's partial slabs go back to the node first; the active slab
     // counts too when deactivating it gave it back.
     const uint64_t freed = flush_cpu(c, Plat::cpu_id()) ? pages(c->order) : 0;
@@ -253,7 +256,9 @@ uint64_t SlabAllocator::cache_shrink(KmemCache *c) {
 }
 
 uint64_t SlabAllocator::shrink_all() {
+    KMEM_ASSERT(!Plat::in_interrupt(), "shrink_all in an interrupt handler");
     uint64_t freed = 0;
+    if (Plat::in_interrupt()) return 0;
     for (KmemCache *c = caches_; c; c = c->next) {
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
             if (flush_cpu(c, cpu)) freed += pages(c->order);
@@ -263,17 +268,23 @@ uint64_t SlabAllocator::shrink_all() {
 }
 
 bool SlabAllocator::flush_cpu(KmemCache *c, unsigned cpu) {
+    KMEM_ASSERT(!Plat::in_interrupt(), "flush_cpu in an interrupt handler");
+    if (Plat::in_interrupt()) return false;
     IrqGuard irq;
     SI::drain_partial(*this, c, cpu);
     return SI::deactivate(*this, c, cpu);
 }
 
 void SlabAllocator::flush_all_cpus() {
+    KMEM_ASSERT(!Plat::in_interrupt(), "flush_all_cpus in an interrupt handler");
+    if (Plat::in_interrupt()) return;
     for (KmemCache *c = caches_; c; c = c->next)
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) flush_cpu(c, cpu);
 }
 
 void SlabAllocator::fail_nth_allocation(uint64_t n) {
+    KMEM_ASSERT(!Plat::in_interrupt(), "fail_nth_allocation in an interrupt handler");
+    if (Plat::in_interrupt()) return;
     if (n) flush_all_cpus();
     fail_countdown_ = n;
 }
@@ -316,8 +327,8 @@ SlabTotals SlabAllocator::totals() const {
         t.objects += objects;
         t.active_objects += active;
     }
-    t.large_allocations = large_allocations_;
-    t.large_pages = large_pages_;
+    t.large_allocations = __atomic_load_n(&large_allocations_, __ATOMIC_RELAXED);
+    t.large_pages = __atomic_load_n(&large_pages_, __ATOMIC_RELAXED);
     return t;
 }
 

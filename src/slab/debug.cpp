@@ -162,6 +162,7 @@ struct SlabCheck {
 };
 
 Status SlabAllocator::check_cache(const KmemCache *c) const {
+    KMEM_NOT_IN_INTERRUPT("check_cache");
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = const_cast<KmemCache *>(c)->node[n];
         LockGuard<platform::SpinLock> g(cn.lock);
@@ -216,6 +217,7 @@ Status SlabAllocator::check_cache(const KmemCache *c) const {
 }
 
 Status SlabAllocator::check() const {
+    KMEM_NOT_IN_INTERRUPT("SlabAllocator::check");
     if (!phys_) return {};
     for (const KmemCache *c = caches_; c; c = c->next) KMEM_TRY(check_cache(c));
     return {};

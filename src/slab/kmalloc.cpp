@@ -37,6 +37,7 @@ const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const
 
 // The fast path (SlabInternals::kmalloc_fast); everything else: kmalloc_node.
 void *SlabAllocator::kmalloc(size_t size, uint32_t flags) {
+    KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
     if ((flags & ~kAllocAtomic) == 0) [[likely]] {
         IrqGuard irq;
         if (void *p = SI::kmalloc_fast(*this, size, Plat::cpu_slot())) [[likely]] return p;
@@ -53,6 +54,8 @@ void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
         SI::fail(*this, Errc::invalid_argument, "unsupported kmalloc flag");
         return nullptr;
     }
+    KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
+    if (Plat::in_interrupt()) flags |= kAllocAtomic; // what a handler asks for is atomic
     if (size - 1 < kKmallocMaxCacheSize) [[likely]] { // 1..8192
         const unsigned z = (flags & kAllocZoneDma) ? 2 : (flags & kAllocZoneDma32) ? 1 : 0;
         KmemCache *c = kmalloc_zone_cache(z, size_class(size));
@@ -69,9 +72,8 @@ void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
         SI::fail(*this, r.code(), r.error().reason);
         return nullptr;
     }
-    LockGuard<platform::SpinLock> g(caches_lock_);
-    ++large_allocations_;
-    large_pages_ += count;
+    __atomic_fetch_add(&large_allocations_, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&large_pages_, count, __ATOMIC_RELAXED);
     return Plat::phys_to_virt(r.value());
 }
 
@@ -105,9 +107,8 @@ Status SlabAllocator::kfree_slow(const void *p) {
     if (SlabHeader *s = SI::slab_of_slow(*this, p, &why)) return free_object(s->cache, s, const_cast<void *>(p));
     if (const uint64_t count = large_pages_at(*phys_, p)) {
         KMEM_TRY(phys_->free_pages_exact(Plat::virt_to_phys(p), count));
-        LockGuard<platform::SpinLock> g(caches_lock_);
-        --large_allocations_;
-        large_pages_ -= count;
+        __atomic_fetch_sub(&large_allocations_, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&large_pages_, count, __ATOMIC_RELAXED);
         return {};
     }
     // A large allocation freed twice: its first page is free again.

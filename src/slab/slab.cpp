@@ -149,10 +149,10 @@ void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     (void)a.free_pages(pa, c->order);
 }
 
-// Node lock held, slab not frozen, not full. Frees without the lock may still
-// lower the in-use count, but never to zero: that waits for the lock.
-bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
-    CacheNode &cn = node_of(c, s);
+// Slab not frozen, not full. Frees without the lock may still lower the
+// in-use count, but never to zero: that waits for the lock.
+bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, CacheNode &cn, SlabHeader *s) {
+    assert_held(cn.lock);
     const SlabState st = state(s);
     if (st.inuse == 0 && cn.nr_empty >= c->min_partial) {
         free_slab(sa, c, s);
@@ -164,8 +164,8 @@ bool SlabInternals::settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     return false;
 }
 
-void SlabInternals::emptied(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
-    CacheNode &cn = node_of(c, s);
+void SlabInternals::emptied(SlabAllocator &sa, KmemCache *c, CacheNode &cn, SlabHeader *s) {
+    assert_held(cn.lock);
     if (cn.nr_empty >= c->min_partial) {
         list_del(cn.partial, s);
         --cn.nr_partial;
@@ -181,8 +181,9 @@ void SlabInternals::disown(SlabHeader *s) {
     s->list = kListNone;
 }
 
-bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
-                                uint32_t count) {
+bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, CacheNode &cn, SlabHeader *s, void *list,
+                                void *tail, uint32_t count) {
+    assert_held(cn.lock);
     uint64_t old = load_state(s);
     SlabState st;
     uint32_t head;
@@ -192,7 +193,7 @@ bool SlabInternals::thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, 
         head = list ? head_value(c, s, list) : st.head;
     } while (!swap_state(s, old, {head, st.inuse - count, false}));
     // Full: on no list. From here a free may adopt it; it is not ours to touch.
-    return head || uncarved(c, s) ? settle(sa, c, s) : false;
+    return head || uncarved(c, s) ? settle(sa, c, cn, s) : false;
 }
 
 bool SlabInternals::thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
@@ -203,11 +204,13 @@ bool SlabInternals::thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *l
         while (!unpack(old).head)
             if (swap_state(s, old, {0, c->objects, false})) return false;
     }
-    LockGuard<platform::SpinLock> g(node_of(c, s).lock);
-    return thaw_locked(sa, c, s, list, tail, count);
+    CacheNode &cn = node_of(c, s);
+    LockGuard<platform::SpinLock> g(cn.lock);
+    return thaw_locked(sa, c, cn, s, list, tail, count);
 }
 
 bool SlabInternals::deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
+    KMEM_ASSERT_IRQS_OFF();
     CacheCpu &cc = c->cpu[cpu];
     SlabHeader *s = cc.slab;
     if (!s) return false;
@@ -241,12 +244,13 @@ static void thaw_list(SlabAllocator &sa, KmemCache *c, SlabHeader *list) {
             s->local_free = nullptr;
             s->local_count = 0;
             SI::disown(s);
-            (void)SI::thaw_locked(sa, c, s, local, tail, count);
+            (void)SI::thaw_locked(sa, c, cn, s, local, tail, count);
         }
     }
 }
 
 void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
+    KMEM_ASSERT_IRQS_OFF();
     CacheCpu &cc = c->cpu[cpu];
     take_adopted(c, cpu);
     SlabHeader *list = cc.partial;
@@ -257,6 +261,7 @@ void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu)
 }
 
 void SlabInternals::trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
+    KMEM_ASSERT_IRQS_OFF();
     CacheCpu &cc = c->cpu[cpu];
     // Empty slabs beyond cpu_partial go back to the node; slabs with
     // objects in use stay (the CPU's own memory, as a mimalloc page stays
@@ -290,6 +295,7 @@ void SlabInternals::hand_back(KmemCache *c, unsigned home, SlabHeader *s) {
 
 // Pushes and this take-all never pop one entry, so the stack has no ABA.
 void SlabInternals::take_adopted(KmemCache *c, unsigned cpu) {
+    KMEM_ASSERT_IRQS_OFF();
     if (cpu >= kMaxCpus || !__atomic_load_n(&c->adopted[cpu], __ATOMIC_RELAXED)) return;
     SlabHeader *s = __atomic_exchange_n(&c->adopted[cpu], nullptr, __ATOMIC_ACQUIRE);
     while (s) {
@@ -300,6 +306,7 @@ void SlabInternals::take_adopted(KmemCache *c, unsigned cpu) {
 }
 
 void SlabInternals::push_partial(KmemCache *c, unsigned cpu, SlabHeader *s) {
+    KMEM_ASSERT_IRQS_OFF();
     CacheCpu &cc = c->cpu[cpu];
     set_owner(s, cpu + 1);
     s->list = kListCpu;
@@ -343,9 +350,9 @@ void *SlabInternals::carve(KmemCache *c, SlabHeader *s) {
     return object(c, s, first);
 }
 
-// Take a slab off a node's partial list and freeze it (node lock held).
+// Take a slab off a node's partial list and freeze it.
 // take: its whole freelist becomes the caller's (returned); else it keeps it.
-static void *freeze(KmemCache *c, CacheNode &cn, SlabHeader *s, bool take) {
+static void *freeze(KmemCache *c, CacheNode &cn, SlabHeader *s, bool take) KMEM_REQUIRES(cn.lock) {
     SlabInternals::list_del(cn.partial, s);
     --cn.nr_partial;
     uint64_t old = SlabInternals::load_state(s);
@@ -361,6 +368,7 @@ static void *freeze(KmemCache *c, CacheNode &cn, SlabHeader *s, bool take) {
 
 bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16_t node, uint16_t want,
                            uint32_t flags) {
+    KMEM_ASSERT_IRQS_OFF();
     CacheCpu &cc = c->cpu[cpu];
     auto activate = [&](SlabHeader *s, void *freelist) {
         cc.freelist = freelist;
@@ -419,37 +427,42 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
     return true;
 }
 
-// Debug caches: one object at a time, straight from the node's slabs, under
-// the node lock (full slabs on the node's full list).
-static void *alloc_locked(SlabAllocator &sa, KmemCache *c, uint16_t node, uint16_t want, uint32_t flags) {
+// Debug caches: pop one object of slab s, on node cn's partial list (full
+// slabs go on the node's full list).
+static void *pop_debug(KmemCache *c, CacheNode &cn, SlabHeader *s) KMEM_REQUIRES(cn.lock) {
     using SI = SlabInternals;
-    CacheNode *ln = &c->node[want];
-    ln->lock.lock();
-    SlabHeader *s = ln->partial;
-    if (!s) {
-        ln->lock.unlock();
-        s = SI::new_slab(sa, c, node, flags);
-        if (!s) return nullptr;
-        ln = &SI::node_of(c, s);
-        ln->lock.lock();
-        __atomic_fetch_add(&ln->nr_slabs, 1, __ATOMIC_RELAXED);
-        SI::list_add(ln->partial, s, kListPartial);
-        ++ln->nr_partial;
-        ++ln->nr_empty;
-    }
-    // Pop one object (debug caches free under the lock too).
     const SlabState st = SI::state(s);
     void *obj = SI::head_object(c, s, st.head);
     const uint32_t next_head = SI::head_value(c, s, SI::get_next(c, obj));
     SI::set_state_word(s, {next_head, st.inuse + 1, false});
-    if (st.inuse == 0) --ln->nr_empty;
+    if (st.inuse == 0) --cn.nr_empty;
     if (!next_head) {
-        SI::list_del(ln->partial, s);
-        --ln->nr_partial;
-        SI::list_add(ln->full, s, kListFull);
+        SI::list_del(cn.partial, s);
+        --cn.nr_partial;
+        SI::list_add(cn.full, s, kListFull);
     }
-    ln->lock.unlock();
     return obj;
+}
+
+// Debug caches: one object at a time, straight from the node's slabs, under
+// the node lock (debug caches free under it too); a new slab is made with no
+// lock held.
+static void *alloc_debug(SlabAllocator &sa, KmemCache *c, uint16_t node, uint16_t want, uint32_t flags) {
+    using SI = SlabInternals;
+    {
+        CacheNode &cn = c->node[want];
+        LockGuard<platform::SpinLock> g(cn.lock);
+        if (SlabHeader *s = cn.partial) return pop_debug(c, cn, s);
+    }
+    SlabHeader *s = SI::new_slab(sa, c, node, flags);
+    if (!s) return nullptr;
+    CacheNode &cn = SI::node_of(c, s);
+    LockGuard<platform::SpinLock> g(cn.lock);
+    __atomic_fetch_add(&cn.nr_slabs, 1, __ATOMIC_RELAXED);
+    SI::list_add(cn.partial, s, kListPartial);
+    ++cn.nr_partial;
+    ++cn.nr_empty;
+    return pop_debug(c, cn, s);
 }
 
 void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
@@ -462,6 +475,8 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
         SI::fail(*this, Errc::invalid_argument, "unsupported flag for a cache allocation");
         return nullptr;
     }
+    KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
+    if (Plat::in_interrupt()) flags |= kAllocAtomic; // what a handler asks for is atomic
     if (node != kAnyNode && node >= kMaxNodes) {
         SI::fail(*this, Errc::invalid_argument, "NUMA node id too large");
         return nullptr;
@@ -481,7 +496,7 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
     const uint16_t want = node != kAnyNode ? node : phys_->cpu_node(cpu);
 
     if (!c->fast) {
-        void *obj = alloc_locked(*this, c, node, want, flags);
+        void *obj = alloc_debug(*this, c, node, want, flags);
         if (!obj) {
             SI::fail(*this, Errc::no_memory, "no memory for a new slab");
             return nullptr;
@@ -518,6 +533,7 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
 }
 
 void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
+    KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
     if (node == kAnyNode && !(flags & ~(kAllocZero | kAllocAtomic))) [[likely]] {
         IrqGuard irq;
         if (void *obj = SI::pop_local(c->cpu[Plat::cpu_slot()])) [[likely]] return hand_out(opts_, c, obj, flags);
@@ -546,7 +562,7 @@ Status SlabAllocator::free_slow(KmemCache *c, SlabHeader *s, void *obj) {
         __builtin_memset(static_cast<uint8_t *>(obj) + sizeof(void *), 0, c->object_size - sizeof(void *));
     }
     const uint32_t mine = i + 1; // its head value
-    return (c->flags & kCacheDebugFlags) ? free_locked(c, s, obj, mine, result) : free_shared(c, s, obj, mine);
+    return (c->flags & kCacheDebugFlags) ? free_debug(c, s, obj, mine, result) : free_shared(c, s, obj, mine);
 }
 
 // Fast caches. Without the lock unless the slab empties while on the node's
@@ -573,36 +589,32 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
         if (st.head == mine || st.inuse == 0)
             return make_error(Errc::double_free, "double free: the object is already free");
         const bool adopt = !st.frozen && st.head == 0 && !SI::uncarved(c, s);
-        const bool empties = !st.frozen && !adopt && st.inuse == 1;
-        if (empties) {
-            cn.lock.lock();
+        if (!st.frozen && !adopt && st.inuse == 1) {
+            // The last object of a slab on the node's partial list: it
+            // empties there, under the node lock.
+            LockGuard<platform::SpinLock> g(cn.lock);
             old = SI::load_state(s); // refills may have frozen it meanwhile
-            if (old != seen) {
-                cn.lock.unlock();
-                continue;
-            }
+            if (old != seen) continue;
+            SI::set_next(c, obj, SI::head_object(c, s, st.head));
+            if (!SI::swap_state(s, old, {mine, 0, false})) continue; // not reached: nothing else changes it now
+            ++c->cpu[self].free_slow;
+            SI::emptied(*this, c, cn, s);
+            return {};
         }
         SI::set_next(c, obj, SI::head_object(c, s, st.head));
-        if (!SI::swap_state(s, old, {mine, st.inuse - 1, st.frozen || adopt})) {
-            if (empties) cn.lock.unlock(); // not reached: nothing else changes it now
-            continue;
-        }
+        if (!SI::swap_state(s, old, {mine, st.inuse - 1, st.frozen || adopt})) continue;
         ++c->cpu[self].free_slow;
         if (adopt) { // back to the CPU that filled it, if that is another one
             const unsigned home = s->home ? s->home - 1u : self;
             if (home != self && home < kMaxCpus) SI::hand_back(c, home, s);
             else SI::adopt(*this, c, self, s);
         }
-        if (empties) {
-            SI::emptied(*this, c, s);
-            cn.lock.unlock();
-        }
         return {};
     }
 }
 
-// Debug caches: every change under the node lock.
-Status SlabAllocator::free_locked(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result) {
+// Debug caches: every change under the node lock, taken here.
+Status SlabAllocator::free_debug(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result) {
     CacheNode &cn = SI::node_of(c, s);
     LockGuard<platform::SpinLock> g(cn.lock);
     const SlabState st = SI::state(s);
@@ -617,9 +629,9 @@ Status SlabAllocator::free_locked(KmemCache *c, SlabHeader *s, void *obj, uint32
     ++c->cpu[Plat::cpu_id()].free_slow;
     if (s->list == kListFull) {
         SI::list_del(cn.full, s);
-        SI::settle(*this, c, s);
+        SI::settle(*this, c, cn, s);
     } else if (st.inuse == 1) { // now empty
-        SI::emptied(*this, c, s);
+        SI::emptied(*this, c, cn, s);
     }
     return result;
 }

@@ -198,6 +198,7 @@ struct SlabInternals {
     // only (no debug flags, no constructor, no init_on_alloc/free): the
     // others keep cc.freelist empty or are filtered by their callers.
     [[gnu::always_inline]] static void *pop_local(CacheCpu &cc) {
+        KMEM_ASSERT_IRQS_OFF();
         void *obj = cc.freelist;
         if (obj) [[likely]]
             cc.freelist = reinterpret_cast<void *>(*static_cast<const uintptr_t *>(obj) ^ cc.secret ^
@@ -219,6 +220,7 @@ struct SlabInternals {
     // the object goes on the slab's own freelist (free_shared).
     static constexpr uint32_t kFreeSlow = UINT32_MAX;
     [[gnu::always_inline]] static uint32_t push_local(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj) {
+        KMEM_ASSERT_IRQS_OFF();
         const uint32_t i = index_of(c, s, obj);
         if (i == UINT32_MAX) return kFreeSlow;
         CacheCpu &cc = c->cpu[cpu];
@@ -293,22 +295,25 @@ struct SlabInternals {
     static void list_add(SlabHeader *&head, SlabHeader *s, SlabList which);
     static void list_del(SlabHeader *&head, SlabHeader *s);
     static CacheNode &node_of(KmemCache *c, const SlabHeader *s) { return c->node[s->node]; }
-    // Put an unfrozen slab with free objects where it belongs (node lock
-    // held): the partial list, or the buddy when it is empty and the node
-    // keeps min_partial empty slabs already. True if it went back.
-    static bool settle(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
-    // A slab on the node's partial list just became empty (node lock held):
-    // kept (min_partial per node) or given back to the buddy.
-    static void emptied(SlabAllocator &sa, KmemCache *c, SlabHeader *s);
+    // Functions named _locked, and those that take a CacheNode &cn next to
+    // the slab (cn is its node), need cn.lock held by their caller; the
+    // others take what they need themselves.
+    // Put an unfrozen slab with free objects where it belongs: the partial
+    // list, or the buddy when it is empty and the node keeps min_partial
+    // empty slabs already. True if it went back.
+    static bool settle(SlabAllocator &sa, KmemCache *c, CacheNode &cn, SlabHeader *s) KMEM_REQUIRES(cn.lock);
+    // A slab on the node's partial list just became empty: kept (min_partial
+    // per node) or given back to the buddy.
+    static void emptied(SlabAllocator &sa, KmemCache *c, CacheNode &cn, SlabHeader *s) KMEM_REQUIRES(cn.lock);
     // Unfreeze a slab this CPU owns (off every CPU list), the CPU's freelist
     // list..tail (count objects) going back to it first. A slab that ends up
-    // full goes on no list and is not touched again; thaw() takes the lock
-    // only when the slab has free objects, thaw_locked() has it and expects
-    // the slab disowned: no owning CPU, on no list, home = the CPU it had.
+    // full goes on no list and is not touched again; thaw() takes the node
+    // lock only when the slab has free objects; thaw_locked() expects the
+    // slab disowned: no owning CPU, on no list, home = the CPU it had.
     static void disown(SlabHeader *s);
     static bool thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail, uint32_t count);
-    static bool thaw_locked(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail,
-                            uint32_t count);
+    static bool thaw_locked(SlabAllocator &sa, KmemCache *c, CacheNode &cn, SlabHeader *s, void *list, void *tail,
+                            uint32_t count) KMEM_REQUIRES(cn.lock);
     // The CPU's active slab back to its node; true if it went to the buddy.
     static bool deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu);
     // The CPU's partial list back to the nodes (one lock hold per run of one node).

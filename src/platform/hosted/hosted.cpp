@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // DOC: the hosted platform's state: simulated physical memory (mmap), the
-// mapped window, CPU slots for threads, panic and console.
-#include "hosted.h"
+// mapped window, CPU slots for threads, emulated interrupts, panic and
+// console.
+#include "platform/current.h"
 
 #include <kmem/memmap.h>
 
@@ -19,6 +20,7 @@ namespace kmem::hosted {
 
 uint8_t *g_physical_base = nullptr;
 constinit thread_local unsigned t_cpu = kMaxCpus;
+constinit thread_local IrqState t_irq{};
 
 namespace {
 
@@ -36,6 +38,26 @@ struct CpuSlotReleaser {
     }
 };
 thread_local CpuSlotReleaser t_releaser;
+
+constinit thread_local InterruptHandler t_irq_handler = nullptr;
+constinit thread_local void *t_irq_ctx = nullptr;
+constinit thread_local uint64_t t_deferred = 0;
+
+// Run the handler, marked as in an interrupt with interrupts off, until no
+// interrupt is pending (one may arrive while it runs: it waits for the end).
+void dispatch() {
+    do {
+        __atomic_store_n(&t_irq.pending, 0u, __ATOMIC_RELAXED);
+        __atomic_store_n(&t_irq.off, 1u, __ATOMIC_RELAXED);
+        __atomic_store_n(&t_irq.depth, t_irq.depth + 1, __ATOMIC_RELAXED);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (InterruptHandler h = t_irq_handler) h(t_irq_ctx);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        __atomic_store_n(&t_irq.depth, t_irq.depth - 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&t_irq.off, 0u, __ATOMIC_RELAXED);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    } while (__atomic_load_n(&t_irq.pending, __ATOMIC_RELAXED));
+}
 
 } // namespace
 
@@ -78,28 +100,48 @@ uint64_t resident_bytes() {
     return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
+// The window's lock is taken from interrupt handlers too (debug builds
+// check metadata accesses against the window): with interrupts off.
 Status map_physical_range(uint64_t start, uint64_t end) {
     if (end > g_size) return make_error(Errc::invalid_range, "mapping beyond simulated memory");
-    g_window_lock.lock();
-    Status s = g_window.add(start, end, MemType::usable);
-    g_window_lock.unlock();
-    return s;
+    LockGuard<platform::SpinLock> g(g_window_lock);
+    return g_window.add(start, end, MemType::usable);
 }
 
 void unmap_all_physical() {
-    g_window_lock.lock();
+    LockGuard<platform::SpinLock> g(g_window_lock);
     g_window.clear();
-    g_window_lock.unlock();
 }
 
 bool is_physical_range_mapped(uint64_t pa, uint64_t len) {
     if (len == 0) return true;
-    g_window_lock.lock();
+    LockGuard<platform::SpinLock> g(g_window_lock);
     const MemRange *r = g_window.find(pa);
-    const bool ok = r && pa + len <= r->end && pa + len > pa;
-    g_window_lock.unlock();
-    return ok;
+    return r && pa + len <= r->end && pa + len > pa;
 }
+
+void set_interrupt_handler(InterruptHandler h, void *ctx) {
+    const unsigned long flags = Platform::irq_save(); // no interrupt sees half of it
+    t_irq_handler = h;
+    t_irq_ctx = ctx;
+    Platform::irq_restore(flags);
+}
+
+void deliver_interrupt() {
+    if (!t_irq_handler) return;
+    if (__atomic_load_n(&t_irq.off, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&t_irq.pending, 1u, __ATOMIC_RELAXED);
+        ++t_deferred;
+        return;
+    }
+    dispatch();
+}
+
+void run_pending_interrupts() {
+    if (!__atomic_load_n(&t_irq.off, __ATOMIC_RELAXED)) dispatch();
+}
+
+uint64_t deferred_interrupts() { return t_deferred; }
 
 unsigned claim_cpu() {
     if (t_cpu < kMaxCpus) return t_cpu;

@@ -10,6 +10,17 @@
 // catches what would fault on real hardware. CPUs are threads: a thread
 // claims a free CPU slot the first time it asks for its id and gives it back
 // when it exits.
+//
+// Interrupts are emulated per thread with lazy masking (as PowerPC's soft
+// interrupt masking does): irq_save sets the thread's "interrupts off" flag,
+// nothing else. A signal handler stands for the interrupt: it calls
+// deliver_interrupt(), which runs the thread's interrupt handler at once -
+// marked as in an interrupt, with interrupts off - or, when the flag is set,
+// records it as pending; irq_restore that turns the flag off runs what is
+// pending. So a handler never runs inside a section kmem protects with
+// interrupts off, and runs anywhere else, as on a real CPU. A build with
+// KMEM_HOSTED_NO_INTERRUPTS (the malloc shim: a process's signal handlers
+// may not call malloc) has no interrupts: every irq_* call is empty.
 #pragma once
 
 #include <kmem/platform.h>
@@ -49,8 +60,30 @@ PanicHandler set_panic_handler(PanicHandler h);
 void console_write(const char *s, size_t n);
 uint64_t monotonic_ns();
 
+// Emulated interrupts. The handler a thread's interrupts run (null: none;
+// deliver_interrupt ignores the signal), with its context.
+using InterruptHandler = void (*)(void *ctx);
+void set_interrupt_handler(InterruptHandler h, void *ctx);
+// The interrupt arrives on the calling thread (async-signal-safe: call it
+// from a signal handler).
+void deliver_interrupt();
+// Interrupts that arrived on this thread and were deferred because they
+// were off (run later by irq_restore).
+uint64_t deferred_interrupts();
+
 extern uint8_t *g_physical_base; // read on every translation; set by create_physical_memory
 extern constinit thread_local unsigned t_cpu; // this thread's CPU slot, or kMaxCpus
+
+// A thread's emulated interrupt state, read and written only by that thread
+// and by its signal handlers (signal fences order them).
+struct IrqState {
+    unsigned off;     // "interrupts off": nonzero inside irq_save .. irq_restore
+    unsigned pending; // an interrupt arrived while they were off
+    unsigned depth;   // handlers running (in_interrupt)
+};
+extern constinit thread_local IrqState t_irq;
+// Run the pending interrupt (irq_restore turned interrupts on).
+void run_pending_interrupts();
 
 struct Platform {
     using SpinLock = platform::SpinLock;
@@ -64,8 +97,27 @@ struct Platform {
         return c < kMaxCpus ? c : claim_cpu();
     }
     static unsigned cpu_slot() { return t_cpu; }
+#if defined(KMEM_HOSTED_NO_INTERRUPTS)
     static unsigned long irq_save() { return 0; }
     static void irq_restore(unsigned long) {}
+    static bool irqs_enabled() { return false; }
+    static bool in_interrupt() { return false; }
+#else
+    static unsigned long irq_save() {
+        const unsigned long was = __atomic_load_n(&t_irq.off, __ATOMIC_RELAXED);
+        __atomic_store_n(&t_irq.off, 1u, __ATOMIC_RELAXED);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        return was;
+    }
+    static void irq_restore(unsigned long flags) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        __atomic_store_n(&t_irq.off, static_cast<unsigned>(flags), __ATOMIC_RELAXED);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (!flags && __atomic_load_n(&t_irq.pending, __ATOMIC_RELAXED)) [[unlikely]] run_pending_interrupts();
+    }
+    static bool irqs_enabled() { return !__atomic_load_n(&t_irq.off, __ATOMIC_RELAXED); }
+    static bool in_interrupt() { return __atomic_load_n(&t_irq.depth, __ATOMIC_RELAXED) != 0; }
+#endif
     static uint64_t now_ns() { return monotonic_ns(); }
     static void console_write(const char *s, size_t n) { hosted::console_write(s, n); }
     [[noreturn]] static void panic(const char *msg) { hosted::panic(msg); }
