@@ -17,7 +17,10 @@
 //   running()                DirectMap    -> Running      boot is over: the early-allocation
 //                                                         record is closed
 //
-// A call in the wrong phase returns Errc::wrong_phase and changes nothing.
+// A call in the wrong phase returns Errc::wrong_phase and changes nothing;
+// every call here (the phases, alloc, free, reserve, and so the bootmem and
+// memblock wrappers) made from an interrupt handler returns
+// Errc::wrong_context (docs/porting.md, "Calling contexts").
 // Boot-time allocation (what bootmem and memblock did) goes through alloc()
 // / free() / reserve(), valid from EarlyWindow on (reserve() from
 // FirmwareMap on); include/kmem/compat/linux.h wraps them in the Linux names.

@@ -20,8 +20,16 @@
 // reserving allocated pages, unsupported flags) and leaves the books
 // unchanged; check() verifies them.
 //
-// Thread safety: zones have a spinlock each; per-CPU lists belong to their
-// CPU. alloc/free may run on every CPU at once. online_range, bootstrap,
+// Calling contexts (docs/porting.md): in a hard interrupt handler (never an
+// NMI) alloc_pages, alloc_pages_exact and alloc_pages_range with
+// kAllocAtomic, free_pages, free_pages_exact, drain_local_pcp, desc, head_of
+// and totals may be called; onlining, reserving, alloc_reserved,
+// fail_nth_allocation and check fail with Errc::wrong_context, report_free
+// does nothing. Everything may be called with interrupts disabled.
+//
+// Thread safety: zones have a spinlock each, always taken with interrupts
+// off; per-CPU lists belong to their CPU, which changes them only with its
+// interrupts off. alloc/free may run on every CPU at once. online_range, bootstrap,
 // reserve_range, unreserve_range and check() are for boot and for hot-add
 // with the other CPUs quiescent: growing a section's descriptor array copies
 // descriptors other CPUs could be writing. A PhysAllocator object is large (the section
@@ -263,6 +271,14 @@ public:
 
 private:
     Status online_range_as(uint64_t start, uint64_t end, uint16_t node, const char *taken);
+    // The fast paths' ways out, as tail calls (their callers keep no frame):
+    // interrupts back to irq (the caller's irq_save), then alloc_pages_range
+    // over all memory; every check of free_pages and the zone's path; a
+    // drain of the calling CPU's list that grew too long, then irq back.
+    [[gnu::noinline]] Result<uint64_t> alloc_pages_slow(unsigned order, uint32_t flags, uint16_t node,
+                                                        unsigned long irq);
+    [[gnu::noinline]] Status free_pages_slow(uint64_t pa, unsigned order);
+    [[gnu::noinline]] Status pcp_drain_restoring(unsigned cpu, unsigned zi, unsigned order, unsigned long irq);
     friend struct BuddyInternals;
     friend struct OnlineStep;
     friend struct CheckPass;

@@ -29,6 +29,18 @@
 // another cache or into memory the slab never handed out is refused. Options
 // (SlabOptions, per-cache flags): randomized freelist order, poisoning of
 // free objects, red zones, init-on-alloc, init-on-free. See docs/slab.md.
+//
+// Calling contexts (docs/porting.md): every call may be made in process
+// context, with or without interrupts disabled. In a hard interrupt handler
+// (never an NMI): kmalloc, kzalloc, kcalloc, krealloc, kmalloc_node and
+// cache_alloc with kAllocAtomic; kfree, ksize, cache_free, last_error and
+// totals. cache_create, cache_destroy, check and check_cache fail there with
+// Errc::wrong_context; cache_shrink, shrink_all, flush_cpu, flush_all_cpus
+// and fail_nth_allocation do nothing. A CPU's per-CPU state is changed only
+// with its interrupts off and every lock is taken with them off, so a
+// handler never finds either half-changed. Debug builds (KMEM_DEBUG) panic
+// on an allocation in a handler without kAllocAtomic; other builds serve it
+// as atomic.
 #pragma once
 
 #include <kmem/buddy.h>

@@ -24,13 +24,15 @@ class KMEM_CAPABILITY("spinlock") SpinLock {
 public:
     // holder: nonzero, who takes it (a CPU id + 1 in debug builds, else 1).
     void lock(uint32_t holder = 1) KMEM_ACQUIRE() {
-        for (;;) {
-            if (!__atomic_exchange_n(&word_, holder, __ATOMIC_ACQUIRE)) return;
+        while (!try_lock(holder))
             while (__atomic_load_n(&word_, __ATOMIC_RELAXED)) cpu_relax();
-        }
     }
+    // A compare-and-swap from free, so a CPU that finds it taken leaves the
+    // holder's tag alone.
     bool try_lock(uint32_t holder = 1) KMEM_TRY_ACQUIRE(true) {
-        return !__atomic_load_n(&word_, __ATOMIC_RELAXED) && !__atomic_exchange_n(&word_, holder, __ATOMIC_ACQUIRE);
+        uint32_t free = 0;
+        return !__atomic_load_n(&word_, __ATOMIC_RELAXED) &&
+               __atomic_compare_exchange_n(&word_, &free, holder, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
     }
     void unlock() KMEM_RELEASE() { __atomic_store_n(&word_, 0u, __ATOMIC_RELEASE); }
     // Who holds it (0: nobody): for assertions, never for decisions.

@@ -54,5 +54,7 @@ void irq_work_drain(unsigned cpu);
 // The handlers' cache goes back (process context, every timer stopped and drained).
 kmem::Status irq_work_finish();
 IrqCounts irq_counts();
+// Timer interrupts CPU cpu has taken so far.
+uint64_t irq_handled(unsigned cpu);
 
 } // namespace kx

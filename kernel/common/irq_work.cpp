@@ -150,6 +150,10 @@ kmem::Status irq_work_finish() {
     return g_sys->slab().cache_destroy(c);
 }
 
+uint64_t irq_handled(unsigned cpu) {
+    return cpu < kmem::kMaxCpus ? __atomic_load_n(&g_cpu[cpu].counts.handled, __ATOMIC_RELAXED) : 0;
+}
+
 IrqCounts irq_counts() {
     IrqCounts sum{};
     for (const CpuWork &w : g_cpu) {

@@ -113,7 +113,8 @@ void print_report(kmem::MemorySystem &sys, const kmem::MemoryMap &firmware, cons
         j.num("index", f.index).num("size", f.size).end_object();
     }
     const IrqCounts &irq = st.interrupts;
-    j.begin_object("interrupts").num("hz", st.tick_hz).num("handled", irq.handled).num("allocations", irq.allocations);
+    j.begin_object("interrupts").num("hz", st.tick_hz).num("handled", irq.handled).num("min_per_cpu", st.min_cpu_interrupts);
+    j.num("allocations", irq.allocations);
     j.num("frees", irq.frees).num("failed", irq.failed).num("errors", irq.errors).end_object();
     j.end_object();
     j.end_object();

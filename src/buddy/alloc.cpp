@@ -191,12 +191,12 @@ bool pcp_refill(PhysAllocator &a, PcpList &pcp, unsigned zi, unsigned order, uin
 
 Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint16_t node) {
     KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
-    // Fast path: the calling CPU's list for its home zone.
-    if (order <= kPcpMaxOrder && (flags & ~(kAllocZero | kAllocTails | kAllocAtomic)) == 0 && node == kAnyNode) {
-        IrqGuard irq;
+    // Fast path: the calling CPU's list for its home zone (zeroed and
+    // tail-written blocks take the slow path, which uses the lists too).
+    const unsigned long irq = Plat::irq_save();
+    if (order <= kPcpMaxOrder && (flags & ~kAllocAtomic) == 0 && node == kAnyNode) [[likely]] {
         const unsigned cpu = Plat::cpu_id();
-        const unsigned zi = home_zone_[cpu];
-        PcpList &pcp = pcp_[zi][cpu];
+        PcpList &pcp = pcp_[home_zone_[cpu]][cpu];
         if (pcp.head[order]) [[likely]] {
             const uint64_t pfn = BI::pcp_pop(pcp, order);
             // The list's blocks carry their order and zone already.
@@ -204,10 +204,14 @@ Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint
             BI::set_state(d, PageState::allocated);
             d->flags = 0;
             d->owner = 0;
-            if (flags & (kAllocZero | kAllocTails)) fill_block(*this, pfn, order, flags);
-            return pa_of(pfn);
+            return irq_restore_then(irq, [pfn] { return Result<uint64_t>(pa_of(pfn)); });
         }
     }
+    return alloc_pages_slow(order, flags, node, irq);
+}
+
+Result<uint64_t> PhysAllocator::alloc_pages_slow(unsigned order, uint32_t flags, uint16_t node, unsigned long irq) {
+    Plat::irq_restore(irq);
     return alloc_pages_range(order, 0, kMaxPhysMemory, flags, node);
 }
 
@@ -267,25 +271,33 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
 
 Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
     // Fast path: an allocated head of this order, readable at once, onto the
-    // calling CPU's list. Everything else takes the checks below.
-    {
-        const uint64_t pfn = pfn_of(pa);
-        if (order <= kPcpMaxOrder && !((pa & (kPageSize - 1)) | (pfn & (pages(order) - 1))) &&
-            !BI::unreadable(*this, pfn)) [[likely]] {
-            PageDesc *d = BI::raw_desc(*this, pfn);
-            if (d->state == PageState::allocated && d->order == order) [[likely]] {
-                IrqGuard irq;
-                const unsigned cpu = Plat::cpu_id();
-                const unsigned zi = d->zone;
-                PcpList &pcp = pcp_[zi][cpu];
-                BI::set_state(d, PageState::free_pcp);
-                d->flags = 0;
-                if (BI::pcp_push(pcp, order, pfn) > BI::pcp_high(order)) [[unlikely]]
-                    BI::pcp_drain(*this, cpu, zi, order, BI::pcp_batch(order));
-                return {};
-            }
+    // calling CPU's list. Everything else takes the checks of free_pages_slow.
+    const uint64_t pfn = pfn_of(pa);
+    if (order <= kPcpMaxOrder && !((pa & (kPageSize - 1)) | (pfn & (pages(order) - 1))) &&
+        BI::readable_fast(*this, pfn)) [[likely]] {
+        PageDesc *d = BI::raw_desc(*this, pfn);
+        if (d->state == PageState::allocated && d->order == order) [[likely]] {
+            const unsigned long irq = Plat::irq_save();
+            const unsigned cpu = Plat::cpu_id();
+            const unsigned zi = d->zone;
+            PcpList &pcp = pcp_[zi][cpu];
+            BI::set_state(d, PageState::free_pcp);
+            d->flags = 0;
+            if (BI::pcp_push(pcp, order, pfn) > BI::pcp_high(order)) [[unlikely]]
+                return pcp_drain_restoring(cpu, zi, order, irq);
+            return irq_restore_ok(irq);
         }
     }
+    return free_pages_slow(pa, order);
+}
+
+Status PhysAllocator::pcp_drain_restoring(unsigned cpu, unsigned zi, unsigned order, unsigned long irq) {
+    BI::pcp_drain(*this, cpu, zi, order, BI::pcp_batch(order));
+    Plat::irq_restore(irq);
+    return {};
+}
+
+Status PhysAllocator::free_pages_slow(uint64_t pa, unsigned order) {
     if (pa % kPageSize) return make_error(Errc::invalid_argument, "address is not page-aligned");
     if (order > kMaxOrder) return make_error(Errc::invalid_argument, "order above MAX_ORDER");
     const uint64_t pfn = pfn_of(pa);

@@ -58,7 +58,9 @@ inline constexpr bool kDebugChecks = false;
                 "an allocation in an interrupt handler without kAllocAtomic")
 
 // Who takes a lock: this CPU (plus one) where debug checks look, else 1.
-inline uint32_t lock_holder_tag() { return kDebugChecks ? Plat::cpu_slot() + 1 : 1; }
+// cpu_id(), not cpu_slot(): a hosted thread without a CPU yet gets one now,
+// so its tag is its own and stays the same while it holds the lock.
+inline uint32_t lock_holder_tag() { return kDebugChecks ? Plat::cpu_id() + 1 : 1; }
 
 // Local interrupts off for the guard's lifetime (Linux's local_irq_save): a
 // CPU's own lists (slab freelists and partial slabs, per-CPU page lists) are
@@ -74,6 +76,29 @@ public:
 private:
     unsigned long flags_;
 };
+
+// Plat::irq_restore(flags), then `return make()`: how the fast paths end
+// their interrupts-off section. A platform may restore with a tail call on
+// its rare path (the hosted one runs a pending interrupt there), so a fast
+// path that ends here keeps no stack frame for it; others restore, then
+// return. The value is made where it is returned (a Status passed through
+// by value costs a dozen instructions to repack).
+template <class P, class Make>
+concept RestoresThen = requires(unsigned long flags, Make make) { P::irq_restore_then(flags, make); };
+template <class Make, class P = Plat> [[gnu::always_inline]] inline auto irq_restore_then(unsigned long flags, Make make) {
+    if constexpr (RestoresThen<P, Make>) {
+        return P::irq_restore_then(flags, make);
+    } else {
+        P::irq_restore(flags);
+        return make();
+    }
+}
+[[gnu::always_inline]] inline void *irq_restore_return(unsigned long flags, void *p) {
+    return irq_restore_then(flags, [p] { return p; });
+}
+[[gnu::always_inline]] inline Status irq_restore_ok(unsigned long flags) {
+    return irq_restore_then(flags, [] { return Status{}; });
+}
 
 // Interrupts off and the lock held for the guard's lifetime: every lock in
 // the core is taken through one, so a handler on the same CPU can take any

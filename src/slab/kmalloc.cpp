@@ -39,8 +39,12 @@ const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const
 void *SlabAllocator::kmalloc(size_t size, uint32_t flags) {
     KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
     if ((flags & ~kAllocAtomic) == 0) [[likely]] {
-        IrqGuard irq;
-        if (void *p = SI::kmalloc_fast(*this, size, Plat::cpu_slot())) [[likely]] return p;
+        if (KmemCache *c = SI::kmalloc_fast_cache(*this, size)) [[likely]] {
+            // Interrupts off around the CPU's freelist only: the pop.
+            const unsigned long irq = Plat::irq_save();
+            if (void *p = SI::pop_local(c->cpu[Plat::cpu_slot()])) [[likely]] return irq_restore_return(irq, p);
+            Plat::irq_restore(irq);
+        }
     }
     return kmalloc_node(size, flags, kAnyNode);
 }
@@ -96,15 +100,30 @@ static uint64_t large_pages_at(const PhysAllocator &a, const void *p) {
 }
 
 Status SlabAllocator::kfree(const void *p) {
-    IrqGuard irq;
-    return SI::kfree_fast(*this, p, Plat::cpu_slot());
+    if (reinterpret_cast<uintptr_t>(p) > reinterpret_cast<uintptr_t>(kZeroSizePtr) && phys_) [[likely]] {
+        // The slab and the object's index are found with interrupts on; the
+        // CPU's lists change with them off.
+        if (SlabHeader *s = SI::slab_fast(*phys_, p)) [[likely]] {
+            KmemCache *c = s->cache;
+            const uint32_t i = c->plain ? SI::index_of(c, s, p) : UINT32_MAX;
+            const unsigned long irq = Plat::irq_save();
+            const uint32_t r = i != UINT32_MAX ? SI::push_local_at(c, Plat::cpu_slot(), s, const_cast<void *>(p), i)
+                                               : SI::kFreeSlow;
+            if (r == 0) [[likely]] return irq_restore_ok(irq);
+            return SI::free_rest_restoring(*this, p, s, r, irq);
+        }
+    }
+    return kfree_slow(p);
 }
 
 Status SlabAllocator::kfree_slow(const void *p) {
     if (!p || p == kZeroSizePtr) return {};
     if (!phys_) return make_error(Errc::wrong_phase, "slab is not initialised");
     const char *why; // kfree's fast lookup found no slab: only the slow one can
-    if (SlabHeader *s = SI::slab_of_slow(*this, p, &why)) return free_object(s->cache, s, const_cast<void *>(p));
+    if (SlabHeader *s = SI::slab_of_slow(*this, p, &why)) {
+        IrqGuard irq;
+        return free_object(s->cache, s, const_cast<void *>(p));
+    }
     if (const uint64_t count = large_pages_at(*phys_, p)) {
         KMEM_TRY(phys_->free_pages_exact(Plat::virt_to_phys(p), count));
         __atomic_fetch_sub(&large_allocations_, 1, __ATOMIC_RELAXED);

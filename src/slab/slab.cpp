@@ -535,8 +535,13 @@ void *SlabAllocator::alloc_slow(KmemCache *c, uint32_t flags, uint16_t node) {
 void *SlabAllocator::cache_alloc(KmemCache *c, uint32_t flags, uint16_t node) {
     KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
     if (node == kAnyNode && !(flags & ~(kAllocZero | kAllocAtomic))) [[likely]] {
-        IrqGuard irq;
-        if (void *obj = SI::pop_local(c->cpu[Plat::cpu_slot()])) [[likely]] return hand_out(opts_, c, obj, flags);
+        const unsigned long irq = Plat::irq_save();
+        if (void *obj = SI::pop_local(c->cpu[Plat::cpu_slot()])) [[likely]] {
+            if (c->plain && !(flags & kAllocZero)) return irq_restore_return(irq, obj);
+            Plat::irq_restore(irq);
+            return hand_out(opts_, c, obj, flags);
+        }
+        Plat::irq_restore(irq);
     }
     return alloc_slow(c, flags, node);
 }
@@ -636,6 +641,13 @@ Status SlabAllocator::free_debug(KmemCache *c, SlabHeader *s, void *obj, uint32_
     return result;
 }
 
+Status SlabInternals::free_rest_restoring(SlabAllocator &sa, const void *p, SlabHeader *s, uint32_t r,
+                                          unsigned long irq) {
+    const Status st = free_rest(sa, p, s, r);
+    Plat::irq_restore(irq);
+    return st;
+}
+
 Status SlabAllocator::free_object(KmemCache *c, SlabHeader *s, void *obj) {
     CacheCpu &cc = c->cpu[Plat::cpu_id()];
     if (s == cc.slab) {
@@ -657,8 +669,11 @@ Status SlabAllocator::cache_free(KmemCache *c, void *obj) {
     SlabHeader *s = SI::slab_of(*this, obj, &why);
     if (!s) return make_error(Errc::not_allocated, why);
     if (s->cache != c) return make_error(Errc::invalid_argument, "object belongs to another cache");
-    IrqGuard irq;
-    return SI::free_found(*this, c, s, obj, Plat::cpu_slot());
+    const uint32_t i = c->plain ? SI::index_of(c, s, obj) : UINT32_MAX;
+    const unsigned long irq = Plat::irq_save();
+    const uint32_t r = i != UINT32_MAX ? SI::push_local_at(c, Plat::cpu_slot(), s, obj, i) : SI::kFreeSlow;
+    if (r == 0) [[likely]] return irq_restore_ok(irq);
+    return SI::free_rest_restoring(*this, obj, s, r, irq);
 }
 
 } // namespace kmem

@@ -220,9 +220,16 @@ struct SlabInternals {
     // the object goes on the slab's own freelist (free_shared).
     static constexpr uint32_t kFreeSlow = UINT32_MAX;
     [[gnu::always_inline]] static uint32_t push_local(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj) {
-        KMEM_ASSERT_IRQS_OFF();
         const uint32_t i = index_of(c, s, obj);
         if (i == UINT32_MAX) return kFreeSlow;
+        return push_local_at(c, cpu, s, obj, i);
+    }
+    // push_local's second half, for obj = object i of s (index_of's answer,
+    // which needs no interrupts off: a caller computes it first and keeps
+    // its interrupts-off section to the CPU's own lists).
+    [[gnu::always_inline]] static uint32_t push_local_at(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj,
+                                                         uint32_t i) {
+        KMEM_ASSERT_IRQS_OFF();
         CacheCpu &cc = c->cpu[cpu];
         if (s == cc.slab) [[likely]] {
             if (obj == cc.freelist) return kFreeSlow;
@@ -246,26 +253,29 @@ struct SlabInternals {
         if (r != kFreeSlow) return sa.free_shared(s->cache, s, const_cast<void *>(p), r);
         return sa.free_object(s->cache, s, const_cast<void *>(p));
     }
+    // free_rest inside the caller's interrupts-off section, which it then
+    // ends (irq: what the caller's irq_save returned): kfree's and
+    // cache_free's fast paths end with it as a tail call and keep no frame.
+    [[gnu::noinline]] static Status free_rest_restoring(SlabAllocator &sa, const void *p, SlabHeader *s, uint32_t r,
+                                                        unsigned long irq);
     // push_local for a plain cache; every other cache's free is the slow path's.
     [[gnu::always_inline]] static uint32_t push_found(KmemCache *c, unsigned cpu, SlabHeader *s, void *obj) {
         return c->plain ? push_local(c, cpu, s, obj) : kFreeSlow;
     }
-    // The free of an object of slab s, found (cache_free).
-    [[gnu::always_inline]] static Status free_found(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *obj,
-                                                    unsigned cpu) {
-        const uint32_t r = push_found(c, cpu, s, obj);
-        if (r == 0) [[likely]] return {};
-        return free_rest(sa, obj, s, r);
-    }
-
     // kmalloc's and kfree's fast paths, inline for their callers - kmalloc
     // and kfree, and the malloc shim, which has the CPU slot at hand (mimalloc's
     // rule: the fast path inline, one branch to the slow path out of line).
     // kmalloc_fast: a size with a cache (1..8192, no flags) served from the
     // CPU's freelist of a plain cache, else null (kmalloc_node decides).
     [[gnu::always_inline]] static void *kmalloc_fast(SlabAllocator &sa, size_t size, unsigned cpu) {
+        KmemCache *c = kmalloc_fast_cache(sa, size);
+        return c ? pop_local(c->cpu[cpu]) : nullptr;
+    }
+    // The cache kmalloc_fast pops from: the size's class when it has a plain
+    // cache, else null. Reads nothing of any CPU's.
+    [[gnu::always_inline]] static KmemCache *kmalloc_fast_cache(SlabAllocator &sa, size_t size) {
         if (size - 1 >= kKmallocMaxCacheSize || !sa.kmalloc_plain_) [[unlikely]] return nullptr;
-        return pop_local(sa.kmalloc_[0][kKmallocClassOf.of[(size - 1) >> 3]].cpu[cpu]);
+        return &sa.kmalloc_[0][kKmallocClassOf.of[(size - 1) >> 3]];
     }
     // free_local: the CPU-local part of kfree, for p neither null nor
     // kZeroSizePtr (any other address: one outside online memory reads
@@ -278,17 +288,6 @@ struct SlabInternals {
         if (!s) [[unlikely]] return kFreeSlow;
         return push_found(s->cache, cpu, s, const_cast<void *>(p));
     }
-    // kfree_fast: kfree whole.
-    [[gnu::always_inline]] static Status kfree_fast(SlabAllocator &sa, const void *p, unsigned cpu) {
-        if (reinterpret_cast<uintptr_t>(p) > reinterpret_cast<uintptr_t>(kZeroSizePtr) && sa.phys_) [[likely]] {
-            SlabHeader *s;
-            const uint32_t r = free_local(sa, p, cpu, s);
-            if (r == 0) [[likely]] return {};
-            return free_rest(sa, p, s, r);
-        }
-        return sa.kfree_slow(p);
-    }
-
     // Slow paths (slab.cpp).
     static SlabHeader *new_slab(SlabAllocator &sa, KmemCache *c, uint16_t node, uint32_t flags);
     static void free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s);

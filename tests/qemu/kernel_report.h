@@ -1,7 +1,8 @@
 // What every demo kernel's serial output must hold (tests/qemu): the
 // report, and a KMEM-JSON line that agrees with the memory map the kernel
 // printed - the exact usable bytes, every CPU, every node, the self-tests
-// passed and every layer's check() clean.
+// passed with timer interrupts allocating on every CPU, every page back and
+// every layer's check() clean.
 #pragma once
 
 #include "test_util.h"
@@ -69,6 +70,15 @@ inline void expect_good_report(const test::CommandResult &r, unsigned cpus, unsi
     EXPECT_GT(st["pages_allocated"].get<uint64_t>(), managed * 9 / 10) << "ran out of memory for real";
     EXPECT_EQ(st["late_freed_pages"], 16);
     EXPECT_EQ(st["errors"], 0);
+    EXPECT_FALSE(st.contains("first_failure")) << st["first_failure"].dump();
+    // The timer interrupt's handler allocated and freed on every CPU, and
+    // gave back all it took.
+    const auto &irq = st["interrupts"];
+    EXPECT_GT(irq["min_per_cpu"].get<uint64_t>(), 0u) << "a CPU took no timer interrupt";
+    EXPECT_GE(irq["handled"].get<uint64_t>(), irq["min_per_cpu"].get<uint64_t>() * cpus);
+    EXPECT_GT(irq["allocations"].get<uint64_t>(), 0u);
+    EXPECT_EQ(irq["frees"], irq["allocations"]) << "the handlers freed what they allocated";
+    EXPECT_EQ(irq["errors"], 0);
     if (cpus > 1) {
         EXPECT_GT(st["cross_cpu_frees"].get<uint64_t>(), 0u);
     }

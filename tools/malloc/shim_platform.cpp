@@ -16,6 +16,9 @@
 //     shim (shim_core.cpp) decides when, and releases a slot on thread exit.
 //     Plat::cpu_id() outside a CpuScope would claim one here: that is a bug,
 //     so claim_cpu() panics.
+//   - No interrupts (KMEM_HOSTED_NO_INTERRUPTS): POSIX lets no signal
+//     handler call malloc, so nothing can interrupt kmem's per-CPU sections
+//     and irq_save/irq_restore compile to nothing.
 #include "shim.h"
 
 #include <atomic>

@@ -43,20 +43,20 @@ constinit thread_local InterruptHandler t_irq_handler = nullptr;
 constinit thread_local void *t_irq_ctx = nullptr;
 constinit thread_local uint64_t t_deferred = 0;
 
-// Run the handler, marked as in an interrupt with interrupts off, until no
-// interrupt is pending (one may arrive while it runs: it waits for the end).
+// Run the handler, marked as in an interrupt with interrupts off (no section
+// open; the pending interrupt, if any, is the one taken), until no interrupt
+// waits: one that arrives meanwhile is deferred to the end, and several
+// count as one, as on an edge-triggered line.
 void dispatch() {
     do {
-        __atomic_store_n(&t_irq.pending, 0u, __ATOMIC_RELAXED);
         __atomic_store_n(&t_irq.off, 1u, __ATOMIC_RELAXED);
         __atomic_store_n(&t_irq.depth, t_irq.depth + 1, __ATOMIC_RELAXED);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (InterruptHandler h = t_irq_handler) h(t_irq_ctx);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         __atomic_store_n(&t_irq.depth, t_irq.depth - 1, __ATOMIC_RELAXED);
-        __atomic_store_n(&t_irq.off, 0u, __ATOMIC_RELAXED);
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    } while (__atomic_load_n(&t_irq.pending, __ATOMIC_RELAXED));
+    } while (--t_irq.off != 0); // kIrqPending left: another one arrived
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 } // namespace
@@ -130,7 +130,7 @@ void set_interrupt_handler(InterruptHandler h, void *ctx) {
 void deliver_interrupt() {
     if (!t_irq_handler) return;
     if (__atomic_load_n(&t_irq.off, __ATOMIC_RELAXED)) {
-        __atomic_store_n(&t_irq.pending, 1u, __ATOMIC_RELAXED);
+        __atomic_store_n(&t_irq.off, t_irq.off + kIrqPending, __ATOMIC_RELAXED);
         ++t_deferred;
         return;
     }
@@ -138,7 +138,8 @@ void deliver_interrupt() {
 }
 
 void run_pending_interrupts() {
-    if (!__atomic_load_n(&t_irq.off, __ATOMIC_RELAXED)) dispatch();
+    const unsigned off = __atomic_load_n(&t_irq.off, __ATOMIC_RELAXED);
+    if (off && !(off & kIrqDepthMask)) dispatch(); // all sections closed, something waits
 }
 
 uint64_t deferred_interrupts() { return t_deferred; }

@@ -12,8 +12,8 @@
 // when it exits.
 //
 // Interrupts are emulated per thread with lazy masking (as PowerPC's soft
-// interrupt masking does): irq_save sets the thread's "interrupts off" flag,
-// nothing else. A signal handler stands for the interrupt: it calls
+// interrupt masking does): irq_save counts the thread's "interrupts off"
+// depth up, nothing else (one instruction; irq_restore one, and a branch). A signal handler stands for the interrupt: it calls
 // deliver_interrupt(), which runs the thread's interrupt handler at once -
 // marked as in an interrupt, with interrupts off - or, when the flag is set,
 // records it as pending; irq_restore that turns the flag off runs what is
@@ -75,15 +75,28 @@ extern uint8_t *g_physical_base; // read on every translation; set by create_phy
 extern constinit thread_local unsigned t_cpu; // this thread's CPU slot, or kMaxCpus
 
 // A thread's emulated interrupt state, read and written only by that thread
-// and by its signal handlers (signal fences order them).
+// and by its signal handlers (signal fences order them). `off` holds the
+// count of open irq_save .. irq_restore sections (interrupts are off while
+// it is not 0) plus kIrqPending once an interrupt arrived meanwhile, so the
+// outermost irq_restore's decrement leaves 0 exactly when nothing waits.
+// A handler that runs puts `off` back before it returns; a deferral adds
+// to it, and is lost (one interrupt skipped, never one run too early) if
+// it lands inside an increment or decrement the compiler split in two.
+inline constexpr unsigned kIrqPending = 1u << 16;
+inline constexpr unsigned kIrqDepthMask = kIrqPending - 1;
 struct IrqState {
-    unsigned off;     // "interrupts off": nonzero inside irq_save .. irq_restore
-    unsigned pending; // an interrupt arrived while they were off
-    unsigned depth;   // handlers running (in_interrupt)
+    unsigned off;   // open sections, + kIrqPending (or a multiple) when an interrupt waits
+    unsigned depth; // handlers running (in_interrupt)
 };
 extern constinit thread_local IrqState t_irq;
 // Run the pending interrupt (irq_restore turned interrupts on).
 void run_pending_interrupts();
+// The same, then make(): irq_restore_then's rare path, reached by a tail call
+// so that the fast paths ending there keep no stack frame for it.
+template <class Make> [[gnu::noinline]] auto run_pending_interrupts_then(Make make) {
+    run_pending_interrupts();
+    return make();
+}
 
 struct Platform {
     using SpinLock = platform::SpinLock;
@@ -103,19 +116,28 @@ struct Platform {
     static bool irqs_enabled() { return false; }
     static bool in_interrupt() { return false; }
 #else
+    // The flags are the nesting count itself: irq_save returns 0 and
+    // irq_restore closes the innermost section, whatever it is given.
     static unsigned long irq_save() {
-        const unsigned long was = __atomic_load_n(&t_irq.off, __ATOMIC_RELAXED);
-        __atomic_store_n(&t_irq.off, 1u, __ATOMIC_RELAXED);
+        ++t_irq.off;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        return was;
+        return 0;
     }
-    static void irq_restore(unsigned long flags) {
+    // Closes the innermost section; true when that was the outermost one
+    // and an interrupt waits (run_pending_interrupts sorts out which).
+    [[gnu::always_inline]] static bool irq_close() {
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        __atomic_store_n(&t_irq.off, static_cast<unsigned>(flags), __ATOMIC_RELAXED);
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        if (!flags && __atomic_load_n(&t_irq.pending, __ATOMIC_RELAXED)) [[unlikely]] run_pending_interrupts();
+        return --t_irq.off != 0;
     }
-    static bool irqs_enabled() { return !__atomic_load_n(&t_irq.off, __ATOMIC_RELAXED); }
+    static void irq_restore(unsigned long) {
+        if (irq_close()) [[unlikely]] run_pending_interrupts();
+    }
+    // irq_restore, then return make() (the fast paths' last step: see current.h).
+    template <class Make> [[gnu::always_inline]] static auto irq_restore_then(unsigned long, Make make) {
+        if (irq_close()) [[unlikely]] return run_pending_interrupts_then(make);
+        return make();
+    }
+    static bool irqs_enabled() { return (__atomic_load_n(&t_irq.off, __ATOMIC_RELAXED) & kIrqDepthMask) == 0; }
     static bool in_interrupt() { return __atomic_load_n(&t_irq.depth, __ATOMIC_RELAXED) != 0; }
 #endif
     static uint64_t now_ns() { return monotonic_ns(); }
