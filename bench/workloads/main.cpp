@@ -76,7 +76,7 @@ void usage() {
         "usage: kmem-workload WORKLOAD [--threads N] [--scale X] [--trace FILE] [--reps N]\n"
         "       kmem-workload --check\n"
         "workloads: larson xmalloc cache-scratch size-sweep realloc-growth fragmentation "
-        "boot-trace\n");
+        "boot-trace churn churn-swap malloc-thread prodcons mixed-realloc\n");
 }
 
 } // namespace
@@ -121,6 +121,11 @@ int main(int argc, char **argv) {
     if (name == "realloc-growth") return workload::realloc_growth(o);
     if (name == "fragmentation") return workload::fragmentation(o);
     if (name == "boot-trace") return workload::boot_trace(o);
+    if (name == "churn") return workload::churn(o);
+    if (name == "churn-swap") return workload::churn_swap(o);
+    if (name == "malloc-thread") return workload::malloc_thread(o);
+    if (name == "prodcons") return workload::prodcons(o);
+    if (name == "mixed-realloc") return workload::mixed_realloc(o);
     usage();
     return 2;
 }

@@ -82,5 +82,10 @@ int size_sweep(const Options &o);
 int realloc_growth(const Options &o);
 int fragmentation(const Options &o);
 int boot_trace(const Options &o);
+int churn(const Options &o);
+int churn_swap(const Options &o);
+int malloc_thread(const Options &o);
+int prodcons(const Options &o);
+int mixed_realloc(const Options &o);
 
 } // namespace workload

@@ -270,8 +270,10 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
 }
 
 Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
-    // Fast path: an allocated head of this order, readable at once, onto the
-    // calling CPU's list. Everything else takes the checks of free_pages_slow.
+    // Fast path: an allocated head of this order whose descriptor the one-
+    // compare test vouches for, onto the calling CPU's list. Everything else
+    // takes the checks of free_pages_slow (which puts a valid block of a
+    // per-CPU order on the same list).
     const uint64_t pfn = pfn_of(pa);
     if (order <= kPcpMaxOrder && !((pa & (kPageSize - 1)) | (pfn & (pages(order) - 1))) &&
         BI::readable_fast(*this, pfn)) [[likely]] {
@@ -328,8 +330,16 @@ Status PhysAllocator::free_pages_slow(uint64_t pa, unsigned order) {
     }
     if (d->order != order)
         return make_error(Errc::invalid_argument, "order does not match the allocated block");
-    // A valid free of order <= kPcpMaxOrder took the fast path above.
     const unsigned zi = d->zone;
+    if (order <= kPcpMaxOrder) { // a valid free the fast test could not vouch for: the same list
+        const unsigned long irq = Plat::irq_save();
+        const unsigned cpu = Plat::cpu_id();
+        BI::set_state(d, PageState::free_pcp);
+        d->flags = 0;
+        if (BI::pcp_push(pcp_[zi][cpu], order, pfn) > BI::pcp_high(order)) return pcp_drain_restoring(cpu, zi, order, irq);
+        Plat::irq_restore(irq);
+        return {};
+    }
     Zone &z = zones_[zi];
     LockGuard<BI::Lock> g(zone_locks_[zi]);
     BI::give_block(*this, zi, pfn, order);

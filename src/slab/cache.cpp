@@ -291,19 +291,59 @@ void SlabAllocator::fail_nth_allocation(uint64_t n) {
 
 namespace {
 
-// Slabs, objects and objects in use, as /proc/slabinfo counts them: objects
-// on a CPU's freelist count as in use (they are the CPU's).
+// Objects of a slab some CPU holds (frozen) that are free: on its own
+// freelist or never carved (objects - inuse), and on its local freelist.
+uint64_t frozen_free(const KmemCache *c, const SlabHeader *s) {
+    return c->objects - SI::state(s).inuse + __atomic_load_n(&s->local_count, __ATOMIC_RELAXED);
+}
+
+// The objects on a CPU's freelist, by walking it: each link must decode to
+// an object of the active slab, at most a slab's worth. The owning CPU may
+// pop meanwhile (a report of a running system is a snapshot in motion);
+// the walk reads nothing but that slab's memory and always ends.
+uint64_t freelist_length(const KmemCache *c, const SlabHeader *s, void *obj) {
+    uint64_t n = 0;
+    while (obj && n < c->objects && SI::slot_of(c, s, obj, c->objects) != UINT32_MAX) {
+        ++n;
+        obj = SI::get_next(c, obj);
+    }
+    return n;
+}
+
+// Free objects the CPUs hold: their active slabs (with their freelists),
+// partial lists and adopted stacks. Walks are bounded by the cache's slab
+// count, so lists that move under a running system cannot keep one going.
+uint64_t cpu_free_objects(const KmemCache *c, uint64_t slabs) {
+    uint64_t free = 0;
+    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+        const CacheCpu &cc = c->cpu[cpu];
+        if (const SlabHeader *s = __atomic_load_n(&cc.slab, __ATOMIC_RELAXED))
+            free += frozen_free(c, s) + freelist_length(c, s, __atomic_load_n(&cc.freelist, __ATOMIC_RELAXED));
+        const SlabHeader *const lists[2] = {__atomic_load_n(&cc.partial, __ATOMIC_RELAXED),
+                                            __atomic_load_n(&c->adopted[cpu], __ATOMIC_RELAXED)};
+        for (const SlabHeader *s : lists)
+            for (uint64_t k = 0; s && k < slabs; s = __atomic_load_n(&s->next, __ATOMIC_RELAXED), ++k)
+                free += frozen_free(c, s);
+    }
+    return free;
+}
+
+// Slabs, objects and objects in use - handed to callers: objects free on a
+// CPU's lists count as free (SLUB's /proc/slabinfo counts every object of a
+// per-CPU slab as active; docs/slab.md).
 void cache_counts(const KmemCache *c, uint64_t &slabs, uint64_t &objects, uint64_t &active) {
     slabs = objects = active = 0;
+    uint64_t free = 0;
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = const_cast<KmemCache *>(c)->node[n];
         LockGuard<platform::SpinLock> g(cn.lock);
-        slabs += cn.nr_slabs;
-        uint64_t free = 0;
+        const uint64_t node_slabs = __atomic_load_n(&cn.nr_slabs, __ATOMIC_RELAXED);
+        slabs += node_slabs;
         for (const SlabHeader *s = cn.partial; s; s = s->next) free += c->objects - SI::state(s).inuse;
-        objects += cn.nr_slabs * c->objects;
-        active += cn.nr_slabs * c->objects - free;
+        objects += node_slabs * c->objects;
     }
+    free += cpu_free_objects(c, slabs);
+    active = free < objects ? objects - free : 0;
 }
 
 } // namespace
