@@ -87,5 +87,6 @@ int churn_swap(const Options &o);
 int malloc_thread(const Options &o);
 int prodcons(const Options &o);
 int mixed_realloc(const Options &o);
+int aligned(const Options &o);
 
 } // namespace workload

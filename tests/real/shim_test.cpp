@@ -435,7 +435,7 @@ struct alignas(256) Wide {
 
 TEST(MallocShim, CxxNewAndDeleteGoThroughTheShim) {
     const uint64_t before = info().mallocs;
-    auto *a = new int[1000];
+    auto *a = launder(new int[1000]); // kept: an unused new/delete pair may be elided
     auto *w = new Wide;
     auto *ws = new Wide[3];
     EXPECT_TRUE(aligned(w, 256));
@@ -443,9 +443,54 @@ TEST(MallocShim, CxxNewAndDeleteGoThroughTheShim) {
     delete[] ws;
     delete w;
     delete[] a;
-    auto *n = new (std::nothrow) char[16];
+    auto *n = launder(new (std::nothrow) char[16]);
     delete[] n;
     EXPECT_GE(info().mallocs, before + 4);
+}
+
+const char *library_of(const char *symbol) {
+    Dl_info where{};
+    void *f = dlsym(RTLD_DEFAULT, symbol);
+    return f && dladdr(f, &where) && where.dli_fname ? where.dli_fname : "?";
+}
+
+// Every form of operator new and delete is the shim's own, not libstdc++'s
+// wrapper around malloc.
+TEST(MallocShim, EveryOperatorNewAndDeleteIsTheShims) {
+    for (const char *sym : {"_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t", "_ZnwmSt11align_val_t",
+                            "_ZnamSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t", "_ZdlPv", "_ZdaPv",
+                            "_ZdlPvm", "_ZdaPvm", "_ZdlPvSt11align_val_t", "_ZdlPvmSt11align_val_t",
+                            "_ZdaPvmSt11align_val_t", "_ZdlPvRKSt9nothrow_t"})
+        EXPECT_NE(std::strstr(library_of(sym), "libkmem-malloc"), nullptr) << sym << " is " << library_of(sym);
+    // Sized and aligned forms on every path: slab, page and mapped sizes.
+    for (size_t align : {size_t{8}, size_t{64}, size_t{4096}, size_t{16384}})
+        for (size_t n : {size_t{24}, size_t{3000}, size_t{100000}, size_t{5} << 20}) {
+            void *p = ::operator new(n, std::align_val_t(align));
+            ASSERT_TRUE(aligned(p, align)) << n << " at " << align;
+            std::memset(p, 0x5a, n);
+            ::operator delete(p, n, std::align_val_t(align));
+        }
+}
+
+int g_handler_calls = 0;
+void give_up_handler() {
+    ++g_handler_calls;
+    std::set_new_handler(nullptr); // the next failure throws
+}
+
+TEST(MallocShim, OperatorNewCallsTheNewHandlerThenThrows) {
+    const size_t impossible = g_huge / 2;
+    EXPECT_EQ(::operator new(impossible, std::nothrow), nullptr);
+    std::set_new_handler(give_up_handler);
+    bool threw = false;
+    try {
+        g_sink = ::operator new(impossible);
+    } catch (const std::bad_alloc &) {
+        threw = true;
+    }
+    EXPECT_TRUE(threw);
+    EXPECT_EQ(g_handler_calls, 1);
+    EXPECT_EQ(::operator new(impossible, std::align_val_t(64), std::nothrow), nullptr);
 }
 
 } // namespace

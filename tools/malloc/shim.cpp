@@ -7,7 +7,8 @@
 // caches, larger ones up to 4 MiB from the PhysAllocator (alloc_pages_exact),
 // larger ones and alignments above 4 KiB from mmap (shim_large.cpp). Every
 // block is at least 16-byte aligned (sizes are rounded up to 16). C++
-// operator new/delete reach these through libstdc++.
+// operator new/delete in every form are the shim's own (shim_new.cpp) and
+// reach the same fast paths.
 //
 // free() trusts nothing: a pointer inside the heap goes to kfree, which
 // validates it (an invalid or doubly freed one aborts, as glibc does); one in
@@ -105,7 +106,35 @@ inline void *heap_alloc(size_t n) {
     return heap_alloc(n);
 }
 
-// align: a power of two.
+// For alignments 32 .. 4096 (index log2(align) - 5) and each kmalloc class:
+// the size to ask kmalloc for so the object comes back aligned - the
+// smallest class at least as big whose objects all are (a class's objects
+// are aligned to the largest power of two dividing both its stride and its
+// first object's offset in the page-aligned slab) - or 0: whole pages.
+// Filled once on first use; racing fillers write the same values.
+constexpr unsigned kAlignedRows = 8;
+uint16_t g_aligned_size[kAlignedRows][kmem::kKmallocClasses];
+std::atomic<bool> g_aligned_ready{false};
+
+[[gnu::noinline]] void fill_aligned_sizes() {
+    uint32_t natural[kmem::kKmallocClasses];
+    for (unsigned cls = 0; cls < kmem::kKmallocClasses; ++cls) {
+        const kmem::KmemCache *c = slab().kmalloc_cache(kmem::SlabAllocator::class_size(cls));
+        const uint32_t both = c->stride | c->object0;
+        natural[cls] = both & -both;
+    }
+    for (unsigned row = 0; row < kAlignedRows; ++row)
+        for (unsigned cls = 0; cls < kmem::kKmallocClasses; ++cls) {
+            unsigned k = cls;
+            while (k < kmem::kKmallocClasses && natural[k] < (32u << row)) ++k;
+            g_aligned_size[row][cls] =
+                k < kmem::kKmallocClasses ? static_cast<uint16_t>(kmem::SlabAllocator::class_size(k)) : 0;
+        }
+    g_aligned_ready.store(true, std::memory_order_release);
+}
+
+// align: a power of two. One allocation whatever the alignment: a kmalloc
+// class whose objects are aligned, whole pages, or a mapping.
 void *do_memalign(size_t align, size_t n) {
     if (align <= 16) return do_malloc(n);
     if (!ensure_init()) return fail(); // the bootstrap arena does not align
@@ -116,16 +145,15 @@ void *do_memalign(size_t align, size_t n) {
         void *p = large_alloc(size, align > kPageSize ? align : 0);
         return p ? p : fail();
     }
-    void *p = heap_alloc(size); // pages for size > 8 KiB: page aligned
-    if (!p || (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0) return p;
-    ::free(p);
-    // kmalloc objects of a power-of-two size up to a page are naturally
-    // aligned; above that, a request for more than 8 KiB takes whole pages.
-    size_t pow2 = align;
-    while (pow2 < size) pow2 <<= 1;
-    p = heap_alloc(pow2 <= kPageSize ? pow2 : kKmallocMaxCacheSize + 1);
+    if (size <= kmem::kKmallocMaxCacheSize) {
+        if (!g_aligned_ready.load(std::memory_order_acquire)) [[unlikely]] fill_aligned_sizes();
+        const unsigned row = static_cast<unsigned>(__builtin_ctzll(align)) - 5;
+        const size_t k = g_aligned_size[row][kmem::SlabAllocator::size_class(size)];
+        size = k ? k : kmem::kKmallocMaxCacheSize + 1; // 0: whole pages, page-aligned
+    }
+    void *p = heap_alloc(size);
     if (p && (reinterpret_cast<uintptr_t>(p) & (align - 1)))
-        hosted::panic("malloc shim: an aligned kmalloc request came back unaligned");
+        hosted::panic("malloc shim: an aligned request came back unaligned");
     return p;
 }
 
@@ -162,7 +190,7 @@ namespace {
 }
 } // namespace
 
-KMEM_EXPORT void *malloc(size_t n) noexcept {
+void *kmem::shim::malloc_entry(size_t n) {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && n - 1 < kmem::kKmallocMaxCacheSize && enter_own(cpu)) [[likely]] {
         const size_t size = (n + 15) & ~size_t{15};
@@ -187,7 +215,7 @@ namespace {
 // that p is in the heap, nor that it is no page block: the descriptor lookup
 // reads nothing for an address outside online memory, and free_own sends
 // whatever is not a slab object to free_full.
-KMEM_EXPORT void free(void *p) noexcept {
+void kmem::shim::free_entry(void *p) {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && p && enter_own(cpu)) [[likely]] { // free_local takes no null
         kmem::SlabHeader *s;
@@ -240,6 +268,11 @@ void free_full(void *p) {
     free_foreign(p);
 }
 } // namespace
+
+KMEM_EXPORT void *malloc(size_t n) noexcept { return malloc_entry(n); }
+KMEM_EXPORT void free(void *p) noexcept { free_entry(p); }
+
+void *kmem::shim::memalign_entry(size_t align, size_t n) { return do_memalign(align, n); }
 
 KMEM_EXPORT void *calloc(size_t n, size_t size) noexcept {
     size_t bytes;

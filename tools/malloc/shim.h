@@ -11,6 +11,7 @@
 // shim_large.cpp: requests kmem cannot serve (over 4 MiB, alignment over
 //   4 KiB) as private mmap()s, recorded in a fixed table.
 // shim.cpp: the C functions (malloc, free, ...).
+// shim_new.cpp: C++ operator new and delete, every form, on the same paths.
 #pragma once
 
 #include "kmem_malloc.h"
@@ -45,6 +46,13 @@ inline constexpr uint64_t kRetainBytes = uint64_t{64} << 20;
 inline constexpr unsigned kReturnMinOrder = 4; // 64 KiB
 inline constexpr uint64_t kReturnCheckBytes = uint64_t{4} << 20;
 inline constexpr uint64_t kReturnCheckFrees = 1u << 16;
+
+// ---- shim.cpp: malloc's and free's bodies (the exported functions and
+// operator new/delete call these hidden ones, which link-time optimisation
+// inlines), and the aligned allocation (align: a power of two).
+void *malloc_entry(size_t n);
+void free_entry(void *p);
+void *memalign_entry(size_t align, size_t n);
 
 // ---- shim_platform.cpp
 bool heap_reserve();                   // once; false if no address space
