@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Random-lifetime workloads: churn, churn-swap, malloc-thread, prodcons,
-// mixed-realloc, aligned. Each ends with a phase change - everything freed, the
+// mixed-realloc, aligned, cross-free. Each ends with a phase change - everything freed, the
 // resident size read (rss_after_kib) - so a run shows both the time of
 // steady churn and how much memory the allocator keeps once the work is gone.
 #include <atomic>
@@ -204,6 +204,31 @@ int mixed_realloc(const Options &o) {
         return s;
     });
     report_with_rss_after("mixed-realloc", ms_since(t0), sum);
+    return 0;
+}
+
+// Memory that must come back: every thread allocates 2 M objects of 16 to
+// 1716 bytes (3.4 GB for two threads), then frees the next thread's; the
+// threads exit and the resident size is read (rss_after_kib) - what the
+// allocator keeps once a large cross-thread working set is gone.
+int cross_free(const Options &o) {
+    const std::size_t n = scaled(o, 2000000);
+    const int nt = o.threads;
+    std::vector<std::vector<Live>> objs(static_cast<std::size_t>(nt), std::vector<Live>(n));
+    std::barrier sync(nt);
+    auto t0 = Clock::now();
+    const std::uint64_t sum = sum_threads(nt, [&](int id) {
+        Rng rng(9000 + static_cast<std::uint64_t>(id));
+        for (Live &l : objs[static_cast<std::size_t>(id)]) put(l, rng.range(16, 1716), rng.next());
+        sync.arrive_and_wait();
+        std::uint64_t s = 0;
+        for (Live &l : objs[static_cast<std::size_t>((id + 1) % nt)]) s += take(l);
+        return s;
+    });
+    const double ms = ms_since(t0);
+    objs.clear();
+    objs.shrink_to_fit(); // the workload's own tables: what remains is the allocator's
+    report_with_rss_after("cross-free", ms, sum);
     return 0;
 }
 

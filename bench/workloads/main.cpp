@@ -76,7 +76,7 @@ void usage() {
         "usage: kmem-workload WORKLOAD [--threads N] [--scale X] [--trace FILE] [--reps N]\n"
         "       kmem-workload --check\n"
         "workloads: larson xmalloc cache-scratch size-sweep realloc-growth fragmentation "
-        "boot-trace churn churn-swap malloc-thread prodcons mixed-realloc aligned\n");
+        "boot-trace churn churn-swap malloc-thread prodcons mixed-realloc aligned cross-free\n");
 }
 
 } // namespace
@@ -127,6 +127,7 @@ int main(int argc, char **argv) {
     if (name == "prodcons") return workload::prodcons(o);
     if (name == "mixed-realloc") return workload::mixed_realloc(o);
     if (name == "aligned") return workload::aligned(o);
+    if (name == "cross-free") return workload::cross_free(o);
     usage();
     return 2;
 }

@@ -88,5 +88,6 @@ int malloc_thread(const Options &o);
 int prodcons(const Options &o);
 int mixed_realloc(const Options &o);
 int aligned(const Options &o);
+int cross_free(const Options &o);
 
 } // namespace workload

@@ -225,6 +225,11 @@ public:
     // never look.
     void fail_nth_allocation(uint64_t n);
     uint64_t injected_failures() const { return injected_failures_; }
+    // Node-lock acquisitions by allocations and frees so far (every CPU):
+    // with the slow-path counts (CacheCpu), how often a CPU leaves its own
+    // lists for shared ones - the scalability measure docs/performance.md
+    // reports per 1,000 operations.
+    uint64_t node_lock_count() const;
 
     static unsigned size_class(size_t size); // kmalloc class index for size <= 8192
     static size_t class_size(unsigned index);
@@ -262,6 +267,10 @@ private:
     } last_error_[kMaxCpus]{};
     uint64_t large_allocations_ = 0, large_pages_ = 0; // __atomic_* only
     uint64_t fail_countdown_ = 0, injected_failures_ = 0;
+    // Per CPU ([kMaxCpus]: callers with no CPU yet), counted on slow paths only.
+    struct alignas(64) CpuCounters {
+        uint64_t node_locks;
+    } cpu_counters_[kMaxCpus + 1]{};
 };
 
 } // namespace kmem

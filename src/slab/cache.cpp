@@ -390,6 +390,12 @@ void SlabAllocator::report_slabinfo(ReportSink sink, void *ctx) const {
     }
 }
 
+uint64_t SlabAllocator::node_lock_count() const {
+    uint64_t n = 0;
+    for (const CpuCounters &c : cpu_counters_) n += __atomic_load_n(&c.node_locks, __ATOMIC_RELAXED);
+    return n;
+}
+
 Error SlabAllocator::last_error() const {
     const LastError &e = last_error_[Plat::cpu_id()];
     return e.reason ? make_error(e.code, e.reason) : Error{};

@@ -205,6 +205,7 @@ bool SlabInternals::thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *l
             if (swap_state(s, old, {0, c->objects, false})) return false;
     }
     CacheNode &cn = node_of(c, s);
+    count_node_lock(sa);
     LockGuard<platform::SpinLock> g(cn.lock);
     return thaw_locked(sa, c, cn, s, list, tail, count);
 }
@@ -233,6 +234,7 @@ static void thaw_list(SlabAllocator &sa, KmemCache *c, SlabHeader *list) {
     using SI = SlabInternals;
     while (list) {
         CacheNode &cn = SI::node_of(c, list);
+        SI::count_node_lock(sa);
         LockGuard<platform::SpinLock> g(cn.lock);
         for (SlabHeader *s; (s = list) && &SI::node_of(c, s) == &cn;) {
             list = s->next;
@@ -407,6 +409,7 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
     // (up to half its room) while the lock is held.
     {
         CacheNode &cn = c->node[want];
+        count_node_lock(sa);
         LockGuard<platform::SpinLock> g(cn.lock);
         if (SlabHeader *s = cn.partial) {
             void *freelist = freeze(c, cn, s, true);
@@ -451,12 +454,14 @@ static void *alloc_debug(SlabAllocator &sa, KmemCache *c, uint16_t node, uint16_
     using SI = SlabInternals;
     {
         CacheNode &cn = c->node[want];
+        SI::count_node_lock(sa);
         LockGuard<platform::SpinLock> g(cn.lock);
         if (SlabHeader *s = cn.partial) return pop_debug(c, cn, s);
     }
     SlabHeader *s = SI::new_slab(sa, c, node, flags);
     if (!s) return nullptr;
     CacheNode &cn = SI::node_of(c, s);
+    SI::count_node_lock(sa);
     LockGuard<platform::SpinLock> g(cn.lock);
     __atomic_fetch_add(&cn.nr_slabs, 1, __ATOMIC_RELAXED);
     SI::list_add(cn.partial, s, kListPartial);
@@ -597,6 +602,7 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
         if (!st.frozen && !adopt && st.inuse == 1) {
             // The last object of a slab on the node's partial list: it
             // empties there, under the node lock.
+            SI::count_node_lock(*this);
             LockGuard<platform::SpinLock> g(cn.lock);
             old = SI::load_state(s); // refills may have frozen it meanwhile
             if (old != seen) continue;
@@ -621,6 +627,7 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
 // Debug caches: every change under the node lock, taken here.
 Status SlabAllocator::free_debug(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result) {
     CacheNode &cn = SI::node_of(c, s);
+    SI::count_node_lock(*this);
     LockGuard<platform::SpinLock> g(cn.lock);
     const SlabState st = SI::state(s);
     if (st.head == mine || st.inuse == 0)

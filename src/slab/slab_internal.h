@@ -364,6 +364,8 @@ struct SlabInternals {
     static const char *verify_allocated(const KmemCache *c, const void *obj);
 
     static void fail(SlabAllocator &sa, Errc code, const char *why);
+    // An allocation or free is about to take a node lock (node_lock_count).
+    static void count_node_lock(SlabAllocator &sa) { ++sa.cpu_counters_[Plat::cpu_slot()].node_locks; }
     // Set up zone z's kmalloc caches and put them on the list of caches.
     static Status init_kmalloc_zone(SlabAllocator &sa, unsigned z);
     static Status init_cache(SlabAllocator &sa, KmemCache *c, const char *name, size_t size,

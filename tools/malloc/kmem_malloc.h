@@ -30,6 +30,7 @@ struct kmem_malloc_info {
     uint64_t untouched_bytes; // free in the buddy and never handed out (lazy runs)
     uint64_t slow_mallocs; // slab allocations that took the slow path (per-CPU freelist empty)
     uint64_t slow_frees;   // slab frees that took the slow path (a slab the CPU does not own)
+    uint64_t node_locks;   // slab node-lock acquisitions by allocations and frees
 };
 
 void kmem_malloc_get_info(struct kmem_malloc_info *out);

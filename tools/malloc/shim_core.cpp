@@ -283,24 +283,31 @@ void read_info(kmem_malloc_info &out) {
                 out.slow_mallocs += cc.alloc_slow;
                 out.slow_frees += cc.free_slow;
             }
+        out.node_locks = slab().node_lock_count();
     }
 }
 
 void print_stats(int fd) {
     kmem_malloc_info i;
     read_info(i);
-    char line[480];
+    // Per 1,000 operations (mallocs + frees): slow paths and node locks, the
+    // measure of how often a CPU leaves its own lists (docs/performance.md).
+    const unsigned long long ops = i.mallocs + i.frees ? i.mallocs + i.frees : 1;
+    char line[600];
     const int n = snprintf(line, sizeof line,
                            "kmem-malloc: mallocs=%llu frees=%llu large=%llu foreign=%llu "
                            "online_mib=%llu grows=%llu threads=%llu shared_calls=%llu returned_mib=%llu "
-                           "slab_kib=%llu free_kib=%llu untouched_mib=%llu slow_mallocs=%llu slow_frees=%llu\n",
+                           "slab_kib=%llu free_kib=%llu untouched_mib=%llu slow_mallocs=%llu slow_frees=%llu "
+                           "node_locks=%llu per_1000_ops: slow=%.2f node_locks=%.2f\n",
                            (unsigned long long)i.mallocs, (unsigned long long)i.frees,
                            (unsigned long long)i.large, (unsigned long long)i.foreign,
                            (unsigned long long)(i.online_bytes >> 20), (unsigned long long)i.grows,
                            (unsigned long long)i.threads, (unsigned long long)i.shared_calls,
                            (unsigned long long)(i.returned_bytes >> 20), (unsigned long long)(i.slab_bytes >> 10),
                            (unsigned long long)(i.free_bytes >> 10), (unsigned long long)(i.untouched_bytes >> 20),
-                           (unsigned long long)i.slow_mallocs, (unsigned long long)i.slow_frees);
+                           (unsigned long long)i.slow_mallocs, (unsigned long long)i.slow_frees,
+                           (unsigned long long)i.node_locks, 1000.0 * static_cast<double>(i.slow_mallocs + i.slow_frees) / static_cast<double>(ops),
+                           1000.0 * static_cast<double>(i.node_locks) / static_cast<double>(ops));
     // The buddy's free blocks per order, as /proc/buddyinfo prints them.
     if (g_init.load(std::memory_order_acquire) == kReady) {
         (void)!write(fd, "kmem-malloc: ", 13);
