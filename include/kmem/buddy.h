@@ -208,6 +208,16 @@ public:
     // misses and the slow path counts. (A machine whose every zone slot has
     // memory, 64 nodes each with DMA memory, cannot be armed: invalid_argument.)
     Status fail_nth_allocation(uint64_t n);
+    // What a layer above gives back when memory runs out (Linux's shrinkers):
+    // an allocation that finds no block first drains the calling CPU's page
+    // lists, then calls the reclaimer (the slab layer registers one: its
+    // empty slabs and this CPU's partial slabs), and tries once more if
+    // either gave pages back. Not for atomic requests (kAllocAtomic, or in an
+    // interrupt handler): they report no_memory at once. The reclaimer runs
+    // on the allocating CPU with interrupts off and must not allocate.
+    using Reclaimer = uint64_t (*)(void *ctx); // returns the pages it freed
+    void set_reclaimer(Reclaimer fn, void *ctx);
+    uint64_t reclaims() const { return reclaims_; } // times an allocation ran it
     uint64_t injected_failures() const { return injected_failures_; }
     // Exactly `count` pages (1..2^kMaxOrder), not a power of two: the block
     // is split and the unused tail goes straight back (alloc_pages_exact).
@@ -226,8 +236,9 @@ public:
     Status unreserve_range(uint64_t start, uint64_t end);
 
     // Per-CPU lists: the calling CPU's, or a quiescent CPU's (offline, exited).
-    void drain_local_pcp();
-    void drain_cpu_pcp(unsigned cpu);
+    // Both return the pages they gave back to the zones.
+    uint64_t drain_local_pcp();
+    uint64_t drain_cpu_pcp(unsigned cpu);
     // Free page reporting (Linux's page_reporting; madvise for a process):
     // hands each free block of order >= min_order (1 at least) that was not
     // reported since it became free to `sink` - its pages after the first,
@@ -271,6 +282,10 @@ public:
 
 private:
     Status online_range_as(uint64_t start, uint64_t end, uint16_t node, const char *taken);
+    // One attempt of alloc_pages_range (validated arguments): a block of
+    // `order` inside [min, max) along the fallback zones; false if none.
+    bool take_any(unsigned order, uint64_t min, uint64_t max, uint32_t flags, uint16_t node, uint64_t &got,
+                  unsigned &got_zone);
     // The fast paths' ways out, as tail calls (their callers keep no frame):
     // interrupts back to irq (the caller's irq_save), then alloc_pages_range
     // over all memory; every check of free_pages and the zone's path; a
@@ -290,6 +305,9 @@ private:
     platform::SpinLock online_lock_{};
     uint16_t cpu_node_[kMaxCpus]{};
     uint64_t fail_countdown_ = 0;    // fault injection (fail_nth_allocation)
+    Reclaimer reclaimer_ = nullptr;  // set_reclaimer
+    void *reclaimer_ctx_ = nullptr;
+    uint64_t reclaims_ = 0;          // __atomic_* only
     uint32_t report_epoch_ = 0;      // report_free's idle epochs (FreeLink::epoch)
     uint64_t injected_failures_ = 0;
     uint8_t home_zone_[kMaxCpus]{}; // zone a CPU's unrestricted allocations start from

@@ -130,6 +130,11 @@ Status PhysAllocator::fail_nth_allocation(uint64_t n) {
     return {};
 }
 
+void PhysAllocator::set_reclaimer(Reclaimer fn, void *ctx) {
+    reclaimer_ctx_ = ctx;
+    __atomic_store_n(&reclaimer_, fn, __ATOMIC_RELEASE);
+}
+
 void PhysAllocator::set_cpu_node(unsigned cpu, uint16_t node) {
     if (cpu >= kMaxCpus || node >= kMaxNodes) return;
     cpu_node_[cpu] = node;
@@ -150,19 +155,24 @@ void BuddyInternals::pcp_drain(PhysAllocator &a, unsigned cpu, unsigned zi, unsi
     ++pcp.drains;
 }
 
-void PhysAllocator::drain_cpu_pcp(unsigned cpu) {
-    if (cpu >= kMaxCpus) return;
+uint64_t PhysAllocator::drain_cpu_pcp(unsigned cpu) {
+    if (cpu >= kMaxCpus) return 0;
     IrqGuard irq; // the calling CPU's own lists, or a quiescent CPU's
+    uint64_t drained = 0;
     for (unsigned zi = 0; zi < kMaxZones; ++zi) {
         if (!zones_[zi].present) continue;
         for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
-            if (pcp_[zi][cpu].count[o]) BI::pcp_drain(*this, cpu, zi, o, pcp_[zi][cpu].count[o]);
+            if (const uint32_t n = pcp_[zi][cpu].count[o]) {
+                BI::pcp_drain(*this, cpu, zi, o, n);
+                drained += uint64_t{n} << o;
+            }
     }
+    return drained;
 }
 
-void PhysAllocator::drain_local_pcp() {
+uint64_t PhysAllocator::drain_local_pcp() {
     IrqGuard irq; // the CPU id stays ours
-    drain_cpu_pcp(Plat::cpu_id());
+    return drain_cpu_pcp(Plat::cpu_id());
 }
 
 namespace {
@@ -215,16 +225,8 @@ Result<uint64_t> PhysAllocator::alloc_pages_slow(unsigned order, uint32_t flags,
     return alloc_pages_range(order, 0, kMaxPhysMemory, flags, node);
 }
 
-Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, uint64_t max,
-                                                  uint32_t flags, uint16_t node) {
-    if (order > kMaxOrder) return make_error(Errc::invalid_argument, "order above MAX_ORDER");
-    KMEM_TRY(validate_flags(flags, node));
-    if (min >= max) return make_error(Errc::invalid_range, "empty address range");
-    KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
-    if (Plat::in_interrupt()) flags |= kAllocAtomic; // what a handler asks for is atomic
-    if (BI::inject_failure(*this)) return make_error(Errc::no_memory, "injected failure (fail_nth_allocation)");
-    uint64_t got = 0;
-    unsigned got_zone = 0;
+bool PhysAllocator::take_any(unsigned order, uint64_t min, uint64_t max, uint32_t flags, uint16_t node,
+                             uint64_t &got, unsigned &got_zone) {
     bool ok;
     {
         IrqGuard irq; // the per-CPU lists below are this CPU's
@@ -264,7 +266,30 @@ Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, 
         });
         if (ok) BI::write_head(*this, got, PageState::allocated, order, got_zone);
     }
-    if (!ok) return make_error(Errc::no_memory, "no free block of that order in the allowed zones");
+    return ok;
+}
+
+Result<uint64_t> PhysAllocator::alloc_pages_range(unsigned order, uint64_t min, uint64_t max,
+                                                  uint32_t flags, uint16_t node) {
+    if (order > kMaxOrder) return make_error(Errc::invalid_argument, "order above MAX_ORDER");
+    KMEM_TRY(validate_flags(flags, node));
+    if (min >= max) return make_error(Errc::invalid_range, "empty address range");
+    KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
+    if (Plat::in_interrupt()) flags |= kAllocAtomic; // what a handler asks for is atomic
+    if (BI::inject_failure(*this)) return make_error(Errc::no_memory, "injected failure (fail_nth_allocation)");
+    uint64_t got = 0;
+    unsigned got_zone = 0;
+    for (bool reclaimed = false;; reclaimed = true) {
+        if (take_any(order, min, max, flags, node, got, got_zone)) break;
+        // No block: what the CPU's lists and the layers above hold goes back
+        // first (Linux's shrinkers), once, for a request that may wait.
+        if (reclaimed || (flags & kAllocAtomic))
+            return make_error(Errc::no_memory, "no free block of that order in the allowed zones");
+        __atomic_fetch_add(&reclaims_, 1, __ATOMIC_RELAXED);
+        uint64_t freed = drain_local_pcp();
+        if (Reclaimer fn = __atomic_load_n(&reclaimer_, __ATOMIC_ACQUIRE)) freed += fn(reclaimer_ctx_);
+        if (!freed) return make_error(Errc::no_memory, "no free block of that order in the allowed zones");
+    }
     fill_block(*this, got, order, flags);
     return pa_of(got);
 }

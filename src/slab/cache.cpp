@@ -149,6 +149,7 @@ Status SlabAllocator::init(PhysAllocator &phys, const SlabOptions &opts, uint64_
     // One flag for kmalloc's fast path (the caches' plain flags all agree).
     kmalloc_plain_ = kmalloc_[0][0].plain;
     phys_ = &phys;
+    phys.set_reclaimer(SI::reclaim, this); // empty slabs go back before the buddy reports no memory
     return {};
 }
 
@@ -242,6 +243,19 @@ uint64_t SlabInternals::shrink_nodes(SlabAllocator &sa, KmemCache *c) {
             SI::free_slab(sa, c, s);
             freed += pages(c->order);
         }
+    }
+    return freed;
+}
+
+uint64_t SlabInternals::reclaim(void *ctx) {
+    SlabAllocator &sa = *static_cast<SlabAllocator *>(ctx);
+    uint64_t freed = 0;
+    for (KmemCache *c = __atomic_load_n(&sa.caches_, __ATOMIC_ACQUIRE); c; c = c->next) {
+        {
+            IrqGuard irq;
+            drain_partial(sa, c, Plat::cpu_id());
+        }
+        freed += shrink_nodes(sa, c);
     }
     return freed;
 }

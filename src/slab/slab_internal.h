@@ -333,6 +333,11 @@ struct SlabInternals {
     }
     // Every empty slab on c's node lists back to the buddy; pages freed.
     static uint64_t shrink_nodes(SlabAllocator &sa, KmemCache *c);
+    // The buddy's reclaimer (PhysAllocator::set_reclaimer; ctx: the
+    // SlabAllocator): the calling CPU's partial slabs of every cache back to
+    // their nodes, then every node's empty slabs back to the buddy. Other
+    // CPUs' slabs stay theirs - kmem makes no cross-CPU calls. Pages freed.
+    static uint64_t reclaim(void *ctx);
     // A full slab a free just froze for CPU cpu goes on that CPU's partial list.
     static void adopt(SlabAllocator &sa, KmemCache *c, unsigned cpu, SlabHeader *s);
     // A frozen slab's own freelist, taken whole by its CPU (null: none); the

@@ -56,7 +56,16 @@ bool same_books(const PhysTotals &x, const PhysTotals &y) {
     z.lazy = x.lazy;
     return same(x, z);
 }
+// Nothing taken: equal but for pages moved from the per-CPU lists to the
+// zones (an allocation that finds no block drains its CPU's lists first).
+bool nothing_taken(const PhysTotals &x, const PhysTotals &y) {
+    PhysTotals z = y;
+    z.free += z.pcp - x.pcp;
+    z.pcp = x.pcp;
+    return same(x, z);
+}
 #define EXPECT_SAME_TOTALS(x, y) EXPECT_TRUE(same((x), (y))) << describe(x) << "\n" << describe(y)
+#define EXPECT_NOTHING_TAKEN(x, y) EXPECT_TRUE(nothing_taken((x), (y))) << describe(x) << "\n" << describe(y)
 #define EXPECT_SAME_BOOKS(x, y) EXPECT_TRUE(same_books((x), (y))) << describe(x) << "\n" << describe(y)
 #define ASSERT_BOOKS(a) ASSERT_TRUE((a).check().ok()) << (a).check().reason()
 
@@ -921,7 +930,7 @@ TEST(BuddyRange, ResultsInsideTheWindowAndAligned) {
             held.push_back({r.value(), order});
         } else {
             EXPECT_EQ(r.code(), Errc::no_memory);
-            EXPECT_SAME_TOTALS(a.totals(), before);
+            EXPECT_NOTHING_TAKEN(a.totals(), before);
         }
         if (held.size() > 200) {
             const Block b = held[rng() % held.size()];
