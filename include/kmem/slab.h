@@ -78,8 +78,10 @@ struct SlabOptions {
     bool debug_all = false;      // poison + red zones on every cache (kmalloc included)
     // Empty slabs each CPU may keep per cache on its partial list, in bytes
     // (at least 4 slabs): more means fewer trips to the node and the buddy
-    // for batches of frees, and more free memory parked on CPUs. Slabs with
-    // objects in use stay on the CPU that filled them whatever their number.
+    // for batches of frees, and more free memory parked on CPUs. The free
+    // objects a CPU's partial list holds are bounded by the same number of
+    // slabs' worth (SLUB's cpu_partial): past it its oldest slabs, in use or
+    // not, go to the node, where every CPU allocates from them.
     uint32_t cpu_partial_bytes = 128 * 1024;
     // Objects a slab should hold at least (SLUB's min_objects): bigger slabs
     // for small objects, so that a CPU changes slabs less often. The order
@@ -133,7 +135,7 @@ struct KmemCache {
     uint32_t reciprocal;   // ceil(2^32 / stride), to turn an offset into an index
     uint32_t flags;        // CacheFlag
     uint32_t object0;      // first + payload: offset of object 0 from the slab start
-    uint16_t cpu_partial;  // empty slabs a CPU's partial list keeps
+    uint16_t cpu_partial;  // empty slabs a CPU's partial list keeps; x objects: its free-object bound
     uint16_t min_partial;  // empty slabs a node keeps rather than give back to the buddy
     uint8_t order;         // slab size: 2^order pages
     bool dynamic;          // created by cache_create (not static storage)

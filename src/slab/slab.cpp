@@ -265,21 +265,35 @@ void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu)
 void SlabInternals::trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     KMEM_ASSERT_IRQS_OFF();
     CacheCpu &cc = c->cpu[cpu];
-    // Empty slabs beyond cpu_partial go back to the node; slabs with
-    // objects in use stay (the CPU's own memory, as a mimalloc page stays
-    // its thread's). An empty frozen slab: every object not on its slab's
-    // list is on its local list (only frees change it now).
-    SlabHeader *empties = nullptr;
+    // Empty slabs beyond cpu_partial go back to the node. An empty frozen
+    // slab: every object not on its slab's list is on its local list (only
+    // frees change it now).
+    SlabHeader *spill = nullptr;
     uint32_t kept_empty = 0;
+    uint64_t kept_free = 0; // free objects on the slabs that stay
     for (SlabHeader *s = cc.partial, *next; s; s = next) {
         next = s->next;
-        if (state(s).inuse == s->local_count && kept_empty++ >= c->cpu_partial) {
+        const SlabState st = state(s);
+        if (st.inuse == s->local_count && kept_empty++ >= c->cpu_partial) {
             partial_remove(cc, s);
-            s->next = empties;
-            empties = s;
+            s->next = spill;
+            spill = s;
+        } else {
+            kept_free += c->objects - st.inuse + s->local_count;
         }
     }
-    thaw_list(sa, c, empties);
+    // Then the free objects the list holds are bounded (SLUB's cpu_partial,
+    // in objects: cpu_partial slabs' worth): past it the oldest slabs, in
+    // use or not, go to the node, where every CPU finds them.
+    const uint64_t bound = uint64_t{c->cpu_partial} * c->objects;
+    for (SlabHeader *s = cc.partial, *next; s && kept_free > bound; s = next) {
+        next = s->next;
+        kept_free -= c->objects - state(s).inuse + s->local_count;
+        partial_remove(cc, s);
+        s->next = spill;
+        spill = s;
+    }
+    thaw_list(sa, c, spill);
     // The next walk when the list has doubled: a constant cost per slab.
     cc.trim_at = 2 * cc.nr_partial > c->cpu_partial ? 2 * cc.nr_partial : c->cpu_partial;
 }

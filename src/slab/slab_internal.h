@@ -317,8 +317,9 @@ struct SlabInternals {
     static bool deactivate(SlabAllocator &sa, KmemCache *c, unsigned cpu);
     // The CPU's partial list back to the nodes (one lock hold per run of one node).
     static void drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu);
-    // Its empty slabs beyond cpu_partial back to the nodes (when the list
-    // outgrows trim_at).
+    // Its empty slabs beyond cpu_partial back to the nodes, then its oldest
+    // slabs until the list holds at most cpu_partial slabs' worth of free
+    // objects (when the list outgrows trim_at).
     static void trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu);
     // A frozen slab onto the tail of CPU cpu's partial list (that CPU's own call).
     static void push_partial(KmemCache *c, unsigned cpu, SlabHeader *s);

@@ -641,6 +641,47 @@ TEST_F(SlabTest, ACpuKeepsFewEmptySlabs) {
     EXPECT_TRUE(slab().cache_destroy(c).ok());
 }
 
+// The free objects a CPU keeps on its partial list are bounded too, not only
+// its empty slabs: a CPU that frees half of every slab it filled keeps at
+// most cpu_partial slabs' worth of free objects; the oldest slabs, still in
+// use, go to the node, where any CPU allocates from them.
+TEST_F(SlabTest, ACpusPartialListHoldsBoundedFreeObjects) {
+    KmemCache *c = create("bound256", 256);
+    ASSERT_NE(c, nullptr);
+    const unsigned cpu = Plat::cpu_id();
+    const uint32_t slabs = 6u * c->cpu_partial + 1;
+    std::vector<void *> objs(slabs * c->objects);
+    for (auto &p : objs) ASSERT_NE(p = slab().cache_alloc(c), nullptr);
+    for (size_t i = 0; i < objs.size(); i += 2) { // every slab keeps half its objects
+        ASSERT_TRUE(slab().cache_free(c, objs[i]).ok());
+        objs[i] = nullptr;
+    }
+    uint64_t cpu_free = 0;
+    for (const SlabHeader *s = c->cpu[cpu].partial; s; s = s->next)
+        cpu_free += c->objects - SlabInternals::state(s).inuse + s->local_count;
+    // A trim runs when the list doubles: up to twice the bound between them.
+    EXPECT_LE(cpu_free, 2u * c->cpu_partial * c->objects) << "free objects parked on the CPU";
+    EXPECT_GT(c->node[0].nr_partial + c->node[1].nr_partial, 0u) << "no slab in use went to the node";
+    // Another CPU allocates from them before it makes a new slab.
+    const uint64_t slabs_before = slab().cache_totals(c).slabs;
+    std::thread other([&] {
+        hosted::bind_cpu(cpu + 1);
+        for (uint32_t i = 0; i < c->objects; ++i) ASSERT_NE(objs.emplace_back(slab().cache_alloc(c)), nullptr);
+        slab().flush_cpu(c, cpu + 1);
+        hosted::release_cpu();
+    });
+    other.join();
+    EXPECT_EQ(slab().cache_totals(c).slabs, slabs_before) << "the other CPU made a new slab";
+    for (void *p : objs) {
+        if (!p) continue;
+        ASSERT_TRUE(slab().cache_free(c, p).ok());
+    }
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    slab().flush_all_cpus();
+    EXPECT_EQ(slab().cache_totals(c).active_objects, 0u);
+    EXPECT_TRUE(slab().cache_destroy(c).ok());
+}
+
 // ------------------------------------------------------------------ destroy
 
 // Destroying a cache with live objects fails with busy and changes nothing
