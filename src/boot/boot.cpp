@@ -33,8 +33,10 @@ const char *phase_name(Phase p) {
 
 MemorySystem *MemorySystem::current() { return g_current; }
 
-// Each phase function has checked it is called in the phase before `to`.
+// Each phase function has checked it is called in the phase before `to`
+// (debug builds check that it did: phases advance one at a time).
 void MemorySystem::enter(Phase to) {
+    KMEM_ASSERT(static_cast<unsigned>(to) == static_cast<unsigned>(phase_) + 1, "a boot phase skipped or repeated");
     phase_ = to;
     times_.start_ns[static_cast<unsigned>(to)] = Plat::now_ns();
 }
