@@ -20,7 +20,6 @@
 //                exit (sifive_test)
 #include "arch.h"
 #include "boot_steps.h"
-#include "cpus.h"
 #include "fdt.h"
 #include "harts.h"
 #include "irq.h"
