@@ -5,16 +5,21 @@
 // tables, Svpbmt, and the debug kernel (kmem's assertion tier) on a few. Each
 // run must exit through the sifive_test device with FINISHER_PASS (QEMU status
 // 0), and its report must agree with the memory the device tree gave, with
-// timer interrupts allocating on every hart (kernel_report.h).
+// timer interrupts allocating on every hart (kernel_report.h). A kernel that
+// panics must exit with a nonzero status.
 #include "kernel_report.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
+#include <unistd.h>
 
 namespace kmem {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct RvConfig {
     const char *name;
@@ -73,6 +78,28 @@ INSTANTIATE_TEST_SUITE_P(
                       RvConfig{"debug_sv39_2G_4hart", "-m 2G -smp 4 -append sv39", 4, 1,
                                "kmem-riscv64: Sv39 tables\n", KMEM_RISCV64_DEBUG_KERNEL}),
     [](const ::testing::TestParamInfo<RvConfig> &i) { return std::string(i.param.name); });
+
+// Failure is a nonzero status: QEMU's own device tree with the harts'
+// compatible string changed (dtc), so the kernel cannot find the hart it runs
+// on and panics - FINISHER_FAIL with code 1.
+TEST(QemuRiscv64Failure, APanicExitsWithANonzeroStatus) {
+    const std::string dir = fs::temp_directory_path() / ("kmem-rv-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string dtb = dir + "/virt.dtb", bad = dir + "/no-harts.dtb";
+    ASSERT_EQ(test::run_command("qemu-system-riscv64 -M virt,dumpdtb=" + dtb + " -m 512M -smp 1 -display none 2>&1").status,
+              0);
+    ASSERT_EQ(test::run_command("dtc -q -I dtb -O dts " + dtb + " | sed 's/compatible = \"riscv\";/compatible = "
+                                "\"riscv-none\";/' | dtc -q -I dts -O dtb -o " + bad + " 2>&1")
+                  .status,
+              0);
+    const test::CommandResult r = test::run_command(
+        std::string("timeout 50 qemu-system-riscv64 -M virt -bios " KMEM_RISCV64_BIOS " -kernel " KMEM_RISCV64_KERNEL
+                    " -m 512M -smp 1 -dtb ") + bad + " -display none -serial stdio < /dev/null 2>&1");
+    fs::remove_all(dir);
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("kmem: PANIC: the device tree does not list the boot hart"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("KMEM-JSON"), std::string::npos);
+}
 
 } // namespace
 } // namespace kmem
