@@ -32,6 +32,7 @@
 #include <kmem/memmap.h>
 #include <kmem/paging.h>
 #include <kmem/paging_aarch64.h>
+#include <kmem/paging_riscv64.h>
 #include <kmem/result.h>
 #include <kmem/slab.h>
 
@@ -60,10 +61,14 @@ inline constexpr int kNoNode = -1;
 
 // The direct map's page tables and where it starts, per architecture: on
 // x86_64 Linux's 0xffff888000000000; on AArch64 the lower half (TTBR0), at
-// 64 TiB, so one table root serves the kernel's identity map and the direct map.
+// 64 TiB, so one table root serves the kernel's identity map and the direct
+// map; on RISC-V the start of Sv39's upper half (canonical in Sv48 too).
 #if defined(__aarch64__)
 using ArchPageTables = Aarch64PageTables;
 inline constexpr uint64_t kArchDirectMapBase = 0x0000400000000000ull;
+#elif defined(__riscv)
+using ArchPageTables = Riscv64PageTables;
+inline constexpr uint64_t kArchDirectMapBase = 0xffffffc000000000ull;
 #else
 using ArchPageTables = PageTables;
 inline constexpr uint64_t kArchDirectMapBase = kDirectMapBase;

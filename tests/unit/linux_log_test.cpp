@@ -336,6 +336,77 @@ TEST(LinuxLogMalformed, LenientCountsAndGoesOn) {
     EXPECT_EQ(log.events.back().line, log.lines);
 }
 
+// ---------------------------------------------------------------- reading events as Linux meant them
+
+TEST(LinuxLogMeaning, CallerFunction) {
+    EXPECT_EQ(caller_function("early_pgtable_alloc+0x2c/0xb0"), "early_pgtable_alloc");
+    EXPECT_EQ(caller_function("put_pid.part.0+0x80/0xbc"), "put_pid.part.0");
+    EXPECT_EQ(caller_function("foo+0x1/0x2 [virtio_net]"), "foo");
+    EXPECT_EQ(caller_function("bare_name"), "bare_name");
+    EXPECT_EQ(caller_function(""), "");
+}
+
+// memblock_limits(line, ram_top) for a 2 GiB machine whose RAM ends at 3 GiB.
+MemblockLimits limits_of(std::string_view line) { return memblock_limits(one(line), uint64_t{3} << 30); }
+
+TEST(LinuxLogMeaning, MemblockSpecialMaxAddrAreNoLimits) {
+    // 0: MEMBLOCK_ALLOC_ACCESSIBLE; 1: MEMBLOCK_ALLOC_NOLEAKTRACE; ~0: MEMBLOCK_ALLOC_ANYWHERE.
+    for (const char *max : {"0x0000000000000000", "0x0000000000000001", "0xffffffffffffffff"}) {
+        const MemblockLimits l = limits_of(std::string("[0.0] memblock_phys_alloc_range: 4096 bytes align=0x1000 "
+                                                       "from=0x0000000000000000 max_addr=") +
+                                           max + " early_pgtable_alloc+0x2c/0xb0");
+        EXPECT_EQ(l.max, 0u) << max;
+        EXPECT_EQ(l.min, 0u);
+        EXPECT_EQ(l.goal, 0u);
+    }
+    // A real limit stays one.
+    const MemblockLimits real = limits_of("[0.0] memblock_phys_alloc_range: 28672 bytes align=0x1000 "
+                                          "from=0x0000000000000000 max_addr=0x0000000000100000 reserve_real_mode+0x50/0x89");
+    EXPECT_EQ(real.max, 0x100000u);
+}
+
+TEST(LinuxLogMeaning, MemblockFromIsAGoalForAllocAndALimitForPhysAlloc) {
+    // memblock_alloc_try_nid retries without its lower limit: a goal.
+    MemblockLimits l = limits_of("[0.0] memblock_alloc_try_nid: 896 bytes align=0x40 nid=0 from=0x00000000b8000000 "
+                                 "max_addr=0x00000000c0000000 sparse_init_nid+0xb4/0x348");
+    EXPECT_EQ(l.goal, 0xb8000000u);
+    EXPECT_EQ(l.min, 0u);
+    EXPECT_EQ(l.max, 0xc0000000u);
+    // memblock_phys_alloc_range does not: a limit.
+    l = limits_of("[0.0] memblock_phys_alloc_range: 2097152 bytes align=0x200000 from=0x0000000000100000 "
+                  "max_addr=0x000000003ffe0000 init_mem_mapping+0x1ee/0x31f");
+    EXPECT_EQ(l.min, 0x100000u);
+    EXPECT_EQ(l.goal, 0u);
+    EXPECT_EQ(l.max, 0x3ffe0000u);
+    // arm64's __pa(MAX_DMA_ADDRESS) under KASLR lies above all memory: memblock
+    // finds nothing there and retries from 0, so the goal is dropped.
+    l = limits_of("[0.0] memblock_alloc_exact_nid_raw: 33554432 bytes align=0x200000 nid=0 from=0xfffff42100000000 "
+                  "max_addr=0x0000000000000000 memmap_alloc+0x28/0x3c");
+    EXPECT_EQ(l.goal, 0u);
+    EXPECT_EQ(l.min, 0u);
+    EXPECT_EQ(l.max, 0u);
+    // A goal at or above a real limit: dropped too.
+    l = limits_of("[0.0] memblock_alloc_try_nid: 64 bytes align=0x40 nid=-1 from=0x0000000080000000 "
+                  "max_addr=0x0000000080000000 x+0x1/0x2");
+    EXPECT_EQ(l.goal, 0u);
+    EXPECT_EQ(l.max, 0x80000000u);
+    // Below the top of memory with no limit: kept.
+    l = limits_of("[0.0] memblock_alloc_try_nid: 253952 bytes align=0x1000 nid=0 from=0x0000000001000000 "
+                  "max_addr=0x0000000000000000 pcpu_fc_alloc+0x120/0x19c");
+    EXPECT_EQ(l.goal, 0x1000000u);
+    EXPECT_EQ(l.max, 0u);
+}
+
+TEST(LinuxLogMeaning, PageTableAllocatorByArchitecture) {
+    EXPECT_STREQ(page_table_arch("init_mem_mapping+0x1ee/0x31f"), "x86_64");
+    EXPECT_STREQ(page_table_arch("early_pgtable_alloc+0x2c/0xb0"), "arm64");
+    EXPECT_STREQ(page_table_arch("alloc_pte_fixmap+0x1c/0x30"), "riscv64");
+    EXPECT_STREQ(page_table_arch("alloc_pmd_fixmap+0x1c/0x30"), "riscv64");
+    EXPECT_EQ(page_table_arch("reserve_real_mode+0x50/0x89"), nullptr);
+    EXPECT_EQ(page_table_arch("early_pgtable_alloc_not+0x1/0x2"), nullptr) << "the whole function name";
+    EXPECT_EQ(page_table_arch(""), nullptr);
+}
+
 // ---------------------------------------------------------------- real log
 
 TEST(LinuxLogReal, Linux61Qemu1g2cpu) {
@@ -424,6 +495,84 @@ TEST(LinuxLogReal, Linux61Qemu1g2cpu) {
     EXPECT_EQ(cf.ptr, 0xffff8eacb7619000u);
     EXPECT_EQ(cf.caller, "kern_path_create+0x39/0x50");
     EXPECT_EQ(cf.ns, 51039524000u);
+}
+
+} // namespace
+} // namespace kmem::tools
+
+namespace kmem::tools {
+namespace {
+
+// The arm64 boot: CRLF line ends throughout (grep -a -c $'\r$' $L -> 64205,
+// every line), no e820 map, and 1028 page-table pages from memblock.
+TEST(LinuxLogReal, Linux61Arm64QemuVirt2g2cpu) {
+    const std::string text = test::read_file(test::data_path("linux-boot/linux-6.1-arm64-qemu-virt-2g-2cpu.log"));
+    LinuxLog log = parse_ok(text);
+    EXPECT_EQ(log.skipped_trace_lines, 0u);
+    EXPECT_EQ(log.lines, 64205u); // wc -l $L
+
+    size_t count[10] = {};
+    uint64_t kmalloc_req = 0, kmalloc_alloc = 0, cache_alloc = 0, reserved = 0, memblock_bytes = 0;
+    uint64_t pages_alloc = 0, pages_free = 0, raw = 0, exact = 0, any_nid = 0, page_tables = 0, max_one = 0;
+    for (const LogEvent &e : log.events) {
+        count[size_t(e.kind)]++;
+        switch (e.kind) {
+        case LogEventKind::kmalloc: kmalloc_req += e.bytes_req, kmalloc_alloc += e.bytes_alloc; break;
+        case LogEventKind::kmem_cache_alloc: cache_alloc += e.bytes_alloc; break;
+        case LogEventKind::memblock_reserve: reserved += e.size; break;
+        case LogEventKind::memblock_alloc:
+            memblock_bytes += e.size, raw += e.raw, exact += e.exact_nid, any_nid += e.nid == -1;
+            page_tables += page_table_arch(e.caller) != nullptr;
+            max_one += e.max == 1;
+            break;
+        case LogEventKind::page_alloc: pages_alloc += uint64_t(1) << e.order; break;
+        case LogEventKind::page_free: pages_free += uint64_t(1) << e.order; break;
+        default: break;
+        }
+    }
+    // L=data/linux-boot/linux-6.1-arm64-qemu-virt-2g-2cpu.log; grep -a -c '\] kmalloc: ' $L (and so on)
+    EXPECT_EQ(count[size_t(LogEventKind::kmalloc)], 9486u);
+    EXPECT_EQ(count[size_t(LogEventKind::kmem_cache_alloc)], 40120u);
+    EXPECT_EQ(count[size_t(LogEventKind::kfree)], 5255u);
+    EXPECT_EQ(count[size_t(LogEventKind::kmem_cache_free)], 1496u);
+    EXPECT_EQ(count[size_t(LogEventKind::page_alloc)], 2554u);
+    EXPECT_EQ(count[size_t(LogEventKind::page_free)], 2884u);
+    EXPECT_EQ(count[size_t(LogEventKind::memblock_reserve)], 1061u);
+    EXPECT_EQ(count[size_t(LogEventKind::memblock_free)], 6u); // '\] memblock_phys_free: '
+    EXPECT_EQ(count[size_t(LogEventKind::memblock_add)], 0u);  // memblock=debug comes after the DT's memory
+    // grep -a -c -E '^\[ *[0-9]+\.[0-9]+\] (memblock_alloc[a-z_]*|memblock_phys_alloc[a-z_]*): ' $L
+    EXPECT_EQ(count[size_t(LogEventKind::memblock_alloc)], 1058u);
+    // grep -a -c -E '\] memblock_phys_alloc_range: .* early_pgtable_alloc\+' $L, all with max_addr=0x...01
+    EXPECT_EQ(page_tables, 1028u);
+    EXPECT_EQ(max_one, 1028u);
+    // grep -a -c -E '\] (kmalloc|kmem_cache_alloc|kfree|kmem_cache_free|mm_page_alloc|mm_page_free|memblock_[a-z_]+): ' $L
+    //   -> 63922, less the 2 memblock_remove lines (not events)
+    EXPECT_EQ(log.events.size(), 63920u);
+    // grep -a '\] kmalloc:' $L | grep -a -o 'bytes_req=[0-9]*' | cut -d= -f2 | paste -sd+ | bc
+    EXPECT_EQ(kmalloc_req, 8913542u);
+    EXPECT_EQ(kmalloc_alloc, 12704256u); // same with bytes_alloc
+    EXPECT_EQ(cache_alloc, 11014552u);   // same for '\] kmem_cache_alloc:' bytes_alloc
+    EXPECT_EQ(reserved, 142037976u);     // memblock_reserve sizes, as for the x86 log
+    EXPECT_EQ(memblock_bytes, 41363288u);
+    EXPECT_EQ(raw, 3u);      // grep -a -c -E '\] memblock_alloc[a-z_]*_raw: ' $L
+    EXPECT_EQ(exact, 1u);    // memmap_alloc's memblock_alloc_exact_nid_raw
+    EXPECT_EQ(any_nid, 1028u + 24u); // the phys_alloc_range lines have no nid=; 24 memblock_alloc* say nid=-1
+    EXPECT_EQ(pages_alloc, 5785u);   // 2^order summed over mm_page_alloc
+    EXPECT_EQ(pages_free, 484121u);  // ... and mm_page_free
+
+    // grep -a -n -m1 '\] memblock_' $L -> 22: memblock_remove (not an event); 24: the kernel image
+    ASSERT_FALSE(log.events.empty());
+    EXPECT_EQ(log.events.front().line, 24u);
+    EXPECT_EQ(log.events.front().kind, LogEventKind::memblock_reserve);
+    EXPECT_EQ(log.events.front().base, 0x40210000u);
+    EXPECT_EQ(log.events.front().size, 0x2000000u);
+    EXPECT_EQ(log.events[1].line, 25u);
+    EXPECT_EQ(log.events[1].caller, "early_pgtable_alloc+0x2c/0xb0");
+    // ... | tail -1 -> 64182: mm_page_alloc pfn=0x43b2f order=0 gfp_flags=GFP_KERNEL (the CR is not part of it)
+    EXPECT_EQ(log.events.back().line, 64182u);
+    EXPECT_EQ(log.events.back().pfn, 0x43b2fu);
+    EXPECT_EQ(log.events.back().gfp, "GFP_KERNEL");
+    EXPECT_EQ(log.events.back().ns, 22966263000u);
 }
 
 } // namespace

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
-// DOC: the Linux boot-log event parser (memblock debug and kmem trace lines).
+// DOC: the Linux boot-log event parser (memblock debug and kmem trace lines),
+// and what the replay needs to read them as Linux meant them: memblock's
+// special limits and each architecture's page-table allocator.
 //
 // One pass over the text, one line at a time, string_view and from_chars
 // only. A line is split into prefix (log level, timestamp, caller id) and
@@ -256,6 +258,34 @@ bool parse_kmem(Format format, sv body, LogEvent &ev, std::string &why) {
 }
 
 } // namespace
+
+std::string_view caller_function(std::string_view caller) {
+    return caller.substr(0, std::min({caller.find('+'), caller.find(' '), caller.size()}));
+}
+
+MemblockLimits memblock_limits(const LogEvent &e, uint64_t ram_top) {
+    MemblockLimits l;
+    const bool limit = e.max > 1 && e.max != ~uint64_t{0};
+    l.max = limit ? e.max : 0;
+    if (e.api.starts_with("memblock_phys_alloc")) l.min = e.min;
+    else if (e.min < (limit && e.max < ram_top ? e.max : ram_top)) l.goal = e.min;
+    return l;
+}
+
+const char *page_table_arch(std::string_view caller) {
+    struct Allocator {
+        sv function;
+        const char *arch;
+    };
+    static constexpr Allocator kPageTableAllocators[] = {
+        {"init_mem_mapping", "x86_64"},   {"early_pgtable_alloc", "arm64"}, {"alloc_pte_fixmap", "riscv64"},
+        {"alloc_pmd_fixmap", "riscv64"}, {"alloc_pud_fixmap", "riscv64"},  {"alloc_p4d_fixmap", "riscv64"},
+    };
+    const sv function = caller_function(caller);
+    for (const Allocator &a : kPageTableAllocators)
+        if (a.function == function) return a.arch;
+    return nullptr;
+}
 
 bool parse_linux_log(std::string_view text, LinuxLog &out, std::string &error, bool strict) {
     out = LinuxLog{};

@@ -66,4 +66,33 @@ struct LinuxLog {
 // not events.
 bool parse_linux_log(std::string_view text, LinuxLog &out, std::string &error, bool strict = false);
 
+// ---- reading the events as Linux meant them
+
+// The function of a call site "name+0xoff/0xsize [module]": "name".
+std::string_view caller_function(std::string_view caller);
+
+// A memblock allocation's constraints as kmem's BootRequest takes them
+// (include/kmem/boot.h): [min, max) with max 0 for no limit, and a goal that
+// is tried first and dropped if nothing fits above it.
+struct MemblockLimits {
+    uint64_t min = 0, max = 0, goal = 0;
+};
+// Linux 5.x/6.x memblock: max_addr 0 (MEMBLOCK_ALLOC_ACCESSIBLE), 1
+// (MEMBLOCK_ALLOC_NOLEAKTRACE; MEMBLOCK_ALLOC_KASAN before 5.17) and ~0
+// (MEMBLOCK_ALLOC_ANYWHERE) are not limits: each means whatever memory is
+// mapped, which for kmem is whatever is online. The memblock_alloc* calls
+// retry without their lower limit when nothing fits above it (from= is a
+// goal); memblock_phys_alloc* do not (from= is a limit). A goal at or above
+// the limit, or at or above `ram_top` (the end of the machine's memory), is
+// dropped: memblock finds nothing there and retries from 0.
+MemblockLimits memblock_limits(const LogEvent &e, uint64_t ram_top);
+
+// The architecture whose page-table setup makes a memblock allocation from
+// this call site, or nullptr: "x86_64" for init_mem_mapping (where x86 sets
+// up the direct map), "arm64" for early_pgtable_alloc (every table page of
+// the linear map and the kernel's mapping), "riscv64" for
+// alloc_{pte,pmd,pud,p4d}_fixmap (setup_vm_final's table pages). The first
+// such allocation in a log is where Linux starts its page tables.
+const char *page_table_arch(std::string_view caller);
+
 } // namespace kmem::tools

@@ -78,10 +78,7 @@ private:
     bool reach(Phase p, std::string &error) {
         while (sys_.phase() < p) {
             const Phase next = static_cast<Phase>(static_cast<unsigned>(sys_.phase()) + 1);
-            if (next == Phase::direct_map && !tables_) {
-                r_.before_page_tables = r_.memblock_allocs;
-                tables_ = true;
-            }
+            if (next == Phase::direct_map) tables_ = true;
             if (!enter_phase(boot_, next, error)) return false;
         }
         return true;
@@ -94,7 +91,7 @@ private:
     bool step(const LogEvent &e, std::string &error) {
         switch (e.kind) {
         case LogEventKind::memblock_add: return true; // the machine comes from the log's e820 map
-        case LogEventKind::memblock_reserve: return reserve(e);
+        case LogEventKind::memblock_reserve: return reserve(e, error);
         case LogEventKind::memblock_alloc: return memblock_alloc(e, error);
         case LogEventKind::memblock_free: return memblock_free(e);
         default: break;
@@ -113,13 +110,14 @@ private:
         return true;
     }
 
-    bool reserve(const LogEvent &e) {
-        // Linux recording the allocation it just made: its address, not a reservation.
+    bool reserve(const LogEvent &e, std::string &error) {
+        // Linux recording the allocation it just made: its address, not a
+        // reservation; with no allocation line before it, an allocation that
+        // printed none.
         if (starts_with(e.caller, "memblock_alloc_range_nid")) {
-            if (!memblock_.empty() && !memblock_.back().known) {
-                memblock_.back().linux_base = e.base;
-                memblock_.back().known = true;
-            }
+            if (memblock_.empty() || memblock_.back().known) return unprinted_alloc(e, error);
+            memblock_.back().linux_base = e.base;
+            memblock_.back().known = true;
             return true;
         }
         ++r_.memblock_reserves;
@@ -128,14 +126,32 @@ private:
         return true;
     }
 
+    // Before the first page-table allocation: what came before it, and where it is.
+    void before_tables(const LogEvent &e, uint64_t size) {
+        ++r_.before_page_tables;
+        r_.before_page_tables_bytes += size;
+        r_.before_page_tables_callers.push_back(e.caller);
+    }
+
     bool memblock_alloc(const LogEvent &e, std::string &error) {
         if (sys_.phase() < Phase::early_window && !reach(Phase::early_window, error)) return false;
-        if (!tables_ && starts_with(e.caller, "init_mem_mapping") && !reach(Phase::direct_map, error)) return false;
+        if (!tables_) {
+            if (const char *arch = page_table_arch(e.caller)) {
+                r_.page_tables_arch = arch;
+                r_.page_tables_caller = e.caller;
+                r_.page_tables_line = e.line;
+                if (!reach(Phase::direct_map, error)) return false;
+            } else {
+                before_tables(e, e.size);
+            }
+        }
+        const MemblockLimits limits = memblock_limits(e, ram_top(sys_.map()));
         BootRequest req;
         req.size = e.size;
         req.align = e.align;
-        req.min = e.min;
-        req.max = e.max;
+        req.min = limits.min;
+        req.max = limits.max;
+        req.goal = limits.goal;
         req.nid = e.nid;
         req.exact_nid = e.exact_nid;
         req.raw = e.raw;
@@ -146,6 +162,27 @@ private:
         Result<uint64_t> got = sys_.alloc(req);
         if (!got.ok()) fail(e, e.api + ": " + got.error().reason);
         memblock_.push_back({0, e.size, got.ok() ? got.value() : 0, false, !got.ok()});
+        return true;
+    }
+
+    // memblock_alloc_range_nid called directly (memblock_phys_alloc_try_nid,
+    // CMA) prints only the reservation: the same size, aligned as Linux's
+    // address is (up to the size rounded up to a power of two), not zeroed.
+    bool unprinted_alloc(const LogEvent &e, std::string &error) {
+        if (sys_.phase() < Phase::early_window && !reach(Phase::early_window, error)) return false;
+        if (!tables_) before_tables(e, e.size);
+        BootRequest req;
+        req.size = e.size;
+        req.align = e.base ? e.base & (~e.base + 1) : kPageSize;
+        if (e.size > 1) req.align = std::min(req.align, uint64_t{1} << (64 - __builtin_clzll(e.size - 1)));
+        req.raw = true;
+        req.api = BootApi::memblock_phys_alloc;
+        req.caller = e.caller.c_str();
+        ++r_.unprinted_allocs;
+        r_.unprinted_bytes += e.size;
+        Result<uint64_t> got = sys_.alloc(req);
+        if (!got.ok()) fail(e, std::string("memblock_alloc_range_nid: ") + got.error().reason);
+        memblock_.push_back({e.base, e.size, got.ok() ? got.value() : 0, true, !got.ok()});
         return true;
     }
 

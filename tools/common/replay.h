@@ -5,8 +5,9 @@
 // The events of a Linux boot log (tools/common/linux_log.h) drive a
 // simulated machine booted through MemorySystem: each memblock line becomes
 // the matching boot call in the phase it happened (the first allocation by
-// init_mem_mapping is where Linux sets up its page tables: kmem builds its
-// direct map there), then every kmalloc / kmem_cache_alloc / kfree /
+// the architecture's page-table allocator - x86 init_mem_mapping, arm64
+// early_pgtable_alloc, linux_log.h's page_table_arch - is where Linux sets up
+// its page tables: kmem builds its direct map there), then every kmalloc / kmem_cache_alloc / kfree /
 // kmem_cache_free / mm_page_alloc / mm_page_free in order, on kmem's kmalloc,
 // caches (one per distinct object size) and buddy. Frees are paired with
 // their allocations by Linux pointer or pfn; frees of objects allocated
@@ -33,6 +34,18 @@ struct ReplayClass {
 
 struct ReplayResult {
     uint64_t memblock_allocs = 0, memblock_bytes = 0, before_page_tables = 0;
+    // What came before Linux's first page-table allocation: bytes and call
+    // sites in log order; and that allocation: its architecture
+    // (page_table_arch; "" when the log has none), call site and line.
+    uint64_t before_page_tables_bytes = 0;
+    std::vector<std::string> before_page_tables_callers;
+    std::string page_tables_arch, page_tables_caller;
+    uint32_t page_tables_line = 0;
+    // Allocations memblock made without an allocation line: a reservation by
+    // memblock_alloc_range_nid that records no printed allocation
+    // (memblock_phys_alloc_try_nid: NODE_DATA; CMA areas), replayed as an
+    // allocation of the same size aligned as its Linux address.
+    uint64_t unprinted_allocs = 0, unprinted_bytes = 0;
     uint64_t memblock_reserves = 0, memblock_frees = 0;
     uint64_t slab_allocs = 0, slab_frees = 0, page_allocs = 0, page_frees = 0;
     uint64_t unmatched_frees = 0; // frees of what was allocated before tracing began

@@ -7,6 +7,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <string_view>
 
 namespace kmem::tools {
 namespace {
@@ -34,6 +35,13 @@ nlohmann::json replay_json(const ReplayResult &r) {
             {"memblock_reserves", r.memblock_reserves},
             {"memblock_frees", r.memblock_frees},
             {"before_page_tables", r.before_page_tables},
+            {"before_page_tables_bytes", r.before_page_tables_bytes},
+            {"before_page_tables_callers", r.before_page_tables_callers},
+            {"page_tables_arch", r.page_tables_arch},
+            {"page_tables_caller", r.page_tables_caller},
+            {"page_tables_line", r.page_tables_line},
+            {"unprinted_allocs", r.unprinted_allocs},
+            {"unprinted_bytes", r.unprinted_bytes},
             {"slab_allocs", r.slab_allocs},
             {"slab_frees", r.slab_frees},
             {"page_allocs", r.page_allocs},
@@ -59,8 +67,20 @@ nlohmann::json replay_json(const ReplayResult &r) {
 void print_replay_text(std::ostream &os, const ReplayResult &r) {
     char line[256];
     os << "kmem: replay of the Linux boot: " << r.memblock_allocs << " memblock allocations ("
-       << human_bytes(r.memblock_bytes) << "), " << r.before_page_tables << " of them before the page tables; "
-       << r.memblock_reserves << " reservations, " << r.memblock_frees << " frees\n";
+       << human_bytes(r.memblock_bytes) << ") and " << r.unprinted_allocs << " without an allocation line ("
+       << human_bytes(r.unprinted_bytes) << "); " << r.memblock_reserves << " reservations, " << r.memblock_frees
+       << " frees\n";
+    if (r.page_tables_arch.empty()) {
+        os << "kmem: no page-table allocation in the log: all " << r.before_page_tables
+           << " allocations came before Running\n";
+    } else {
+        os << "kmem: " << r.page_tables_arch << ": the first page-table allocation is line " << r.page_tables_line
+           << " (" << r.page_tables_caller << "); before it " << r.before_page_tables << " allocations ("
+           << human_bytes(r.before_page_tables_bytes) << ")";
+        for (size_t i = 0; i < r.before_page_tables_callers.size(); ++i)
+            os << (i ? ", " : ": ") << r.before_page_tables_callers[i];
+        os << "\n";
+    }
     os << "kmem: then " << r.slab_allocs << " slab allocations and " << r.slab_frees << " frees, " << r.page_allocs
        << " page allocations and " << r.page_frees << " frees; " << r.unmatched_frees
        << " frees of memory allocated before tracing began, " << r.reused
@@ -113,19 +133,28 @@ void print_early_text(std::ostream &os, const MemorySystem &sys) {
     std::snprintf(line, sizeof line, "  %-12s %-28s %10s %9s %-7s %-18s %s\n", "phase", "api", "size", "align",
                   "served", "address", "caller");
     os << line;
+    // The same request again and again (arm64's 1,028 page-table pages) is
+    // one row: the first one's address, and how many in a row.
+    auto same = [](const EarlyRecord &a, const EarlyRecord &b) {
+        return a.phase == b.phase && a.api == b.api && a.size == b.size && a.align == b.align && a.min == b.min &&
+               a.max == b.max && a.nid == b.nid && a.exact_nid == b.exact_nid && a.slab == b.slab &&
+               a.failed == b.failed && std::string_view(a.caller ? a.caller : "") == (b.caller ? b.caller : "");
+    };
     uint64_t bytes[kPhaseCount] = {}, count[kPhaseCount] = {};
-    for (size_t i = 0; i < sys.early_count(); ++i) {
+    for (size_t i = 0, run; i < sys.early_count(); i += run) {
         const EarlyRecord &e = sys.early(i);
+        for (run = 1; i + run < sys.early_count() && same(e, sys.early(i + run));) ++run;
         std::string where = e.failed ? std::string("FAILED") : hex(e.pa);
         if (e.min || e.max) where += " in [" + hex(e.min) + "," + (e.max ? hex(e.max) : std::string("-")) + ")";
         if (e.nid >= 0) where += (e.exact_nid ? " node=" : " node~") + std::to_string(e.nid);
-        std::snprintf(line, sizeof line, "  %-12s %-28s %10" PRIu64 " %9" PRIu64 " %-7s %-18s %s\n",
+        const std::string times = run > 1 ? " (" + std::to_string(run) + " in a row)" : std::string();
+        std::snprintf(line, sizeof line, "  %-12s %-28s %10" PRIu64 " %9" PRIu64 " %-7s %-18s %s%s\n",
                       phase_name(e.phase), boot_api_name(e.api), e.size, e.align, e.slab ? "kmalloc" : "pages",
-                      where.c_str(), e.caller);
+                      where.c_str(), e.caller, times.c_str());
         os << line;
         if (!e.failed) {
-            bytes[static_cast<unsigned>(e.phase)] += e.size;
-            ++count[static_cast<unsigned>(e.phase)];
+            bytes[static_cast<unsigned>(e.phase)] += e.size * run;
+            count[static_cast<unsigned>(e.phase)] += run;
         }
     }
     for (unsigned p = 0; p < kPhaseCount; ++p)

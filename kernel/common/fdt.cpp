@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // DOC: a walk over the device tree's structure block (see fdt.h): tokens,
-// each node's #address-cells/#size-cells for its children, and the first
-// node whose compatible list names what is asked for. Bounded by the
-// header's sizes; a malformed tree ends the walk with "not found".
+// each node's #address-cells/#size-cells for its children, and the node asked
+// for - by a compatible string or by name. Bounded by the header's sizes; a
+// malformed tree ends the walk with "not found".
 #include "fdt.h"
 
 namespace kx {
@@ -20,6 +20,12 @@ bool same(const char *a, const char *b) {
     return *a == *b;
 }
 
+// A node name "name@unit" is `want` when the part before '@' is.
+bool named(const char *node, const char *want) {
+    while (*want && *node == *want) ++node, ++want;
+    return !*want && (!*node || *node == '@');
+}
+
 // A compatible property: NUL-separated strings, `len` bytes in all.
 bool lists(const uint8_t *value, uint32_t len, const char *want) {
     for (uint32_t i = 0; i < len;) {
@@ -29,6 +35,67 @@ bool lists(const uint8_t *value, uint32_t len, const char *want) {
         if (i + n == len) return false; // not NUL-terminated
         if (same(s, want)) return true;
         i += n + 1;
+    }
+    return false;
+}
+
+// What a walk looks for: the nth node listing `compatible`, or the first named `name`.
+struct Want {
+    const char *compatible;
+    const char *name;
+    unsigned nth;
+};
+
+bool find(const uint8_t *dtb, const Want &want, FdtNode &out) {
+    const uint8_t *st = dtb + be32(dtb + 8);
+    const char *strings = reinterpret_cast<const char *>(dtb + be32(dtb + 12));
+    const uint32_t end = be32(dtb + 36); // size_dt_struct
+    uint32_t cells[kMaxDepth][2];        // each open node's #address-cells, #size-cells
+    int depth = -1;
+    FdtNode cur;
+    bool match = false;
+    unsigned seen = 0;
+    for (uint32_t off = 0; off + 4 <= end;) {
+        const uint32_t token = be32(st + off);
+        off += 4;
+        if (token == kBeginNode || token == kEndNode) {
+            if (match && seen++ == want.nth) { // a child starts or the node ends: every property is read
+                out = cur;
+                return true;
+            }
+            match = false;
+            if (token == kEndNode) {
+                if (--depth < -1) return false;
+                continue;
+            }
+            if (++depth >= static_cast<int>(kMaxDepth)) return false;
+            cells[depth][0] = 2;
+            cells[depth][1] = 1;
+            cur = {};
+            if (depth > 0) {
+                cur.address_cells = cells[depth - 1][0];
+                cur.size_cells = cells[depth - 1][1];
+            }
+            const char *name = reinterpret_cast<const char *>(st + off);
+            while (off < end && st[off]) ++off;
+            off = align4(off + 1);
+            cur.props = off;
+            match = want.name && named(name, want.name);
+        } else if (token == kProp) {
+            if (depth < 0 || off + 8 > end) return false;
+            const uint32_t len = be32(st + off), name = be32(st + off + 4);
+            const uint8_t *value = st + off + 8;
+            off = align4(off + 8 + len);
+            if (off > end) return false;
+            const char *n = strings + name;
+            if (same(n, "#address-cells") && len == 4) cells[depth][0] = be32(value);
+            else if (same(n, "#size-cells") && len == 4) cells[depth][1] = be32(value);
+            else if (same(n, "compatible") && want.compatible) match = lists(value, len, want.compatible);
+            else if (same(n, "reg")) cur.reg = value, cur.reg_len = len;
+            else if (same(n, "interrupts")) cur.interrupts = value, cur.interrupts_len = len;
+        } else if (token != kNop) {
+            return false; // the end token, or not a token
+        }
     }
     return false;
 }
@@ -46,53 +113,32 @@ bool fdt_reg(const FdtNode &node, unsigned i, uint64_t &base, uint64_t &size) {
     return true;
 }
 
-bool fdt_find_compatible(const uint8_t *dtb, const char *compatible, FdtNode &out) {
+bool fdt_find_compatible(const uint8_t *dtb, const char *compatible, FdtNode &out, unsigned nth) {
+    return find(dtb, {compatible, nullptr, nth}, out);
+}
+
+bool fdt_find_node(const uint8_t *dtb, const char *name, FdtNode &out) { return find(dtb, {nullptr, name, 0}, out); }
+
+const uint8_t *fdt_prop(const uint8_t *dtb, const FdtNode &node, const char *name, uint32_t &len) {
     const uint8_t *st = dtb + be32(dtb + 8);
     const char *strings = reinterpret_cast<const char *>(dtb + be32(dtb + 12));
-    const uint32_t end = be32(dtb + 36); // size_dt_struct
-    uint32_t cells[kMaxDepth][2];        // each open node's #address-cells, #size-cells
-    int depth = -1;
-    FdtNode cur;
-    bool match = false;
-    for (uint32_t off = 0; off + 4 <= end;) {
+    const uint32_t end = be32(dtb + 36);
+    for (uint32_t off = node.props; off + 4 <= end;) {
         const uint32_t token = be32(st + off);
         off += 4;
-        if (token == kBeginNode || token == kEndNode) {
-            if (match) { // a child starts or the node ends: every property is read
-                out = cur;
-                return true;
-            }
-            if (token == kEndNode) {
-                if (--depth < -1) return false;
-                continue;
-            }
-            if (++depth >= static_cast<int>(kMaxDepth)) return false;
-            cells[depth][0] = 2;
-            cells[depth][1] = 1;
-            cur = {};
-            if (depth > 0) {
-                cur.address_cells = cells[depth - 1][0];
-                cur.size_cells = cells[depth - 1][1];
-            }
-            while (off < end && st[off]) ++off; // the name
-            off = align4(off + 1);
-        } else if (token == kProp) {
-            if (depth < 0 || off + 8 > end) return false;
-            const uint32_t len = be32(st + off), name = be32(st + off + 4);
-            const uint8_t *value = st + off + 8;
-            off = align4(off + 8 + len);
-            if (off > end) return false;
-            const char *n = strings + name;
-            if (same(n, "#address-cells") && len == 4) cells[depth][0] = be32(value);
-            else if (same(n, "#size-cells") && len == 4) cells[depth][1] = be32(value);
-            else if (same(n, "compatible")) match = lists(value, len, compatible);
-            else if (same(n, "reg")) cur.reg = value, cur.reg_len = len;
-            else if (same(n, "interrupts")) cur.interrupts = value, cur.interrupts_len = len;
-        } else if (token != kNop) {
-            return false; // the end token, or not a token
+        if (token == kNop) continue;
+        if (token != kProp || off + 8 > end) return nullptr; // the node's properties are over
+        const uint32_t l = be32(st + off);
+        const char *n = strings + be32(st + off + 4);
+        const uint8_t *value = st + off + 8;
+        off = align4(off + 8 + l);
+        if (off > end) return nullptr;
+        if (same(n, name)) {
+            len = l;
+            return value;
         }
     }
-    return false;
+    return nullptr;
 }
 
 } // namespace kx
