@@ -7,7 +7,6 @@ include(CMakePackageConfigHelpers)
 
 set(KMEM_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/kmem CACHE STRING
     "Where kmem's CMake package files go (relative to the prefix)")
-set(KMEM_INSTALL_DATADIR ${CMAKE_INSTALL_DATADIR}/kmem)
 
 # Headers: include/kmem/ is the public API (the private headers stay beside
 # their sources in src/), and the configuration the library was built with.
