@@ -237,6 +237,7 @@ void *kmem_alloc_bootmem_low_caller(unsigned long size, const char *caller);
 void *kmem_alloc_bootmem_low_pages_caller(unsigned long size, const char *caller);
 int kmem_reserve_bootmem_caller(unsigned long addr, unsigned long size, int flags, const char *caller);
 void kmem_free_bootmem(unsigned long addr, unsigned long size);
+void kmem_free_bootmem_node(int nid, unsigned long addr, unsigned long size);
 void kmem_free_bootmem_late(unsigned long addr, unsigned long size);
 unsigned long kmem_free_all_bootmem(void);
 
@@ -274,6 +275,7 @@ int kmem_memblock_phys_free(kmem_phys_addr_t base, kmem_phys_addr_t size);
 #define alloc_bootmem_low_pages(size) kmem_alloc_bootmem_low_pages_caller((size), __func__)
 #define reserve_bootmem(addr, size, flags) kmem_reserve_bootmem_caller((addr), (size), (flags), __func__)
 #define free_bootmem(addr, size) kmem_free_bootmem((addr), (size))
+#define free_bootmem_node(nid, addr, size) kmem_free_bootmem_node((nid), (addr), (size))
 #define free_bootmem_late(addr, size) kmem_free_bootmem_late((addr), (size))
 #define free_all_bootmem() kmem_free_all_bootmem()
 #define memblock_alloc(size, align) kmem_memblock_alloc_caller((size), (align), __func__)

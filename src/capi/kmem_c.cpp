@@ -339,6 +339,9 @@ int kmem_reserve_bootmem_caller(unsigned long addr, unsigned long size, int flag
     return compat::reserve_bootmem(addr, size, flags, caller);
 }
 void kmem_free_bootmem(unsigned long addr, unsigned long size) { compat::free_bootmem(addr, size); }
+void kmem_free_bootmem_node(int nid, unsigned long addr, unsigned long size) {
+    compat::free_bootmem_node(nid, addr, size);
+}
 void kmem_free_bootmem_late(unsigned long addr, unsigned long size) { compat::free_bootmem_late(addr, size); }
 unsigned long kmem_free_all_bootmem(void) { return compat::free_all_bootmem(); }
 

@@ -177,6 +177,10 @@ TEST(CApi, Lifecycle) {
     ASSERT_NE(buffer, 0u);
     void *low = kmem_alloc_bootmem_low_pages_caller(4096, "c_api_test.low");
     ASSERT_NE(low, nullptr);
+    EXPECT_LT(kmem_virt_to_phys(low), 4 * kGiB);
+    void *node0 = kmem_alloc_bootmem_node_caller(0, 3 * 4096, "c_api_test.node");
+    ASSERT_NE(node0, nullptr);
+    kmem_free_bootmem_node(0, kmem_virt_to_phys(node0), 3 * 4096);
     EXPECT_EQ(kmem_reserve_bootmem_caller(kMiB, 4096, KMEM_BOOTMEM_EXCLUSIVE, "c_api_test"), -16); // -EBUSY
     kmem_boot_request req{};
     req.size = 3 * kMiB;
