@@ -155,7 +155,11 @@ public:
     // Errc::busy if any of it is reserved already.
     Status reserve(uint64_t pa, uint64_t size, bool exclusive, const char *why);
     // Why the last failed boot call failed.
-    const Error &last_error() const { return last_error_; }
+    Error last_error() const {
+        Error e = last_error_;
+        if (!e.reason) e.reason = ""; // stored null, so that an unused system is all zero
+        return e;
+    }
 
     // ---- the early-allocation report
     size_t early_count() const { return early_count_; }
@@ -186,8 +190,8 @@ private:
     uint64_t window_start_ = 0, window_end_ = 0;
     DirectMapRange direct_map_[kDirectMapRecords]{};
     size_t direct_map_count_ = 0;
-    Error last_error_{};
-    StaticMemoryMap<> map_;
+    Error last_error_{nullptr};
+    LazyMemoryMap<> map_; // bound by firmware_map(): an unused system is all zero (.bss)
     PhysAllocator phys_;
     SlabAllocator slab_;
     ArchPageTables tables_;

@@ -37,6 +37,7 @@
 // valid empty state).
 #pragma once
 
+#include <kmem/config.h>
 #include <kmem/memmap.h>
 #include <kmem/platform.h>
 #include <kmem/result.h>
@@ -45,15 +46,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef KMEM_MAX_ORDER
-#define KMEM_MAX_ORDER 10
-#endif
-
 namespace kmem {
 
 struct PageDesc;
 
-inline constexpr unsigned kMaxOrder = KMEM_MAX_ORDER; // 2^10 pages = 4 MiB blocks
+inline constexpr unsigned kMaxOrder = KMEM_MAX_ORDER; // kmem/config.h; 10: 2^10 pages = 4 MiB blocks
 inline constexpr unsigned kPcpMaxOrder = 3;           // per-CPU lists for orders 0..3
 inline constexpr unsigned kSectionShift = 30;         // 1 GiB sections
 inline constexpr uint64_t kPagesPerSection = uint64_t{1} << (kSectionShift - kPageShift);

@@ -4,7 +4,7 @@
 // from each architecture (kernel/<arch>/platform.cpp implements them).
 #pragma once
 
-#include "platform/extern/extern_platform.h" // kmem's platform hooks
+#include <kmem/platform_hooks.h> // kmem's platform hooks
 
 #include <stddef.h>
 #include <stdint.h>

@@ -46,6 +46,7 @@ Status MemorySystem::firmware_map(const MemoryMap &map) {
     if (phase_ != Phase::off) return make_error(Errc::wrong_phase, "firmware_map: the map is already known");
     KMEM_TRY(map.check());
     if (map.usable_bytes() == 0) return make_error(Errc::invalid_argument, "the map has no usable memory");
+    map_.bind();
     KMEM_TRY(map_.assign(map));
     enter(Phase::firmware_map);
     g_current = this;

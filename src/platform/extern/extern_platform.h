@@ -3,31 +3,19 @@
 // DOC: the platform of a kernel that embeds kmem.
 //
 // Each hook is an extern "C" function the kernel defines (the bare-metal demo
-// kernels under kernel/ do). These are the only symbols the freestanding core
+// kernels under kernel/ do), declared in the public C header
+// <kmem/platform_hooks.h>. These are the only symbols the freestanding core
 // may leave undefined, besides memcpy/memmove/memset/memcmp
 // (scripts/check-freestanding enforces it).
 #pragma once
 
 #include <kmem/platform.h>
+#include <kmem/platform_hooks.h>
 
 #include <kmem/spinlock.h>
 
 #include <stddef.h>
 #include <stdint.h>
-
-extern "C" {
-void *kmem_platform_phys_to_virt(uint64_t pa);
-uint64_t kmem_platform_virt_to_phys(const void *va);
-bool kmem_platform_is_mapped(uint64_t pa, uint64_t len);
-unsigned kmem_platform_cpu_id(void);
-unsigned long kmem_platform_irq_save(void);
-void kmem_platform_irq_restore(unsigned long flags);
-bool kmem_platform_irqs_enabled(void);
-bool kmem_platform_in_interrupt(void);
-uint64_t kmem_platform_now_ns(void);
-void kmem_platform_console_write(const char *s, size_t n);
-[[noreturn]] void kmem_platform_panic(const char *message);
-}
 
 namespace kmem::platform {
 

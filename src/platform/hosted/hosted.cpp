@@ -11,8 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <string>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -30,14 +29,17 @@ StaticMemoryMap<1024> g_window; // mapped physical ranges
 std::atomic<uint64_t> g_cpu_slots{0};
 std::atomic<PanicHandler> g_panic_handler{nullptr};
 
-// Gives the thread's CPU slot back when the thread exits.
-struct CpuSlotReleaser {
-    bool armed = false;
-    ~CpuSlotReleaser() {
-        if (armed) release_cpu();
-    }
-};
-thread_local CpuSlotReleaser t_releaser;
+// Gives the thread's CPU slot back when the thread exits: a pthread key's
+// destructor (a thread_local object with one would make the library need
+// the C++ runtime, so that a C program could not link it alone).
+pthread_key_t g_release_key;
+pthread_once_t g_release_once = PTHREAD_ONCE_INIT;
+void release_at_exit(void *) { release_cpu(); }
+void make_release_key() { pthread_key_create(&g_release_key, release_at_exit); }
+void release_when_thread_exits() {
+    pthread_once(&g_release_once, make_release_key);
+    pthread_setspecific(g_release_key, &g_release_key); // not null: the destructor runs
+}
 
 constinit thread_local InterruptHandler t_irq_handler = nullptr;
 constinit thread_local void *t_irq_ctx = nullptr;
@@ -94,9 +96,11 @@ void discard_physical_range(uint64_t start, uint64_t end) {
 
 uint64_t resident_bytes() {
     // /proc/self/statm: size resident shared text lib data dt (in pages)
-    std::ifstream statm("/proc/self/statm");
-    uint64_t size = 0, resident = 0;
-    statm >> size >> resident;
+    unsigned long long size = 0, resident = 0;
+    if (FILE *statm = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(statm, "%llu %llu", &size, &resident) != 2) resident = 0;
+        std::fclose(statm);
+    }
     return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
@@ -152,7 +156,7 @@ unsigned claim_cpu() {
         const unsigned id = static_cast<unsigned>(__builtin_ctzll(~slots));
         if (g_cpu_slots.compare_exchange_weak(slots, slots | (uint64_t{1} << id))) {
             t_cpu = id;
-            t_releaser.armed = true;
+            release_when_thread_exits();
             return id;
         }
     }
@@ -163,7 +167,7 @@ void bind_cpu(unsigned id) {
     release_cpu();
     g_cpu_slots.fetch_or(uint64_t{1} << id);
     t_cpu = id;
-    t_releaser.armed = true;
+    release_when_thread_exits();
 }
 
 void release_cpu() {

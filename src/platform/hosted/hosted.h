@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
-// DOC: the hosted platform (tools, tests, benchmarks).
+// DOC: the hosted platform (tools, tests, benchmarks): the Platform type
+// the hosted core is compiled against, and its per-thread state. What a
+// hosted program calls (the simulated machine's memory, its mapped window,
+// CPU slots, emulated interrupts) is public: include/kmem/hosted.h.
 //
 // Simulated physical memory is one anonymous MAP_NORESERVE mapping from
 // physical address 0 up to the machine's highest address, so a 16 TiB machine
@@ -23,6 +26,7 @@
 // may not call malloc) has no interrupts: every irq_* call is empty.
 #pragma once
 
+#include <kmem/hosted.h> // the helpers a hosted program calls
 #include <kmem/platform.h>
 #include <kmem/result.h>
 
@@ -32,44 +36,6 @@
 #include <stdint.h>
 
 namespace kmem::hosted {
-
-// The simulated machine's physical memory: [0, size) bytes.
-Status create_physical_memory(uint64_t size);
-void destroy_physical_memory();
-uint64_t physical_memory_size();
-uint8_t *physical_memory_base();
-// Give the host back the pages of [start, end) (they read as zero again).
-void discard_physical_range(uint64_t start, uint64_t end);
-// Host memory the simulation actually uses (resident pages), in bytes.
-uint64_t resident_bytes();
-
-// The mapped window.
-Status map_physical_range(uint64_t start, uint64_t end);
-void unmap_all_physical();
-bool is_physical_range_mapped(uint64_t pa, uint64_t len);
-
-// CPU slots.
-unsigned claim_cpu();              // the calling thread's slot (claims one if needed)
-void bind_cpu(unsigned id);        // pin the calling thread to slot id (tests)
-void release_cpu();                // give the calling thread's slot back
-
-// Panic: the handler (if any) runs first; if it returns, the process aborts.
-using PanicHandler = void (*)(const char *message);
-PanicHandler set_panic_handler(PanicHandler h);
-[[noreturn]] void panic(const char *message);
-void console_write(const char *s, size_t n);
-uint64_t monotonic_ns();
-
-// Emulated interrupts. The handler a thread's interrupts run (null: none;
-// deliver_interrupt ignores the signal), with its context.
-using InterruptHandler = void (*)(void *ctx);
-void set_interrupt_handler(InterruptHandler h, void *ctx);
-// The interrupt arrives on the calling thread (async-signal-safe: call it
-// from a signal handler).
-void deliver_interrupt();
-// Interrupts that arrived on this thread and were deferred because they
-// were off (run later by irq_restore).
-uint64_t deferred_interrupts();
 
 extern uint8_t *g_physical_base; // read on every translation; set by create_physical_memory
 extern constinit thread_local unsigned t_cpu; // this thread's CPU slot, or kMaxCpus

@@ -1,0 +1,1 @@
+/* Nothing: the test compiles the header given with -include. */
