@@ -65,7 +65,7 @@ std::string page(const std::string &title, const std::string &blocks) {
     out += "<script type=\"application/json\" id=\"kmem-constants\">";
     out += script_safe_json(constants());
     out += "</script>\n<script>\n";
-    out += kHtmlReportScript;
+    for (const char *part : {kHtmlScriptCommon, kHtmlScriptReport, kHtmlScriptCompare, kHtmlScriptEnd}) out += part;
     out += "</script>\n</body>\n</html>\n";
     return out;
 }

@@ -31,8 +31,13 @@ std::string html_compare_report(const nlohmann::json &a, const nlohmann::json &b
 bool write_html_compare(const std::string &path, const nlohmann::json &a, const nlohmann::json &b,
                         std::string &error);
 
-// The page's style sheet and script (html_assets.cpp).
+// The page's style sheet and script, in the order the page holds them:
+// the common part (html_assets.cpp), drawReport() (html_report_script.cpp),
+// drawCompare() (html_compare_script.cpp) and the end (html_assets.cpp).
 extern const char kHtmlReportStyle[];
-extern const char kHtmlReportScript[];
+extern const char kHtmlScriptCommon[];
+extern const char kHtmlScriptReport[];
+extern const char kHtmlScriptCompare[];
+extern const char kHtmlScriptEnd[];
 
 } // namespace kmem::tools
