@@ -32,8 +32,7 @@ bool find_data_file(const std::string &rel, fs::path &out, std::string &error) {
         }
         looked += (looked.empty() ? "" : ", ") + (dir / rel).string();
     }
-    error = rel + " is in no data directory (looked for " + (looked.empty() ? std::string("nothing") : looked) +
-            "); set KMEM_DATA_DIR to the directory holding kmem's data";
+    error = "in no data directory (looked for " + (looked.empty() ? std::string("nothing") : looked) + ")";
     return false;
 }
 

@@ -22,7 +22,7 @@ namespace kmem::tools {
 std::vector<std::filesystem::path> data_dirs();
 
 // `rel` (e.g. "linux-boot/x.log") in the first data directory that has it.
-// False with the places looked at in `error` if none has it.
+// False with "in no data directory (looked for PATHS)" in `error` if none has it.
 bool find_data_file(const std::string &rel, std::filesystem::path &out, std::string &error);
 
 } // namespace kmem::tools

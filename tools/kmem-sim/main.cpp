@@ -177,7 +177,9 @@ int main(int argc, char **argv) {
     if (map_path.empty() && !builtin && replay_path.empty()) {
         std::filesystem::path log;
         if (!tools::find_data_file(KMEM_DEFAULT_REPLAY_LOG, log, error))
-            return bad_input("the default run replays " + error + ", or give --replay, --map or --builtin");
+            return bad_input(std::string("the default run replays ") + KMEM_DEFAULT_REPLAY_LOG + ", which is " + error +
+                             "; set KMEM_DATA_DIR to the directory that holds kmem's data, or give --replay, --map "
+                             "or --builtin");
         replay_path = log.string();
     }
     const bool report_format = format_name == "report";
