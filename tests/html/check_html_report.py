@@ -250,6 +250,9 @@ def check_dom(dom, r):
             check(False, f"the page shows {k}, which is not in the JSON")
             continue
         check(same_number(n.text(), want), f"{k}: the page shows {n.text()!r}, the JSON {want!r}")
+        if isinstance(want, float) and not want.is_integer():
+            shown = n.text().strip()
+            check("." in shown and len(shown.split(".")[1]) <= 3, f"{k}: {shown!r} is not rounded to 3 decimals")
     page_text = dom.text()
     check("Scale: not linear" in page_text, "the page does not say what scale the address space is drawn to")
     ranges = sorted(r["map"]["ranges"], key=lambda x: x["start"])

@@ -326,7 +326,7 @@ if (R) {
     card("kmalloc bytes requested", bytes("replay.kmalloc_bytes_requested", R.kmalloc_bytes_requested)) +
     card("kmalloc bytes, Linux SLUB", bytes("replay.kmalloc_bytes_linux", R.kmalloc_bytes_linux)) +
     card("kmalloc bytes, kmem", bytes("replay.kmalloc_bytes_kmem", R.kmalloc_bytes_kmem)) +
-    card("kmem / Linux (kmalloc)", `<span class="num" data-key="replay.kmalloc_ratio">${R.kmalloc_ratio}</span>`) +
+    card("kmem / Linux (kmalloc)", num("replay.kmalloc_ratio", R.kmalloc_ratio)) +
     card("All bytes requested", bytes("replay.bytes_requested", R.bytes_requested)) +
     card("All bytes, Linux", bytes("replay.bytes_allocated_linux", R.bytes_allocated_linux)) +
     card("All bytes, kmem", bytes("replay.bytes_allocated_kmem", R.bytes_allocated_kmem)) + `</div>` +
