@@ -17,7 +17,8 @@ namespace kmem::test {
 // Each file: a JSON report, or text with a KMEM-JSON line. One validator run for all.
 inline void expect_valid_reports(const std::vector<std::string> &paths) {
     std::string cmd = std::string(KMEM_PYTHON) + " " + KMEM_VALIDATE_REPORT;
-    for (const std::string &p : paths) cmd += " '" + p + "'";
+    for (const std::string &p : paths)
+        cmd += " '" + p + "'";
     const CommandResult r = run_command(cmd + " 2>&1");
     EXPECT_EQ(r.status, 0) << "not valid against docs/report-schema.json:\n" << r.out;
 }

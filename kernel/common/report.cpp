@@ -43,7 +43,8 @@ void json_map(JsonOut &j, const kmem::MemoryMap &map, const char *arch, const Re
 }
 
 void json_boot(JsonOut &j, kmem::MemorySystem &sys, const uint64_t phase_ns[4]) {
-    j.begin_object("boot").num("window_start", sys.window_start()).num("window_bytes", sys.window_end() - sys.window_start());
+    j.begin_object("boot").num("window_start", sys.window_start());
+    j.num("window_bytes", sys.window_end() - sys.window_start());
     j.begin_array("direct_map");
     for (size_t i = 0; i < sys.direct_map_count(); ++i) {
         const kmem::DirectMapRange &d = sys.direct_map_range(i);
@@ -52,7 +53,8 @@ void json_boot(JsonOut &j, kmem::MemorySystem &sys, const uint64_t phase_ns[4]) 
     j.end_array();
     j.begin_array("phases");
     const char *names[] = {"FirmwareMap", "EarlyWindow", "DirectMap"};
-    for (unsigned p = 0; p < 3; ++p) j.begin_object().str("name", names[p]).num("ns", phase_ns[p + 1] - phase_ns[p]).end_object();
+    for (unsigned p = 0; p < 3; ++p)
+        j.begin_object().str("name", names[p]).num("ns", phase_ns[p + 1] - phase_ns[p]).end_object();
     j.end_array();
     // From the start of bootstrap (the kernel calling early_window()): until
     // early_window() returned with kmalloc working, and until Running began.
@@ -115,14 +117,17 @@ void json_kernel(JsonOut &j, kmem::MemorySystem &sys, const SelfTestResult &st, 
                  const ReportExtra &extra) {
     j.begin_object("kernel").str("arch", arch);
     j.begin_object("cpus").num("count", cpus).begin_array("per_cpu");
-    for (unsigned c = 0; c < cpus; ++c)
-        j.begin_object().num("cpu", c).num("node", sys.phys().cpu_node(c)).num("timer_interrupts", irq_handled(c)).end_object();
+    for (unsigned c = 0; c < cpus; ++c) {
+        j.begin_object().num("cpu", c).num("node", sys.phys().cpu_node(c));
+        j.num("timer_interrupts", irq_handled(c)).end_object();
+    }
     j.end_array().end_object();
     j.begin_object("firmware").num(extra.key, extra.value).end_object();
     j.begin_object("page_tables").num("pages", sys.tables().table_pages()).num("pages_1g", sys.tables().pages_1g());
     j.num("pages_2m", sys.tables().pages_2m()).num("pages_4k", sys.tables().pages_4k()).end_object();
     j.begin_object("selftest").boolean("ok", st.ok).str("check", st.check).num("free_before", st.free_before);
-    j.num("free_after", st.free_after).num("pages_allocated", st.pages_allocated).num("blocks_allocated", st.blocks_allocated);
+    j.num("free_after", st.free_after).num("pages_allocated", st.pages_allocated);
+    j.num("blocks_allocated", st.blocks_allocated);
     j.num("slab_objects", st.slab_objects).num("cross_cpu_frees", st.cross_cpu_frees).num("errors", st.slab_errors);
     j.num("late_freed_pages", st.late_freed_pages);
     if (const SlabFailure &f = st.first_failure; f.why) {
@@ -130,7 +135,8 @@ void json_kernel(JsonOut &j, kmem::MemorySystem &sys, const SelfTestResult &st, 
         j.num("index", f.index).num("size", f.size).end_object();
     }
     const IrqCounts &irq = st.interrupts;
-    j.begin_object("interrupts").num("hz", st.tick_hz).num("handled", irq.handled).num("min_per_cpu", st.min_cpu_interrupts);
+    j.begin_object("interrupts").num("hz", st.tick_hz).num("handled", irq.handled);
+    j.num("min_per_cpu", st.min_cpu_interrupts);
     j.num("allocations", irq.allocations).num("frees", irq.frees).num("failed", irq.failed).num("errors", irq.errors);
     j.end_object().end_object().end_object();
 }

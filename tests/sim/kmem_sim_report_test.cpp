@@ -32,26 +32,32 @@ nlohmann::json saved_report(const std::string &args, const std::string &name, in
     return nlohmann::json::parse(r.out);
 }
 
-std::string path_of(const std::string &name) { return std::string(KMEM_SIM_WORK_DIR) + "/report/" + name; }
+std::string path_of(const std::string &name) {
+    return std::string(KMEM_SIM_WORK_DIR) + "/report/" + name;
+}
 
 // Lines of `text` from the first one starting with `from` up to (not
 // including) the first after it that does not start with `prefix`.
-std::vector<std::string> block(const std::string &text, const std::string &from, const std::string &prefix) {
+std::vector<std::string> block(const std::string &text, const std::string &from,
+                               const std::string &prefix) {
     std::istringstream in(text.substr(std::min(text.find(from), text.size())));
     std::vector<std::string> out;
     std::string line;
     std::getline(in, line); // the heading
-    while (std::getline(in, line) && line.rfind(prefix, 0) == 0) out.push_back(line);
+    while (std::getline(in, line) && line.rfind(prefix, 0) == 0)
+        out.push_back(line);
     return out;
 }
 
 // Lines of `text` after the first one starting with `from`, up to the first starting with `stop`.
-std::vector<std::string> lines_until(const std::string &text, const std::string &from, const std::string &stop) {
+std::vector<std::string> lines_until(const std::string &text, const std::string &from,
+                                     const std::string &stop) {
     std::istringstream in(text.substr(std::min(text.find(from), text.size())));
     std::vector<std::string> out;
     std::string line;
     std::getline(in, line); // the heading
-    while (std::getline(in, line) && line.rfind(stop, 0) != 0) out.push_back(line);
+    while (std::getline(in, line) && line.rfind(stop, 0) != 0)
+        out.push_back(line);
     return out;
 }
 
@@ -74,7 +80,8 @@ TEST(KmemSimReport, EveryKindOfRunIsAValidReport) {
         {"--map " + test::data_path("memmaps/rpi4-8g-arm64-dt-layout.txt"), 0},
         {"--map " + std::string(KMEM_TEST_DATA_DIR) + "/binary/lenovo-g50.efi", 0},
         {"--map " + std::string(KMEM_TEST_DATA_DIR) + "/sysfs/dev-vm-24g", 0},
-        {"--map " + test::data_path("dtbs/allwinner__sun50i-h5-libretech-all-h3-it.dtb"), 0}, // no /memory
+        {"--map " + test::data_path("dtbs/allwinner__sun50i-h5-libretech-all-h3-it.dtb"),
+         0}, // no /memory
         {"--map-only", 0},
         {"--builtin --window 4G", 0},
     };
@@ -96,11 +103,12 @@ TEST(KmemSimReport, EveryKindOfRunIsAValidReport) {
 }
 
 TEST(KmemSimReport, AFailedReplayIsStillAValidReport) {
-    const std::string log = work_file(
-        "toobig.log", "[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
-                      "[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable\n"
-                      "[    0.010000] memblock_alloc_try_nid: 536870912 bytes align=0x1000 nid=-1 "
-                      "from=0x0000000000000000 max_addr=0x0000000000000000 too_big+0x1/0x2\n");
+    const std::string log =
+        work_file("toobig.log",
+                  "[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+                  "[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable\n"
+                  "[    0.010000] memblock_alloc_try_nid: 536870912 bytes align=0x1000 nid=-1 "
+                  "from=0x0000000000000000 max_addr=0x0000000000000000 too_big+0x1/0x2\n");
     const nlohmann::json j = saved_report("--replay " + log, "failed-replay.json", 1);
     EXPECT_EQ(j["replay"]["failed"], 1);
     test::expect_valid_reports({path_of("failed-replay.json")});
@@ -114,18 +122,23 @@ TEST(KmemSimReport, FromPrintsTheTextOfTheRun) {
     SimRun live = run_sim(map), back = run_sim("--from " + path_of("q35.json"));
     ASSERT_EQ(live.status, 0) << live.err;
     ASSERT_EQ(back.status, 0) << back.err;
-    EXPECT_EQ(back.out.rfind("kmem: report kmem-report/1 by kmem-sim " KMEM_PROJECT_VERSION, 0), 0u) << back.out;
-    EXPECT_EQ(lines_starting(back.out, "kmem: memory map of"), lines_starting(live.out, "kmem: memory map of"));
+    EXPECT_EQ(back.out.rfind("kmem: report kmem-report/1 by kmem-sim " KMEM_PROJECT_VERSION, 0), 0u)
+        << back.out;
+    EXPECT_EQ(lines_starting(back.out, "kmem: memory map of"),
+              lines_starting(live.out, "kmem: memory map of"));
     EXPECT_EQ(lines_starting(back.out, "kmem: [mem "), lines_starting(live.out, "kmem: [mem "));
-    EXPECT_EQ(lines_starting(back.out, "kmem: 10 ranges"), lines_starting(live.out, "kmem: 10 ranges"));
+    EXPECT_EQ(lines_starting(back.out, "kmem: 10 ranges"),
+              lines_starting(live.out, "kmem: 10 ranges"));
     const auto buddy = block(back.out, "/proc/buddyinfo:", "Node ");
     EXPECT_EQ(buddy.size(), 3u) << back.out; // DMA, DMA32, Normal
     EXPECT_EQ(buddy, block(live.out, "/proc/buddyinfo:", "Node "));
     const auto slab = lines_until(back.out, "/proc/slabinfo:", "kmem:");
     EXPECT_GT(slab.size(), 3u);
     EXPECT_EQ(slab, lines_until(live.out, "/proc/slabinfo:", "kmem:"));
-    EXPECT_EQ(lines_starting(back.out, "  EarlyWindow  "), lines_starting(live.out, "  EarlyWindow  "));
-    EXPECT_EQ(lines_starting(back.out, "  DirectMap    "), lines_starting(live.out, "  DirectMap    "));
+    EXPECT_EQ(lines_starting(back.out, "  EarlyWindow  "),
+              lines_starting(live.out, "  EarlyWindow  "));
+    EXPECT_EQ(lines_starting(back.out, "  DirectMap    "),
+              lines_starting(live.out, "  DirectMap    "));
     // --report early: the early table alone, as for the run.
     SimRun early = run_sim("--report early --from " + path_of("q35.json"));
     EXPECT_EQ(early.out.rfind("kmem: allocations before Running", 0), 0u) << early.out;
@@ -137,10 +150,11 @@ TEST(KmemSimReport, FromPrintsTheTextOfTheRun) {
 TEST(KmemSimReport, FromReadsTheKmemJsonLineOfASerialLog) {
     const nlohmann::json map_only = saved_report("--map-only", "map-only.json");
     const nlohmann::json booted = saved_report("--builtin", "builtin.json");
-    const std::string log = work_file("serial.log", "SeaBIOS (version 1.16.2)\r\nBooting from ROM..\r\n"
-                                                    "kmem-x86_64: booted by multiboot\r\nKMEM-JSON " +
-                                                        map_only.dump() + "\r\nkmem: some other line\r\nKMEM-JSON " +
-                                                        booted.dump() + "\r\nkmem-x86_64: self-tests passed\r\n");
+    const std::string log =
+        work_file("serial.log", "SeaBIOS (version 1.16.2)\r\nBooting from ROM..\r\n"
+                                "kmem-x86_64: booted by multiboot\r\nKMEM-JSON " +
+                                    map_only.dump() + "\r\nkmem: some other line\r\nKMEM-JSON " +
+                                    booted.dump() + "\r\nkmem-x86_64: self-tests passed\r\n");
     SimRun r = run_sim("--from " + log + " --json");
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(nlohmann::json::parse(r.out), booted);
@@ -151,7 +165,8 @@ TEST(KmemSimReport, FromReadsTheKmemJsonLineOfASerialLog) {
 }
 
 TEST(KmemSimReport, FromRefusesWhatIsNotAReportInOneLine) {
-    nlohmann::json good = saved_report("--map " + test::data_path("memmaps/aws-ec2-xen-hvm-1g.txt"), "aws.json");
+    nlohmann::json good =
+        saved_report("--map " + test::data_path("memmaps/aws-ec2-xen-hvm-1g.txt"), "aws.json");
     auto refused = [](const std::string &path, const std::string &reason) {
         SCOPED_TRACE(path);
         SimRun r = run_sim("--from " + path);
@@ -166,8 +181,10 @@ TEST(KmemSimReport, FromRefusesWhatIsNotAReportInOneLine) {
     refused(work_file("other-schema.json", other.dump()),
             ": a report of schema kmem-report/2: this kmem-sim reads kmem-report/1");
     // The kernels' line before the schema: flat keys, no version.
-    refused(work_file("flat.log", "x\nKMEM-JSON {\"arch\":\"x86_64\",\"cpus\":2,\"usable_bytes\":1}\n"),
-            ":2: not a kmem report: no \"schema\" key (kmem-sim and the kernels write \"schema\": \"kmem-report/1\")");
+    refused(
+        work_file("flat.log", "x\nKMEM-JSON {\"arch\":\"x86_64\",\"cpus\":2,\"usable_bytes\":1}\n"),
+        ":2: not a kmem report: no \"schema\" key (kmem-sim and the kernels write \"schema\": "
+        "\"kmem-report/1\")");
     nlohmann::json cut = good;
     cut["phys"]["zones"][0].erase("free_area");
     refused(work_file("cut.json", cut.dump()),
@@ -179,7 +196,8 @@ TEST(KmemSimReport, FromRefusesWhatIsNotAReportInOneLine) {
     nlohmann::json unbooted = good;
     unbooted.erase("phys");
     refused(work_file("unbooted.json", unbooted.dump()),
-            ": not a valid kmem-report/1 report: phys: missing (a report of a boot has phys; one of none has "
+            ": not a valid kmem-report/1 report: phys: missing (a report of a boot has phys; one "
+            "of none has "
             "boot.skipped)");
     const std::string broken = work_file("broken.log", "a\nb\nKMEM-JSON {\"schema\": \n");
     SimRun r = run_sim("--from " + broken);
@@ -188,7 +206,8 @@ TEST(KmemSimReport, FromRefusesWhatIsNotAReportInOneLine) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
     r = run_sim("--from /nonexistent/report.json");
     EXPECT_EQ(r.status, 2);
-    EXPECT_NE(r.err.find("kmem-sim: /nonexistent/report.json: cannot open"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("kmem-sim: /nonexistent/report.json: cannot open"), std::string::npos)
+        << r.err;
     // --from boots nothing.
     const std::string aws = path_of("aws.json");
     for (const char *opt : {"--map-only", "--window 2G", "--fail-slab 3", "--format text"}) {
@@ -209,12 +228,14 @@ std::pair<std::string, std::string> compare_row(const std::string &text, const s
 }
 
 TEST(KmemSimReport, CompareTwoReportsSideBySide) {
-    const nlohmann::json a = saved_report("--map " + test::data_path("memmaps/qemu-q35-seabios-8g.txt"), "a.json");
+    const nlohmann::json a =
+        saved_report("--map " + test::data_path("memmaps/qemu-q35-seabios-8g.txt"), "a.json");
     const nlohmann::json b = saved_report("--builtin", "b.json");
     const nlohmann::json m = saved_report("--map-only", "m.json");
     SimRun r = run_sim("--from " + path_of("a.json") + " --compare " + path_of("b.json"));
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(r.out.rfind("kmem: A: kmem-sim " KMEM_PROJECT_VERSION ", map " + a["map"]["name"].get<std::string>() +
+    EXPECT_EQ(r.out.rfind("kmem: A: kmem-sim " KMEM_PROJECT_VERSION ", map " +
+                              a["map"]["name"].get<std::string>() +
                               "\nkmem: B: kmem-sim " KMEM_PROJECT_VERSION ", map " +
                               b["map"]["name"].get<std::string>() + "\n",
                           0),
@@ -234,11 +255,13 @@ TEST(KmemSimReport, CompareTwoReportsSideBySide) {
     // A map-only report beside a booted one: "-" where it has nothing.
     r = run_sim("--from " + path_of("m.json") + " --compare " + path_of("a.json"));
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(compare_row(r.out, "pages managed"), std::make_pair(std::string("-"), str(a["phys"]["managed_pages"])));
+    EXPECT_EQ(compare_row(r.out, "pages managed"),
+              std::make_pair(std::string("-"), str(a["phys"]["managed_pages"])));
     // The run itself as A: the default replay beside a saved report.
     r = run_sim("--compare " + path_of("b.json"));
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.out.find("linux-6.1-x86_64-qemu-1g-2cpu.log\nkmem: B: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("linux-6.1-x86_64-qemu-1g-2cpu.log\nkmem: B: "), std::string::npos)
+        << r.out;
     EXPECT_NE(r.out.find("\n  reserve_real_mode (1 / -) "), std::string::npos) << r.out;
     // Not with --json; a bad FILE is bad input.
     EXPECT_EQ(run_sim("--compare " + path_of("b.json") + " --json").status, 2);
@@ -250,7 +273,8 @@ TEST(KmemSimReport, CompareTwoReportsSideBySide) {
 // --map-only --json, read back with --map: the same map, the same boot.
 TEST(KmemSimReport, MapOnlyJsonReadsBackAsAMap) {
     const std::vector<std::string> inputs = {
-        test::data_path("memmaps/qemu-q35-seabios-8g.txt"), test::data_path("memmaps/rpi4-8g-arm64-dt-layout.txt"),
+        test::data_path("memmaps/qemu-q35-seabios-8g.txt"),
+        test::data_path("memmaps/rpi4-8g-arm64-dt-layout.txt"),
         test::data_path("memmaps/supermicro-h11dsu-epyc-naples-1tib-8numa.txt"),
         std::string(KMEM_TEST_DATA_DIR) + "/binary/lenovo-g50.efi"};
     for (const std::string &input : inputs) {
@@ -269,12 +293,14 @@ TEST(KmemSimReport, MapOnlyJsonReadsBackAsAMap) {
         EXPECT_EQ(again["phys"]["zones"].size(), direct["phys"]["zones"].size());
         // The text names what it read.
         r = run_sim("--map-only --map " + path_of("readback.json"));
-        EXPECT_NE(r.out.find("(kmem-report, from map.ranges of " + input + ")"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("(kmem-report, from map.ranges of " + input + ")"), std::string::npos)
+            << r.out;
     }
     // A booted report's map reads back too, and --format report insists.
     saved_report("--builtin", "booted.json");
     EXPECT_EQ(run_sim("--map-only --format report --map " + path_of("booted.json")).status, 0);
-    SimRun r = run_sim("--format report --map " + test::data_path("memmaps/qemu-q35-seabios-8g.txt"));
+    SimRun r =
+        run_sim("--format report --map " + test::data_path("memmaps/qemu-q35-seabios-8g.txt"));
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("no kmem report in it"), std::string::npos) << r.err;
 }
@@ -295,11 +321,14 @@ TEST(KmemSimReport, ReplayedCachesAreNamedByCallSite) {
     const nlohmann::json j = saved_report("", "default.json");
     EXPECT_EQ(j["replay"]["caches"].get<size_t>(), expected.size());
     std::set<std::string> names;
-    for (const auto &c : j["slab"]["caches"]) names.insert(c["name"].get<std::string>());
-    for (const std::string &e : expected) EXPECT_TRUE(names.count(e)) << e;
+    for (const auto &c : j["slab"]["caches"])
+        names.insert(c["name"].get<std::string>());
+    for (const std::string &e : expected)
+        EXPECT_TRUE(names.count(e)) << e;
     EXPECT_TRUE(names.count("alloc_inode-632"));
     EXPECT_TRUE(names.count("__d_alloc-192"));
-    for (const std::string &n : names) EXPECT_NE(n.rfind("replay-", 0), 0u) << n;
+    for (const std::string &n : names)
+        EXPECT_NE(n.rfind("replay-", 0), 0u) << n;
 }
 
 } // namespace

@@ -7,7 +7,8 @@
 #include <system_error>
 
 #ifndef KMEM_DATA_FROM_BIN
-#error "KMEM_DATA_FROM_BIN: the data directory relative to the binary's (set by tools/CMakeLists.txt)"
+#error                                                                                             \
+    "KMEM_DATA_FROM_BIN: the data directory relative to the binary's (set by tools/CMakeLists.txt)"
 #endif
 
 namespace kmem::tools {
@@ -32,7 +33,8 @@ bool find_data_file(const std::string &rel, fs::path &out, std::string &error) {
         }
         looked += (looked.empty() ? "" : ", ") + (dir / rel).string();
     }
-    error = "in no data directory (looked for " + (looked.empty() ? std::string("nothing") : looked) + ")";
+    error = "in no data directory (looked for " +
+            (looked.empty() ? std::string("nothing") : looked) + ")";
     return false;
 }
 

@@ -57,7 +57,8 @@ const char *kind_name(Kind k) {
 
 bool is_kind(const nlohmann::json &v, Kind k) {
     switch (k) {
-    case Kind::uint: return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+    case Kind::uint:
+        return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
     case Kind::integer: return v.is_number_integer();
     case Kind::number: return v.is_number();
     case Kind::string: return v.is_string();
@@ -78,7 +79,8 @@ bool check_path(const nlohmann::json &v, std::string_view path, const std::strin
     }
     const size_t dot = path.find('.');
     std::string_view part = path.substr(0, dot);
-    const std::string_view rest = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+    const std::string_view rest =
+        dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
     const bool each = part.size() > 2 && part.substr(part.size() - 2) == "[]";
     if (each) part.remove_suffix(2);
     const std::string key(part);
@@ -94,7 +96,8 @@ bool check_path(const nlohmann::json &v, std::string_view path, const std::strin
         return false;
     }
     for (size_t i = 0; i < child.size(); ++i)
-        if (!check_path(child[i], rest, here + "[" + std::to_string(i) + "]", kind, error)) return false;
+        if (!check_path(child[i], rest, here + "[" + std::to_string(i) + "]", kind, error))
+            return false;
     return true;
 }
 
@@ -235,7 +238,8 @@ const std::vector<Field> kKernel = {
 // 1-based line number of byte `at` in `text`.
 size_t line_of(const std::string &text, size_t at) {
     size_t line = 1;
-    for (size_t i = 0; i < at && i < text.size(); ++i) line += text[i] == '\n';
+    for (size_t i = 0; i < at && i < text.size(); ++i)
+        line += text[i] == '\n';
     return line;
 }
 
@@ -247,17 +251,20 @@ bool check_report(const nlohmann::json &r, std::string &error) {
         return false;
     }
     if (!r.contains("schema") || !r["schema"].is_string()) {
-        error = std::string("not a kmem report: no \"schema\" key (kmem-sim and the kernels write \"schema\": \"") +
+        error = std::string("not a kmem report: no \"schema\" key (kmem-sim and the kernels write "
+                            "\"schema\": \"") +
                 kReportSchema + "\")";
         return false;
     }
     if (r["schema"] != kReportSchema) {
-        error = "a report of schema " + r["schema"].get<std::string>() + ": this kmem-sim reads " + kReportSchema;
+        error = "a report of schema " + r["schema"].get<std::string>() + ": this kmem-sim reads " +
+                kReportSchema;
         return false;
     }
     std::string why;
     bool ok = check_fields(r, kAlways, why);
-    if (ok && report_booted(r)) ok = check_fields(r, kBooted, why);
+    if (ok && report_booted(r))
+        ok = check_fields(r, kBooted, why);
     else if (ok && !(r["boot"].contains("skipped") && r["boot"]["skipped"].is_string())) {
         why = "phys: missing (a report of a boot has phys; one of none has boot.skipped)";
         ok = false;
@@ -268,20 +275,23 @@ bool check_report(const nlohmann::json &r, std::string &error) {
     return ok;
 }
 
-bool parse_report(const std::string &text, const std::string &name, nlohmann::json &out, std::string &error) {
+bool parse_report(const std::string &text, const std::string &name, nlohmann::json &out,
+                  std::string &error) {
     static constexpr std::string_view kTag = "KMEM-JSON ";
     size_t first = text.find_first_not_of(" \t\r\n");
     size_t begin = 0, end = text.size();
     if (first == std::string::npos || text[first] != '{') {
         const size_t tag = text.rfind(kTag);
         if (tag == std::string::npos) {
-            error = name + ": no kmem report in it (neither a JSON object nor a line with KMEM-JSON)";
+            error =
+                name + ": no kmem report in it (neither a JSON object nor a line with KMEM-JSON)";
             return false;
         }
         begin = tag + kTag.size();
         end = text.find('\n', begin);
         if (end == std::string::npos) end = text.size();
-        while (end > begin && (text[end - 1] == '\r' || text[end - 1] == ' ')) --end;
+        while (end > begin && (text[end - 1] == '\r' || text[end - 1] == ' '))
+            --end;
     }
     const std::string where = begin ? name + ":" + std::to_string(line_of(text, begin)) : name;
     out = nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -289,13 +299,15 @@ bool parse_report(const std::string &text, const std::string &name, nlohmann::js
     if (out.is_discarded()) {
         // Say where, as the parser would have: parse again for its message.
         try {
-            const nlohmann::json again = nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(begin),
-                                                               text.begin() + static_cast<std::ptrdiff_t>(end));
+            const nlohmann::json again =
+                nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(begin),
+                                      text.begin() + static_cast<std::ptrdiff_t>(end));
             (void)again;
             error = where + ": not JSON";
         } catch (const nlohmann::json::parse_error &e) {
             std::string what = e.what();
-            if (const size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+            if (const size_t at = what.find("] "); at != std::string::npos)
+                what = what.substr(at + 2);
             error = where + ": not JSON: " + what;
         }
         return false;

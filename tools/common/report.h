@@ -36,7 +36,8 @@ nlohmann::json sim_report(const MemoryMap &map, const LoadedMap &info, const Map
 // object, or else the JSON after "KMEM-JSON " on the last line holding it
 // (a kernel's serial log). False with "NAME:LINE: reason" or "NAME: reason"
 // in `error` when there is none, it is not JSON, or check_report() refuses it.
-bool parse_report(const std::string &text, const std::string &name, nlohmann::json &out, std::string &error);
+bool parse_report(const std::string &text, const std::string &name, nlohmann::json &out,
+                  std::string &error);
 // The same for a file.
 bool read_report(const std::string &path, nlohmann::json &out, std::string &error);
 

@@ -26,7 +26,8 @@ Value at(const json &r, const std::vector<const char *> &path) {
         if (!j->is_object() || !j->contains(k)) return std::nullopt;
         j = &(*j)[k];
     }
-    return j->is_number_unsigned() || j->is_number_integer() ? Value(j->get<uint64_t>()) : std::nullopt;
+    return j->is_number_unsigned() || j->is_number_integer() ? Value(j->get<uint64_t>())
+                                                             : std::nullopt;
 }
 
 std::string cell(Value v) { return v ? std::to_string(*v) : "-"; }
@@ -36,8 +37,11 @@ std::string change(Value a, Value b) {
     if (!a || !b) return "";
     char s[64];
     const int64_t d = static_cast<int64_t>(*b - *a);
-    if (*a) std::snprintf(s, sizeof s, "%+" PRId64 " (%.2fx)", d, static_cast<double>(*b) / static_cast<double>(*a));
-    else std::snprintf(s, sizeof s, "%+" PRId64, d);
+    if (*a)
+        std::snprintf(s, sizeof s, "%+" PRId64 " (%.2fx)", d,
+                      static_cast<double>(*b) / static_cast<double>(*a));
+    else
+        std::snprintf(s, sizeof s, "%+" PRId64, d);
     return s;
 }
 
@@ -45,16 +49,17 @@ constexpr size_t kNameWidth = 40;
 
 void row(std::ostream &os, const std::string &name, Value a, Value b) {
     char line[256];
-    const std::string shown = name.size() > kNameWidth ? name.substr(0, kNameWidth - 3) + "..." : name;
-    std::snprintf(line, sizeof line, "  %-*s %16s %16s  %s\n", static_cast<int>(kNameWidth), shown.c_str(),
-                  cell(a).c_str(), cell(b).c_str(), change(a, b).c_str());
+    const std::string shown =
+        name.size() > kNameWidth ? name.substr(0, kNameWidth - 3) + "..." : name;
+    std::snprintf(line, sizeof line, "  %-*s %16s %16s  %s\n", static_cast<int>(kNameWidth),
+                  shown.c_str(), cell(a).c_str(), cell(b).c_str(), change(a, b).c_str());
     os << line;
 }
 
 void heading(std::ostream &os, const char *title) {
     char line[256];
-    std::snprintf(line, sizeof line, "%-*s %16s %16s  %s\n", static_cast<int>(kNameWidth + 2), title, "A", "B",
-                  "B - A (B / A)");
+    std::snprintf(line, sizeof line, "%-*s %16s %16s  %s\n", static_cast<int>(kNameWidth + 2),
+                  title, "A", "B", "B - A (B / A)");
     os << line;
 }
 
@@ -77,7 +82,8 @@ void print_compare_text(std::ostream &os, const json &a, const json &b) {
     for (const json *x : r)
         if (x->at("boot").contains("phases"))
             for (const json &p : x->at("boot")["phases"])
-                if (std::find(names.begin(), names.end(), p.at("name").get<std::string>()) == names.end())
+                if (std::find(names.begin(), names.end(), p.at("name").get<std::string>()) ==
+                    names.end())
                     names.push_back(p.at("name").get<std::string>());
     auto phase_ns = [](const json &x, const std::string &name) -> Value {
         if (!x.at("boot").contains("phases")) return std::nullopt;
@@ -85,8 +91,10 @@ void print_compare_text(std::ostream &os, const json &a, const json &b) {
             if (p.at("name") == name) return p.at("ns").get<uint64_t>();
         return std::nullopt;
     };
-    for (const std::string &n : names) row(os, n, phase_ns(a, n), phase_ns(b, n));
-    row(os, "kmalloc ready", at(a, {"boot", "kmalloc_ready_ns"}), at(b, {"boot", "kmalloc_ready_ns"}));
+    for (const std::string &n : names)
+        row(os, n, phase_ns(a, n), phase_ns(b, n));
+    row(os, "kmalloc ready", at(a, {"boot", "kmalloc_ready_ns"}),
+        at(b, {"boot", "kmalloc_ready_ns"}));
     row(os, "all RAM online", at(a, {"boot", "all_online_ns"}), at(b, {"boot", "all_online_ns"}));
 
     heading(os, "Memory");
@@ -107,7 +115,8 @@ void print_compare_text(std::ostream &os, const json &a, const json &b) {
         {"large kmalloc pages", {"slab", "large_pages"}},
         {"page-table pages", {"kernel", "page_tables", "pages"}},
     };
-    for (const auto &t : totals) row(os, t.name, at(a, t.path), at(b, t.path));
+    for (const auto &t : totals)
+        row(os, t.name, at(a, t.path), at(b, t.path));
     Value early_n[2], early_bytes[2];
     std::map<std::string, Early> by_site;
     std::vector<std::string> sites;
@@ -147,7 +156,8 @@ void print_compare_text(std::ostream &os, const json &a, const json &b) {
             active[n][i] = c.at("active").get<uint64_t>();
         }
     }
-    for (const std::string &n : caches) row(os, n, active[n][0], active[n][1]);
+    for (const std::string &n : caches)
+        row(os, n, active[n][0], active[n][1]);
 }
 
 } // namespace kmem::tools

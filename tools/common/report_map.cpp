@@ -15,8 +15,8 @@ bool looks_like_report(std::string_view data) {
            data.find("KMEM-JSON ") != std::string_view::npos;
 }
 
-bool load_report_map(const std::string &data, const std::string &path, MemoryMap &out, LoadedMap &info,
-                     MapLabels &labels, std::string &error) {
+bool load_report_map(const std::string &data, const std::string &path, MemoryMap &out,
+                     LoadedMap &info, MapLabels &labels, std::string &error) {
     nlohmann::json r;
     if (!parse_report(data, path, r, error)) return false;
     // A range's reason is a static string in a MemoryMap: these live as long as kmem-sim.
@@ -40,7 +40,8 @@ bool load_report_map(const std::string &data, const std::string &path, MemoryMap
         const uint64_t start = x["start"].get<uint64_t>(), end = x["end"].get<uint64_t>();
         const auto node = x["node"].get<uint64_t>();
         if (node >= kMaxNodes) {
-            error = where + "node " + std::to_string(node) + " is beyond kmem's " + std::to_string(kMaxNodes);
+            error = where + "node " + std::to_string(node) + " is beyond kmem's " +
+                    std::to_string(kMaxNodes);
             return false;
         }
         // kernel_reserved is RAM someone took: add it as RAM, then reserve it with its reason.

@@ -21,7 +21,7 @@ bool looks_like_report(std::string_view data);
 // The map of the report in `data` (read from `path`). `labels` says what it
 // is in reports: format "kmem-report", source "map.ranges of <the report's
 // map name>". False with "PATH: reason" (or "PATH:LINE: reason") in `error`.
-bool load_report_map(const std::string &data, const std::string &path, MemoryMap &out, LoadedMap &info,
-                     MapLabels &labels, std::string &error);
+bool load_report_map(const std::string &data, const std::string &path, MemoryMap &out,
+                     LoadedMap &info, MapLabels &labels, std::string &error);
 
 } // namespace kmem::tools

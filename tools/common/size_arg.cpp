@@ -29,10 +29,12 @@ bool parse_size(std::string_view text, uint64_t &out, std::string &error) {
     for (; i < text.size(); ++i) {
         const char c = text[i];
         unsigned d;
-        if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
+        if (c >= '0' && c <= '9')
+            d = static_cast<unsigned>(c - '0');
         else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c)))
             d = static_cast<unsigned>(std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-        else break;
+        else
+            break;
         if (value > (UINT64_MAX - d) / base) {
             error = not_a_size(text, "too large");
             return false;
@@ -45,7 +47,8 @@ bool parse_size(std::string_view text, uint64_t &out, std::string &error) {
     }
     // The suffix: none, B, or K/M/G/T with an optional "B" or "iB".
     std::string suffix;
-    for (; i < text.size(); ++i) suffix += static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+    for (; i < text.size(); ++i)
+        suffix += static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
     unsigned shift = 0;
     if (!suffix.empty() && suffix != "B") {
         const size_t unit = std::string_view(kUnits).find(suffix[0]);

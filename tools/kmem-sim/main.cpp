@@ -64,6 +64,15 @@ bool window_from(const std::string &text, uint64_t &out, std::string &error) {
     return true;
 }
 
+// Whether --map PATH is a report to take the map of (--format report, or
+// the file holds one); its text in `text`.
+bool map_is_report(const std::string &path, bool format_report, MapFormat format, std::string &text) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec) || (!format_report && format != MapFormat::unknown)) return false;
+    std::string error; // an unreadable file: load_map_file() says why
+    return tools::read_file(path, text, error) && (format_report || tools::looks_like_report(text));
+}
+
 int bad_input(const std::string &message) {
     std::cerr << "kmem-sim: " << message << "\n";
     return kExitBadInput;
@@ -168,7 +177,8 @@ int main(int argc, char **argv) {
     if (!from_path.empty()) {
         for (const char *boot_only : {"--map-only", "--window", "--fail-page-alloc", "--fail-slab", "--format",
                                       "--efi-desc-size", "--efi-desc-version"})
-            if (app.count(boot_only)) return bad_input(std::string("--from boots nothing: ") + boot_only + " does not apply");
+            if (app.count(boot_only))
+                return bad_input(std::string("--from boots nothing: ") + boot_only + " does not apply");
         nlohmann::json from;
         if (!tools::read_report(from_path, from, error)) return bad_input(error);
         return print_report(from, compare, json, report == "early", html_path);
@@ -199,8 +209,7 @@ int main(int argc, char **argv) {
         ok = tools::read_file(replay_path, log_text, error) && tools::load_map_text(log_text, replay_path, map, info, error);
     } else if (builtin) {
         ok = tools::load_map_text(tools::default_machine_text(), tools::default_machine_name(), map, info, error);
-    } else if (std::error_code ec; !std::filesystem::is_directory(map_path, ec) && (report_format || opts.format == MapFormat::unknown) &&
-               tools::read_file(map_path, map_text, error) && (report_format || tools::looks_like_report(map_text))) {
+    } else if (map_is_report(map_path, report_format, opts.format, map_text)) {
         ok = tools::load_report_map(map_text, map_path, map, info, labels, error);
         from_report = &labels;
     } else {
