@@ -199,6 +199,14 @@ TEST(KmemSimReport, FromRefusesWhatIsNotAReportInOneLine) {
             ": not a valid kmem-report/1 report: phys: missing (a report of a boot has phys; one "
             "of none has "
             "boot.skipped)");
+    // A value of the wrong kind where the reader does not check first.
+    nlohmann::json odd = good;
+    odd["map"]["bytes_by_type"]["acpi_nvs"] = "lots";
+    SimRun o = run_sim("--from " + work_file("odd.json", odd.dump()));
+    EXPECT_EQ(o.status, 2);
+    EXPECT_EQ(o.err.rfind("kmem-sim: not a valid kmem-report/1 report: ", 0), 0u) << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+    EXPECT_TRUE(o.out.empty()) << o.out;
     const std::string broken = work_file("broken.log", "a\nb\nKMEM-JSON {\"schema\": \n");
     SimRun r = run_sim("--from " + broken);
     EXPECT_EQ(r.status, 2);

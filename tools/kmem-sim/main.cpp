@@ -30,6 +30,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <sstream>
 
 #ifndef KMEM_DEFAULT_REPLAY_LOG
 #error "KMEM_DEFAULT_REPLAY_LOG: the shipped Linux boot log in the data directory (set by tools/CMakeLists.txt)"
@@ -79,25 +80,33 @@ int bad_input(const std::string &message) {
 }
 
 // Print `report` (text, --report early, or --json) and draw it (--html); or,
-// with `other`, both side by side. 0, or 1 if the page cannot be written.
+// with `other`, both side by side. 0, 1 if the page cannot be written, 2 if
+// a report read back holds a value of the wrong kind where check_report()
+// does not look.
 int print_report(const nlohmann::json &report, const nlohmann::json *other, bool json, bool early_only,
-                 const std::string &html_path) {
+                 const std::string &html_path) try {
     std::string error;
+    std::ostringstream text; // all or nothing: a report that fails half way prints nothing
     if (other) {
-        tools::print_compare_text(std::cout, report, *other);
+        tools::print_compare_text(text, report, *other);
+        std::cout << text.str();
         if (!html_path.empty() && !tools::write_html_compare(html_path, report, *other, error)) {
             std::cerr << "kmem-sim: " << error << "\n";
             return 1;
         }
         return 0;
     }
-    if (json) std::cout << report.dump() << "\n";
-    else tools::print_report_text(std::cout, report, early_only);
+    if (json) text << report.dump() << "\n";
+    else tools::print_report_text(text, report, early_only);
+    std::cout << text.str();
     if (!html_path.empty() && !tools::write_html_report(html_path, report, error)) {
         std::cerr << "kmem-sim: " << error << "\n";
         return 1;
     }
     return 0;
+} catch (const nlohmann::json::exception &e) {
+    std::cerr << "kmem-sim: not a valid " << tools::kReportSchema << " report: " << e.what() << "\n";
+    return kExitBadInput;
 }
 
 } // namespace
