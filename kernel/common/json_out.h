@@ -20,6 +20,34 @@ public:
         print_u64(v);
         return *this;
     }
+    // A number under a numeric key: {"0": v} (a JSON object keyed by node).
+    JsonOut &num_at(uint64_t key, uint64_t v) {
+        name(nullptr);
+        print("\"");
+        print_u64(key);
+        print("\":");
+        print_u64(v);
+        return *this;
+    }
+    // num / den with `digits` decimals, rounded down, in integers only (the
+    // kernels use no floating point): ratio("x", 2, 3, 3) writes 0.666.
+    JsonOut &ratio(const char *key, uint64_t num, uint64_t den, unsigned digits) {
+        name(key);
+        if (den == 0) {
+            print("0");
+            return *this;
+        }
+        print_u64(num / den);
+        print(".");
+        uint64_t rest = num % den;
+        for (unsigned i = 0; i < digits; ++i) {
+            rest *= 10;
+            const char d = static_cast<char>('0' + rest / den);
+            print_n(&d, 1);
+            rest %= den;
+        }
+        return *this;
+    }
     JsonOut &inum(const char *key, int64_t v) {
         name(key);
         if (v < 0) print("-");
@@ -31,19 +59,24 @@ public:
         print(v ? "true" : "false");
         return *this;
     }
-    JsonOut &str(const char *key, const char *v) {
+    // A string; `v2` (if any) is written right after `v`, as one string.
+    JsonOut &str(const char *key, const char *v, const char *v2 = nullptr) {
         name(key);
         print("\"");
-        for (const char *c = v; *c; ++c) {
-            if (*c == '"' || *c == '\\') print_n("\\", 1);
-            if (static_cast<unsigned char>(*c) < 0x20) continue;
-            print_n(c, 1);
-        }
+        chars(v);
+        if (v2) chars(v2);
         print("\"");
         return *this;
     }
 
 private:
+    void chars(const char *v) {
+        for (const char *c = v; *c; ++c) {
+            if (*c == '"' || *c == '\\') print_n("\\", 1);
+            if (static_cast<unsigned char>(*c) < 0x20) continue;
+            print_n(c, 1);
+        }
+    }
     JsonOut &open(const char *key, char c) {
         name(key);
         print_n(&c, 1);

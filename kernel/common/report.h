@@ -10,10 +10,14 @@
 
 namespace kx {
 
-// One architecture-specific number for the JSON line (e.g. ACPI tables read).
+// What the report says about the architecture's firmware: one number
+// (kernel.firmware, e.g. ACPI tables read) and how the map came (map.format,
+// map.source).
 struct ReportExtra {
     const char *key;
     uint64_t value;
+    const char *map_format = "unknown"; // kmem::map_format_name() of the map's format
+    const char *map_source = "the boot loader";
 };
 
 // The firmware's map as the loader gave it (NUMA nodes applied), before any

@@ -146,7 +146,8 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t info) {
     print_u64(cpus);
     print(" CPUs running, kmalloc on all of them\n");
     const SelfTestResult st = run_self_tests(g_sys, boot_allocs.buffer_pa, boot_allocs.buffer_size);
-    ReportExtra extra{"acpi_tables", g_acpi.table_count};
+    ReportExtra extra{"acpi_tables", g_acpi.table_count, kmem::map_format_name(kmem::MapFormat::multiboot1),
+                      "the multiboot memory map, ACPI SRAT"};
     print("kmem-x86_64: timer interrupts per CPU:");
     for (unsigned c = 0; c < cpus; ++c) {
         print(" ");

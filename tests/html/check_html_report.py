@@ -5,19 +5,30 @@
 #
 #   check_html_report.py --sim KMEM_SIM --work DIR -- [kmem-sim arguments]
 #   check_html_report.py --sim KMEM_SIM --work DIR --four-tib   (a synthetic 4 TiB map)
+#   check_html_report.py --sim KMEM_SIM --work DIR --compare    (two reports side by side)
+#   check_html_report.py --sim KMEM_SIM --work DIR --qemu-kernel ELF --arch x86_64|aarch64
 #   check_html_report.py --sim KMEM_SIM --work DIR --cli
 #
 # The first form runs `kmem-sim ARGS --json --html DIR/report.html` (one run,
 # so the page and the JSON come from the same boot) and checks the page: under
-# 2 MiB, nothing external, the embedded report equal to what --json printed;
-# then renders it in headless Chromium (--dump-dom for the DOM after the
-# script ran, --screenshot for a PNG) and checks that the script finished
-# without errors, the screenshot is a real picture, and every number the page
-# shows (data-key="path" elements, the tables' rows and cells) equals the JSON.
-# The second form checks the command line: --html leaves stdout (text or
-# JSON) as it was, and an unwritable FILE is one line on stderr and exit
-# status 1.
-# A missing Chromium is a failure, not a skip. Python 3 standard library only.
+# 2 MiB, nothing external, the embedded report equal to what --json printed
+# and valid against docs/report-schema.json; then renders it in headless
+# Chromium at 1280x2400 (--dump-dom for the DOM after the script ran,
+# --screenshot for a PNG) and checks that the script finished without errors,
+# nothing is wider than the 1280 px window, the screenshot is a real picture,
+# and every number the page shows (data-key="path" elements, the tables' rows
+# and cells) equals the JSON (a fraction: to the decimals shown).
+# --compare writes the default run's and the built-in machine's reports, then
+# draws them side by side (kmem-sim --from A --compare B --html) and checks the
+# page the same way ("a:path" and "b:path" keys, the grouped tables).
+# --qemu-kernel boots a demo kernel under QEMU, and checks the page of its
+# serial log (kmem-sim --from serial.log) and of it beside the default run.
+# --cli checks the command line: --html leaves stdout (text or JSON) as it
+# was, and an unwritable FILE is one line on stderr and exit status 1.
+# Without Chromium the page's own checks still run and the test then skips
+# (exit status 77, which CTest reports as skipped) with a message; with
+# KMEM_REQUIRE_CHROMIUM=1 in the environment (.ci/run) it fails instead.
+# Python 3 standard library, and validate_report.py (python3-jsonschema).
 import argparse
 import html.parser
 import json
@@ -31,7 +42,11 @@ import tempfile
 import zlib
 
 MAX_BYTES = 2 << 20
+WINDOW = (1280, 2400)
+SKIP = 77
+VALIDATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schema", "validate_report.py")
 failures = []
+skipped = []
 
 
 def check(ok, what):
@@ -106,7 +121,17 @@ def shown_value(text):
     return float(t) if re.search(r"[.eE]", t) else int(t)
 
 
+def same_number(text, want):
+    """The page shows `want`: exactly, or a fraction rounded to the decimals shown."""
+    got = shown_value(text)
+    if isinstance(want, float) and not float(want).is_integer():
+        decimals = len(text.strip().split(".")[1]) if "." in text else 0
+        return abs(got - want) <= 0.5 * 10 ** -decimals + 1e-12
+    return got == want
+
+
 def json_at(report, path):
+    """The value at "a.b.0.c" ("x.length": an array's length) in a report."""
     v = report
     for part in path.split("."):
         if isinstance(v, list):
@@ -154,7 +179,12 @@ def png_looks_real(path):
 
 
 # ---- the checks of one input
-def check_page(page_path, stdout_report):
+def validate(paths):
+    res = subprocess.run([sys.executable, VALIDATE] + paths, capture_output=True, text=True, timeout=120)
+    check(res.returncode == 0, f"not valid against docs/report-schema.json: {res.stderr.strip()[-2000:]}")
+
+
+def check_page(page_path, stdout_report, other=None):
     size = os.path.getsize(page_path)
     page = open(page_path, encoding="utf-8").read()
     check(size < MAX_BYTES, f"the page is {size} bytes, not under {MAX_BYTES}")
@@ -162,9 +192,12 @@ def check_page(page_path, stdout_report):
         check(bad not in page, f"the page is not self-contained: it contains {bad!r}")
     check(all(u.startswith("url(#") for u in re.findall(r"url\([^)]*\)", page)),
           "the page has a url() to something outside it")
-    m = re.search(r'<script type="application/json" id="kmem-data">(.*?)</script>', page, re.S)
-    if check(m is not None, "no kmem-data block in the page"):
-        check(json.loads(m.group(1)) == stdout_report, "the embedded report differs from what --json printed")
+    for block, want in (("kmem-data", stdout_report), ("kmem-data-b", other)):
+        m = re.search(r'<script type="application/json" id="' + block + r'">(.*?)</script>', page, re.S)
+        if want is None:
+            check(m is None, f"a {block} block in a page of one report")
+        elif check(m is not None, f"no {block} block in the page"):
+            check(json.loads(m.group(1)) == want, f"the embedded {block} report differs from the JSON report")
     return size
 
 
@@ -196,10 +229,15 @@ def check_dom(dom, r):
     required = ["map.usable_bytes", "map.reserved_bytes", "map.entries", "map.nodes", "map.highest_address"]
     if "phys" in r:
         required += ["phys.managed_pages", "phys.free_pages", "early.allocations.length", "slab.caches.length",
-                     "boot.window_bytes", "boot.all_online_ns"]
+                     "boot.window_bytes", "boot.window_start", "boot.all_online_ns", "phys.metadata_bytes_per_page"]
         required += [f"boot.phases.{i}.ns" for i in range(len(r["boot"]["phases"]))]
+    if "kernel" in r:
+        required += ["kernel.cpus.count", "kernel.selftest.free_before", "kernel.selftest.free_after",
+                     "kernel.selftest.interrupts.handled", "kernel.selftest.interrupts.min_per_cpu",
+                     "kernel.selftest.interrupts.allocations", "kernel.page_tables.pages"]
+        required += ["kernel.firmware." + f for f in r["kernel"]["firmware"]]
     if "replay" in r:
-        required += ["replay.kmalloc_bytes_kmem", "replay.kmalloc_bytes_linux", "replay.kmalloc_bytes_requested",
+        required += ["replay.kmalloc_ratio", "replay.kmalloc_bytes_kmem", "replay.kmalloc_bytes_linux", "replay.kmalloc_bytes_requested",
                      "replay.bytes_allocated_kmem", "replay.bytes_allocated_linux", "replay.bytes_requested"]
     keys = {n.attrs["data-key"] for n in keyed}
     for k in required:
@@ -211,7 +249,10 @@ def check_dom(dom, r):
         except (KeyError, IndexError, ValueError):
             check(False, f"the page shows {k}, which is not in the JSON")
             continue
-        check(shown_value(n.text()) == want, f"{k}: the page shows {n.text()!r}, the JSON {want!r}")
+        check(same_number(n.text(), want), f"{k}: the page shows {n.text()!r}, the JSON {want!r}")
+        if isinstance(want, float) and not want.is_integer():
+            shown = n.text().strip()
+            check("." in shown and len(shown.split(".")[1]) <= 3, f"{k}: {shown!r} is not rounded to 3 decimals")
     page_text = dom.text()
     check("Scale: not linear" in page_text, "the page does not say what scale the address space is drawn to")
     ranges = sorted(r["map"]["ranges"], key=lambda x: x["start"])
@@ -238,6 +279,13 @@ def check_dom(dom, r):
                      (3, lambda c: c["objects"]), (6, lambda c: c["slabs"])])
     else:
         check(r["boot"]["skipped"] in page_text, "the page does not say why nothing was booted")
+    if "kernel" in r:
+        k = r["kernel"]
+        check_table(dom, "cpu-table", k["cpus"]["per_cpu"],
+                    [(0, lambda c: c["cpu"]), (1, lambda c: c["node"]), (2, lambda c: c["timer_interrupts"])])
+        ok = dom.find_all(id="selftest-ok")
+        check(len(ok) == 1 and ok[0].text() == ("passed" if k["selftest"]["ok"] else "FAILED"),
+              "the page does not say whether the self-tests passed")
     if "replay" in r:
         check_table(dom, "kmalloc-classes", r["replay"]["kmalloc_classes"],
                     [(0, lambda c: c["linux_class"]), (1, lambda c: c["allocs"]), (3, lambda c: c["bytes_linux"]),
@@ -253,28 +301,144 @@ def check_input(sim, work, args):
     if not check(res.returncode == 0, f"kmem-sim {' '.join(args)} exited {res.returncode}: {res.stderr.strip()}"):
         return
     report = json.loads(res.stdout)
+    json_path = os.path.join(work, "report.json")
+    open(json_path, "w").write(res.stdout)
+    validate([json_path])
     size = check_page(page_path, report)
-    browser = chromium()
-    if not check(browser is not None, "chromium is not installed: the HTML report is tested in headless Chromium "
-                                      "(Debian: apt-get install chromium; scripts/deps installs it)"):
+    dom = render(work, page_path)
+    if dom is not None:
+        check_dom(dom, report)
+    print(f"kmem-sim {' '.join(args) or '(default run)'}: page {size} bytes, "
+          f"{len(report['map']['ranges'])} ranges" + ("" if dom is None else f", screenshot {work}/report.png"))
+    return report
+
+
+# ---- two reports side by side
+def compare_rows(a, b):
+    """What --compare groups: (the allocations before Running by function, the slab caches by name), in page order."""
+    sites, caches = {}, {}
+    for i, r in enumerate((a, b)):
+        for e in r.get("early", {}).get("allocations", []):
+            if not e["failed"]:
+                g = sites.setdefault(e["caller"].split("+")[0], [[0, 0], [0, 0]])
+                g[i][0] += 1
+                g[i][1] += e["size"]
+        for c in r.get("slab", {}).get("caches", []):
+            caches.setdefault(c["name"], [None, None])[i] = c["active"]
+    site_rows = [(f"{n} ({' / '.join(str(x[0]) if x[0] else '-' for x in g)})",
+                  [x[1] if x[0] else None for x in g]) for n, g in sites.items()]
+    return site_rows, list(caches.items())
+
+
+def check_compare_dom(dom, a, b):
+    bodies = dom.find_all("body")
+    status = bodies[0].attrs.get("data-status") if bodies else None
+    if not check(status == "ok", f"the page's script did not finish: data-status={status!r}"):
         return
+    keyed = [n for n in dom.find_all(None) if "data-key" in n.attrs]
+    keys = {n.attrs["data-key"] for n in keyed}
+    for side, r in (("a", a), ("b", b)):
+        for k in ["map.usable_bytes", "map.reserved_bytes"] + (["phys.managed_pages", "boot.all_online_ns"] + [
+                f"boot.phases.{i}.ns" for i in range(len(r["boot"]["phases"]))] if "phys" in r else []):
+            check(f"{side}:{k}" in keys, f"the page does not show {side}:{k}")
+    for n in keyed:
+        side, _, k = n.attrs["data-key"].partition(":")
+        if not check(side in ("a", "b"), f"a data-key without a: or b: in a comparison: {n.attrs['data-key']}"):
+            continue
+        try:
+            want = json_at(a if side == "a" else b, k)
+        except (KeyError, IndexError, ValueError):
+            check(False, f"the page shows {side}:{k}, which is not in that report")
+            continue
+        check(same_number(n.text(), want), f"{side}:{k}: the page shows {n.text()!r}, the JSON {want!r}")
+    sites, caches = compare_rows(a, b)
+    shown = lambda v: "-" if v is None else v
+    check_table(dom, "compare-early-table", sites,
+                [(0, lambda x: x[0]), (1, lambda x: shown(x[1][0])), (2, lambda x: shown(x[1][1]))])
+    check_table(dom, "compare-slab-table", caches,
+                [(0, lambda x: x[0]), (1, lambda x: shown(x[1][0])), (2, lambda x: shown(x[1][1]))])
+    check(len(dom.find_all("svg", id="compare-svg")) == 1, "no bars of the boot phases")
+
+
+def check_compare(sim, work, a_path, b_path):
+    sys.path.insert(0, os.path.dirname(VALIDATE))
+    from validate_report import report_text
+    a, b = (json.loads(report_text(p)) for p in (a_path, b_path))
+    page_path = os.path.join(work, "compare.html")
+    res = run_sim(sim, ["--from", a_path, "--compare", b_path, "--html", page_path])
+    if not check(res.returncode == 0, f"kmem-sim --from {a_path} --compare {b_path} exited {res.returncode}: "
+                                      f"{res.stderr.strip()}"):
+        return
+    for side, r in (("A", a), ("B", b)):
+        check(f"kmem: {side}: {r['producer']['name']}" in res.stdout, f"the text does not name report {side}")
+    if "phys" in a and "phys" in b:
+        m = re.search(r"^  pages managed +(\d+) +(\d+)", res.stdout, re.M)
+        check(m is not None and (int(m.group(1)), int(m.group(2))) == (a["phys"]["managed_pages"],
+                                                                      b["phys"]["managed_pages"]),
+              "the text's pages managed row differs from the reports")
+    size = check_page(page_path, a, b)
+    dom = render(work, page_path)
+    if dom is not None:
+        check_compare_dom(dom, a, b)
+    print(f"kmem-sim --from {os.path.basename(a_path)} --compare {os.path.basename(b_path)}: page {size} bytes")
+
+
+# ---- a demo kernel's serial log
+QEMU = {
+    "x86_64": "qemu-system-x86_64 -accel tcg -M q35 -m 2G -smp 2 -display none -serial stdio "
+              "-device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -kernel {}",
+    "aarch64": "qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a57 -semihosting -m 1G -smp 2 "
+               "-display none -serial stdio -kernel {}",
+}
+
+
+def boot_kernel(work, kernel, arch):
+    """Boot the kernel under QEMU; its serial log (None if it did not boot to its success status, 33)."""
+    cmd = QEMU[arch].format(kernel).split()
+    try:
+        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        check(False, f"{' '.join(cmd)}: no exit in 60 s")
+        return None
+    log = os.path.join(work, "serial.log")
+    open(log, "w").write(res.stdout)
+    return log if check(res.returncode == 33, f"{' '.join(cmd)} exited {res.returncode}, not 33: "
+                                               f"{(res.stdout + res.stderr)[-2000:]}") else None
+
+
+def render(work, page_path):
+    """The page's DOM after its script ran in headless Chromium, and a screenshot; None without Chromium."""
+    browser = chromium()
+    if browser is None:
+        what = ("chromium is not installed: the page was checked, but not drawn in a browser "
+                "(Debian: apt-get install chromium; scripts/deps installs it)")
+        if os.environ.get("KMEM_REQUIRE_CHROMIUM") == "1":
+            check(False, what + "; KMEM_REQUIRE_CHROMIUM=1 makes that a failure")
+        else:
+            skipped.append(what)
+        return None
     url = "file://" + os.path.abspath(page_path)
-    dom_run = run_chromium(browser, work, ["--dump-dom"], url)
+    size = f"--window-size={WINDOW[0]},{WINDOW[1]}"
+    dom_run = run_chromium(browser, work, ["--dump-dom", size], url)
     if not check(dom_run.returncode == 0 and "<body" in dom_run.stdout,
                  f"chromium --dump-dom failed ({dom_run.returncode}): {dom_run.stderr[-2000:]}"):
-        return
-    open(os.path.join(work, "dom.html"), "w", encoding="utf-8").write(dom_run.stdout)
-    check_dom(parse_dom(dom_run.stdout), report)
-    png = os.path.join(work, "report.png")
+        return None
+    stem = os.path.splitext(page_path)[0]
+    open(stem + ".dom.html", "w", encoding="utf-8").write(dom_run.stdout)
+    dom = parse_dom(dom_run.stdout)
+    bodies = dom.find_all("body")
+    width = bodies[0].attrs.get("data-scroll-width") if bodies else None
+    check(width is not None and int(width) <= WINDOW[0],
+          f"the page is {width} px wide: it does not fit a {WINDOW[0]} px window")
+    png = stem + ".png"
     if os.path.exists(png):
         os.remove(png)
-    shot = run_chromium(browser, work, ["--screenshot=" + png, "--window-size=1400,2400"], url)
+    shot = run_chromium(browser, work, ["--screenshot=" + png, size], url)
     if check(shot.returncode == 0 and os.path.exists(png), f"no screenshot ({shot.returncode}): {shot.stderr[-2000:]}"):
         w, h, real = png_looks_real(png)
-        check((w, h) == (1400, 2400), f"the screenshot is {w}x{h}, not 1400x2400")
+        check((w, h) == WINDOW, f"the screenshot is {w}x{h}, not {WINDOW[0]}x{WINDOW[1]}")
         check(real, "the screenshot looks blank")
-    print(f"kmem-sim {' '.join(args) or '(default run)'}: page {size} bytes, "
-          f"{len(report['map']['ranges'])} ranges, screenshot {png}")
+    return dom
 
 
 def check_cli(sim, work):
@@ -301,11 +465,32 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--cli", action="store_true")
     ap.add_argument("--four-tib", action="store_true", help="a synthetic 4 TiB, 4-node map (written to --work)")
+    ap.add_argument("--compare", action="store_true", help="the default run beside the built-in machine")
+    ap.add_argument("--qemu-kernel", help="a demo kernel to boot under QEMU and read back from its serial log")
+    ap.add_argument("--arch", choices=sorted(QEMU), default="x86_64")
     ap.add_argument("args", nargs="*")
     o = ap.parse_args()
     os.makedirs(o.work, exist_ok=True)
     if o.cli:
         check_cli(o.sim, o.work)
+    elif o.compare:
+        paths = [os.path.join(o.work, n) for n in ("a.json", "b.json")]
+        for path, args in zip(paths, ([], ["--builtin"])):
+            res = run_sim(o.sim, args + ["--json"])
+            check(res.returncode == 0, f"kmem-sim {' '.join(args)} --json exited {res.returncode}")
+            open(path, "w").write(res.stdout)
+        validate(paths)
+        check_compare(o.sim, o.work, *paths)
+    elif o.qemu_kernel:
+        log = boot_kernel(o.work, o.qemu_kernel, o.arch)
+        if log:
+            validate([log])
+            report = check_input(o.sim, o.work, ["--from", log])
+            res = run_sim(o.sim, ["--json"])
+            run = os.path.join(o.work, "default-run.json")
+            open(run, "w").write(res.stdout)
+            if report is not None:
+                check_compare(o.sim, o.work, log, run)
     else:
         args = o.args
         if o.four_tib:
@@ -320,7 +505,11 @@ def main():
         check_input(o.sim, o.work, args)
     for f in failures:
         print("FAIL: " + f, file=sys.stderr)
-    return 1 if failures else 0
+    if failures:
+        return 1
+    for s in sorted(set(skipped)):
+        print("SKIPPED: " + s)
+    return SKIP if skipped else 0
 
 
 if __name__ == "__main__":

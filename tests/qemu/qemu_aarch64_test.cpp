@@ -30,7 +30,7 @@ TEST_P(QemuAarch64, BootsToKmallocOnEveryCpuAndReports) {
     const test::CommandResult r = test::run_command(
         std::string("timeout 50 qemu-system-aarch64 -cpu cortex-a57 -semihosting -kernel ") + c.kernel + " " +
         c.args + " -display none -serial stdio < /dev/null 2>&1");
-    expect_good_report(r, c.cpus, c.nodes, false, "kmem-aarch64: self-tests passed", "dtb_bytes");
+    expect_good_report(r, c.cpus, c.nodes, false, "kmem-aarch64: self-tests passed", "aarch64", "dtb_bytes");
 }
 
 #define KMEM_A64_TWO_NODES(cpus0, cpus1)                                                              \

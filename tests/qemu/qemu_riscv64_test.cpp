@@ -38,7 +38,7 @@ TEST_P(QemuRiscv64, BootsToKmallocOnEveryHartAndReports) {
     const test::CommandResult r = test::run_command(
         std::string("timeout 50 qemu-system-riscv64 -M virt -bios " KMEM_RISCV64_BIOS " -kernel ") + c.kernel + " " +
         c.args + " -display none -serial stdio < /dev/null 2>&1");
-    expect_good_report(r, c.cpus, c.nodes, false, "kmem-riscv64: self-tests passed", "dtb_bytes", 0);
+    expect_good_report(r, c.cpus, c.nodes, false, "kmem-riscv64: self-tests passed", "riscv64", "dtb_bytes", 0);
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.expect;
     EXPECT_NE(r.out.find("OpenSBI v"), std::string::npos) << "booted through OpenSBI";
 }

@@ -39,7 +39,8 @@ class QemuX86_64 : public ::testing::TestWithParam<Config> {};
 
 TEST_P(QemuX86_64, BootsToKmallocOnEveryCpuAndReports) {
     const Config &c = GetParam();
-    expect_good_report(boot(c), c.cpus, c.nodes, c.above_4g, "kmem-x86_64: self-tests passed", "acpi_tables");
+    expect_good_report(boot(c), c.cpus, c.nodes, c.above_4g, "kmem-x86_64: self-tests passed", "x86_64",
+                       "acpi_tables");
 }
 
 #define KMEM_TWO_NODES(cpus0, cpus1)                                                                  \

@@ -42,44 +42,71 @@ nlohmann::json constants() {
 
 } // namespace
 
-std::string html_report(const nlohmann::json &report) {
-    std::string page;
-    page.reserve(64 * 1024);
-    page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<title>kmem report</title>\n<style>\n";
-    page += kHtmlReportStyle;
-    page += "</style>\n</head>\n<body data-status=\"loading\">\n"
-            "<header><h1>kmem report: <span id=\"machine\"></span></h1><p id=\"subtitle\"></p></header>\n"
-            "<noscript><p>This page draws its pictures and tables with a small inline script. The numbers "
-            "are in the kmem-data block of this file: the JSON report of kmem-sim --json.</p></noscript>\n"
-            "<main id=\"report\"></main>\n"
-            "<footer>Written by kmem-sim --html. Every number on this page comes from the JSON report "
-            "embedded in this file (the kmem-data block: what kmem-sim --json prints for the same run).</footer>\n"
-            "<script type=\"application/json\" id=\"kmem-data\">";
-    page += script_safe_json(report);
-    page += "</script>\n<script type=\"application/json\" id=\"kmem-constants\">";
-    page += script_safe_json(constants());
-    page += "</script>\n<script>\n";
-    page += kHtmlReportScript;
-    page += "</script>\n</body>\n</html>\n";
-    return page;
+namespace {
+
+// The page around the report blocks: `blocks` are the <script type="application/json"> elements.
+std::string page(const std::string &title, const std::string &blocks) {
+    std::string out;
+    out.reserve(64 * 1024);
+    out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+    out += title;
+    out += "</title>\n<style>\n";
+    out += kHtmlReportStyle;
+    out += "</style>\n</head>\n<body data-status=\"loading\">\n"
+           "<header><h1>kmem report: <span id=\"machine\"></span></h1><p id=\"subtitle\"></p></header>\n"
+           "<noscript><p>This page draws its pictures and tables with a small inline script. The numbers "
+           "are in the kmem-data block of this file: the JSON report of kmem-sim --json.</p></noscript>\n"
+           "<main id=\"report\"></main>\n"
+           "<footer>Written by kmem-sim --html. Every number on this page comes from the JSON report "
+           "embedded in this file (the kmem-data block: what kmem-sim --json prints for the same run; "
+           "kmem-data-b for the second report of a comparison).</footer>\n";
+    out += blocks;
+    out += "<script type=\"application/json\" id=\"kmem-constants\">";
+    out += script_safe_json(constants());
+    out += "</script>\n<script>\n";
+    for (const char *part : {kHtmlScriptCommon, kHtmlScriptReport, kHtmlScriptCompare, kHtmlScriptEnd}) out += part;
+    out += "</script>\n</body>\n</html>\n";
+    return out;
 }
 
-bool write_html_report(const std::string &path, const nlohmann::json &report, std::string &error) {
-    const std::string page = html_report(report);
+std::string data_block(const char *id, const nlohmann::json &report) {
+    return std::string("<script type=\"application/json\" id=\"") + id + "\">" + script_safe_json(report) +
+           "</script>\n";
+}
+
+bool write_page(const std::string &path, const std::string &text, std::string &error) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) {
         error = path + ": cannot write the HTML report: " + std::strerror(errno);
         return false;
     }
-    out.write(page.data(), static_cast<std::streamsize>(page.size()));
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
     out.close();
     if (!out) {
         error = path + ": cannot write the HTML report: " + std::strerror(errno);
         return false;
     }
     return true;
+}
+
+} // namespace
+
+std::string html_report(const nlohmann::json &report) {
+    return page("kmem report", data_block("kmem-data", report));
+}
+
+std::string html_compare_report(const nlohmann::json &a, const nlohmann::json &b) {
+    return page("kmem reports compared", data_block("kmem-data", a) + data_block("kmem-data-b", b));
+}
+
+bool write_html_report(const std::string &path, const nlohmann::json &report, std::string &error) {
+    return write_page(path, html_report(report), error);
+}
+
+bool write_html_compare(const std::string &path, const nlohmann::json &a, const nlohmann::json &b,
+                        std::string &error) {
+    return write_page(path, html_compare_report(a, b), error);
 }
 
 } // namespace kmem::tools

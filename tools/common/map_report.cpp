@@ -19,6 +19,8 @@ std::string input_source(const LoadedMap &info) {
 
 } // namespace
 
+MapLabels map_labels(const LoadedMap &info) { return {map_format_name(info.format), input_source(info)}; }
+
 std::string human_bytes(uint64_t bytes) {
     static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
     double v = static_cast<double>(bytes);
@@ -32,10 +34,10 @@ std::string human_bytes(uint64_t bytes) {
     return buf;
 }
 
-void print_map_text(std::ostream &os, const MemoryMap &map, const LoadedMap &info) {
+void print_map_text(std::ostream &os, const MemoryMap &map, const LoadedMap &info, const MapLabels *labels) {
     char line[160];
-    os << "kmem: memory map of " << info.name << " (" << map_format_name(info.format)
-       << ", from " << input_source(info) << "):\n";
+    const MapLabels l = labels ? *labels : map_labels(info);
+    os << "kmem: memory map of " << info.name << " (" << l.format << ", from " << l.source << "):\n";
     for (const MemRange &r : map) {
         std::snprintf(line, sizeof line, "kmem: [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] %s",
                       r.start, r.end - 1, mem_type_name(r.type));
@@ -61,7 +63,7 @@ void print_map_text(std::ostream &os, const MemoryMap &map, const LoadedMap &inf
                 os << "kmem: node " << n << ": " << human_bytes(b) << " usable\n";
 }
 
-nlohmann::json map_json(const MemoryMap &map, const LoadedMap &info) {
+nlohmann::json map_json(const MemoryMap &map, const LoadedMap &info, const MapLabels *labels) {
     using nlohmann::json;
     json ranges = json::array();
     for (const MemRange &r : map) {
@@ -78,8 +80,8 @@ nlohmann::json map_json(const MemoryMap &map, const LoadedMap &info) {
         if (uint64_t b = map.bytes_in_node(n, MemType::usable)) per_node[std::to_string(n)] = b;
     return {
         {"name", info.name},
-        {"format", map_format_name(info.format)},
-        {"source", input_source(info)},
+        {"format", labels ? labels->format : map_format_name(info.format)},
+        {"source", labels ? labels->source : input_source(info)},
         {"entries", map.size()},
         {"usable_bytes", map.usable_bytes()},
         {"reserved_bytes", map.reserved_bytes()},

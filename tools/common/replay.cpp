@@ -252,9 +252,13 @@ private:
 
     void cache_alloc(const LogEvent &e) {
         forget(e.ptr);
-        KmemCache *&c = caches_[e.bytes_req];
+        // One cache per call site (its function) and object size, named after
+        // them: "alloc_inode-632", as Linux names a cache for what it holds.
+        const std::string site = e.caller.empty() ? "replay" : e.caller.substr(0, e.caller.find('+'));
+        KmemCache *&c = caches_[{site, e.bytes_req}];
         if (!c) {
-            const std::string name = "replay-" + std::to_string(e.bytes_req); // copied by cache_create
+            const std::string size = "-" + std::to_string(e.bytes_req);
+            const std::string name = site.substr(0, kCacheNameMax - 1 - size.size()) + size; // copied by cache_create
             Result<KmemCache *> made = boot_.slab().cache_create(name.c_str(), e.bytes_req);
             if (!made.ok()) {
                 fail(e, std::string("kmem_cache_create: ") + made.error().reason);
@@ -327,7 +331,7 @@ private:
     std::unordered_map<uint64_t, LiveObject> objects_;
     std::unordered_map<uint64_t, std::pair<uint64_t, unsigned>> pages_;
     std::unordered_set<uint64_t> failed_objects_, failed_pages_; // Linux ptr / pfn kmem could not serve
-    std::map<uint64_t, KmemCache *> caches_;
+    std::map<std::pair<std::string, uint64_t>, KmemCache *> caches_; // by call site and size
 };
 
 } // namespace

@@ -9,7 +9,7 @@
 // early_pgtable_alloc, linux_log.h's page_table_arch - is where Linux sets up
 // its page tables: kmem builds its direct map there), then every kmalloc / kmem_cache_alloc / kfree /
 // kmem_cache_free / mm_page_alloc / mm_page_free in order, on kmem's kmalloc,
-// caches (one per distinct object size) and buddy. Frees are paired with
+// caches (one per call site and object size) and buddy. Frees are paired with
 // their allocations by Linux pointer or pfn; frees of objects allocated
 // before tracing began are counted, not failures.
 #pragma once
@@ -56,7 +56,7 @@ struct ReplayResult {
     uint64_t kmalloc_bytes_requested = 0, kmalloc_bytes_linux = 0, kmalloc_bytes_kmem = 0;
     uint64_t peak_live_bytes = 0;  // kmem: slab objects and pages live at once
     uint64_t replay_ns = 0;
-    uint64_t caches = 0;           // caches made for kmem_cache_alloc object sizes
+    uint64_t caches = 0;           // caches made for kmem_cache_alloc (one per call site and size)
     std::map<uint64_t, ReplayClass> kmalloc_classes;
     std::vector<std::string> failures; // the first few, "line N: what"
 };

@@ -179,8 +179,11 @@ nlohmann::json boot_json(const SimBoot &boot) {
         const DirectMapRange &d = boot.sys->direct_map_range(i);
         reached.push_back({{"start", d.start}, {"end", d.end}, {"ns", d.ns}});
     }
-    return {{"window_bytes", boot.window},
-            {"window_start", boot.window_start},
+    // The window as the boot code mapped it: --window bytes, or all RAM if there is less.
+    const uint64_t wstart = boot.sys ? boot.sys->window_start() : boot.window_start;
+    const uint64_t wend = boot.sys ? boot.sys->window_end() : wstart;
+    return {{"window_start", wstart},
+            {"window_bytes", wend - wstart},
             {"direct_map", reached},
             {"phases", phases},
             {"all_online_ns", boot.all_online_ns},
