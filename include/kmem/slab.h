@@ -16,8 +16,8 @@
 // the CPU owns) take no lock and no atomic operation - one branch, slow path
 // out of line, as in mimalloc and SLUB. Frees into other slabs, including
 // frees from another CPU, push onto the slab's own freelist by
-// compare-and-swap; a full slab that gets one goes back to the CPU that
-// filled it (docs/slab.md).
+// compare-and-swap; a full slab that gets one joins the freeing CPU's
+// partial list, which is bounded (SLUB's cpu_partial; docs/slab.md).
 //
 // kmalloc size classes are four per power of two (8, 16, ..., 64, 80, 96,
 // 112, 128, 160, ..., 8192), tighter than SLUB's powers of two; larger
@@ -153,11 +153,6 @@ struct KmemCache {
     uint32_t color_tail;
     uint16_t colors;       // 1: the header is always at offset 0 (debug caches)
     CacheCpu cpu[kMaxCpus + 1]; // [kMaxCpus]: always empty, for callers with no CPU id yet
-    // Per CPU: full slabs it filled that then got a free from another CPU,
-    // frozen for it - pushed by the freeing CPUs (compare-and-swap), taken
-    // all at once by the CPU. Apart from `cpu`, whose lines the fast paths
-    // own.
-    alignas(64) SlabHeader *adopted[kMaxCpus];
     CacheNode node[kMaxNodes];
 };
 

@@ -42,7 +42,7 @@ inline constexpr size_t kMaxKmalloc = kMaxBlockPages * kPageSize;
 // kReturnCheckBytes of page blocks a thread frees and every
 // kReturnCheckFrees frees.
 inline constexpr uint64_t kReturnIdleNs = 20'000'000;
-inline constexpr uint64_t kRetainBytes = uint64_t{8} << 20;
+inline constexpr uint64_t kRetainBytes = uint64_t{64} << 20;
 inline constexpr unsigned kReturnMinOrder = 4; // 64 KiB
 inline constexpr uint64_t kReturnCheckBytes = uint64_t{4} << 20;
 inline constexpr uint64_t kReturnCheckFrees = 1u << 16;
