@@ -129,10 +129,14 @@ extern "C" [[noreturn]] void kmain(uint64_t hart, uint64_t dtb_pa) {
     g_phase_ns[1] = now_ns();
     const uint64_t wend = kRamBase + kEarlyWindow < g_ram_top ? kRamBase + kEarlyWindow : g_ram_top;
     check("early_window", g_sys.early_window(kRamBase, wend));
-    print("kmem-riscv64: node of each CPU:");
+    // OpenSBI's boot hart is whichever wins its lottery, and it is always
+    // CPU 0: the line names each CPU's hart, then its node.
+    print("kmem-riscv64: hart:node of each CPU:");
     for (unsigned c = 0; c < harts().count; ++c) {
         g_sys.phys().set_cpu_node(c, harts().hart[c].node);
         print(" ");
+        print_u64(harts().hart[c].id);
+        print(":");
         print_u64(g_sys.phys().cpu_node(c));
     }
     print("\n");

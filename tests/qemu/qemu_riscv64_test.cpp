@@ -12,7 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@ struct RvConfig {
     unsigned cpus, nodes;
     const char *expect;  // a line the configuration must print (its tables, its timer)
     const char *kernel = KMEM_RISCV64_KERNEL;
+    const char *expect_nodes = nullptr; // the node of hart 0, 1, ... as digits
 };
 
 std::ostream &operator<<(std::ostream &os, const RvConfig &c) { return os << c.name; }
@@ -39,6 +42,24 @@ TEST_P(QemuRiscv64, BootsToKmallocOnEveryHartAndReports) {
         std::string("timeout 50 qemu-system-riscv64 -M virt -bios " KMEM_RISCV64_BIOS " -kernel ") + c.kernel + " " +
         c.args + " -display none -serial stdio < /dev/null 2>&1");
     expect_good_report(r, c.cpus, c.nodes, false, "kmem-riscv64: self-tests passed", "riscv64", "dtb_bytes", 0);
+    if (c.expect_nodes) {
+        // The boot hart (CPU 0) is whichever hart OpenSBI's lottery picked;
+        // every hart must be on the node the command line gave it.
+        const std::string head = "kmem-riscv64: hart:node of each CPU:";
+        const std::size_t at = r.out.find(head);
+        ASSERT_NE(at, std::string::npos) << r.out;
+        const std::size_t from = at + head.size();
+        std::istringstream line(r.out.substr(from, r.out.find('\n', from) - from));
+        std::string pair;
+        unsigned seen = 0;
+        while (line >> pair) {
+            const unsigned hart = std::stoul(pair), node = std::stoul(pair.substr(pair.find(':') + 1));
+            ASSERT_LT(hart, std::strlen(c.expect_nodes)) << pair;
+            EXPECT_EQ(node, unsigned(c.expect_nodes[hart] - '0')) << "hart " << hart;
+            ++seen;
+        }
+        EXPECT_EQ(seen, c.cpus);
+    }
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.expect;
     EXPECT_NE(r.out.find("OpenSBI v"), std::string::npos) << "booted through OpenSBI";
 }
@@ -61,11 +82,11 @@ INSTANTIATE_TEST_SUITE_P(
                       RvConfig{"virt_8G_2hart", "-m 8G -smp 2", 2, 1, kSstcTimer},
                       RvConfig{"virt_8G_4hart", "-m 8G -smp 4", 4, 1, kSstcTimer},
                       RvConfig{"virt_2G_2nodes", "-smp 2 " KMEM_RV_TWO_NODES(",cpus=0", ",cpus=1"), 2, 2,
-                               "kmem-riscv64: node of each CPU: 0 1\n"},
+                               kSstcTimer, KMEM_RISCV64_KERNEL, "01"},
                       // QEMU 7.2's RISC-V virt refuses a node without harts ("discontinuous
                       // hartids") and aborts on nodes with unequal hart counts.
                       RvConfig{"virt_2G_2nodes_4hart", "-smp 4 " KMEM_RV_TWO_NODES(",cpus=0-1", ",cpus=2-3"), 4, 2,
-                               "kmem-riscv64: node of each CPU: 0 0 1 1\n"},
+                               kSstcTimer, KMEM_RISCV64_KERNEL, "0011"},
                       // The timer through OpenSBI when the harts have no Sstc.
                       RvConfig{"sbi_timer_2G_4hart", "-cpu rv64,sstc=false -m 2G -smp 4", 4, 1,
                                "kmem-riscv64: timer through SBI TIME"},
