@@ -16,8 +16,8 @@
 // the CPU owns) take no lock and no atomic operation - one branch, slow path
 // out of line, as in mimalloc and SLUB. Frees into other slabs, including
 // frees from another CPU, push onto the slab's own freelist by
-// compare-and-swap; a full slab that gets one joins the freeing CPU's
-// partial list, which is bounded (SLUB's cpu_partial; docs/slab.md).
+// compare-and-swap; a full slab that gets one goes back to the CPU that
+// filled it (docs/slab.md).
 //
 // kmalloc size classes are four per power of two (8, 16, ..., 64, 80, 96,
 // 112, 128, 160, ..., 8192), tighter than SLUB's powers of two; larger
@@ -153,6 +153,11 @@ struct KmemCache {
     uint32_t color_tail;
     uint16_t colors;       // 1: the header is always at offset 0 (debug caches)
     CacheCpu cpu[kMaxCpus + 1]; // [kMaxCpus]: always empty, for callers with no CPU id yet
+    // Per CPU: full slabs it filled that then got a free from another CPU,
+    // frozen for it - pushed by the freeing CPUs (compare-and-swap), taken
+    // all at once by the CPU. Apart from `cpu`, whose lines the fast paths
+    // own.
+    alignas(64) SlabHeader *adopted[kMaxCpus];
     CacheNode node[kMaxNodes];
 };
 
@@ -211,6 +216,16 @@ public:
     bool flush_cpu(KmemCache *c, unsigned cpu);
     // Flush every CPU's slabs of every cache (quiescent CPUs only).
     void flush_all_cpus();
+    // A CPU that will not run kmem again until it comes back (a thread that
+    // exited, a CPU taken offline): a free from another CPU to a full slab it
+    // filled makes the slab the freeing CPU's instead of handing it back to
+    // it. Mark it before flushing its caches (flush_cpu takes what was
+    // handed back already; a hand-back racing with the mark is taken back by
+    // the freeing CPU). Every CPU starts online.
+    void set_cpu_offline(unsigned cpu, bool offline);
+    bool cpu_offline(unsigned cpu) const {
+        return cpu < kMaxCpus && (__atomic_load_n(&offline_cpus_, __ATOMIC_SEQ_CST) >> cpu & 1);
+    }
     // flush_all_cpus, then every empty slab of every cache back to the
     // buddy (quiescent CPUs only); returns the pages given back.
     uint64_t shrink_all();
@@ -264,6 +279,8 @@ private:
     } last_error_[kMaxCpus]{};
     uint64_t large_allocations_ = 0, large_pages_ = 0; // __atomic_* only
     uint64_t fail_countdown_ = 0, injected_failures_ = 0;
+    uint64_t offline_cpus_ = 0; // set_cpu_offline, a bit per CPU; __atomic_* only
+    static_assert(kMaxCpus <= 64, "offline_cpus_ holds a bit per CPU");
     // Per CPU ([kMaxCpus]: callers with no CPU yet), counted on slow paths only.
     struct alignas(64) CpuCounters {
         uint64_t node_locks;

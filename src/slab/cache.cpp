@@ -324,18 +324,20 @@ uint64_t freelist_length(const KmemCache *c, const SlabHeader *s, void *obj) {
     return n;
 }
 
-// Free objects the CPUs hold: their active slabs (with their freelists) and
-// partial lists. Walks are bounded by the cache's slab count, so lists that
-// move under a running system cannot keep one going.
+// Free objects the CPUs hold: their active slabs (with their freelists),
+// partial lists and adopted stacks. Walks are bounded by the cache's slab
+// count, so lists that move under a running system cannot keep one going.
 uint64_t cpu_free_objects(const KmemCache *c, uint64_t slabs) {
     uint64_t free = 0;
     for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
         const CacheCpu &cc = c->cpu[cpu];
         if (const SlabHeader *s = __atomic_load_n(&cc.slab, __ATOMIC_RELAXED))
             free += frozen_free(c, s) + freelist_length(c, s, __atomic_load_n(&cc.freelist, __ATOMIC_RELAXED));
-        const SlabHeader *s = __atomic_load_n(&cc.partial, __ATOMIC_RELAXED);
-        for (uint64_t k = 0; s && k < slabs; s = __atomic_load_n(&s->next, __ATOMIC_RELAXED), ++k)
-            free += frozen_free(c, s);
+        const SlabHeader *const lists[2] = {__atomic_load_n(&cc.partial, __ATOMIC_RELAXED),
+                                            __atomic_load_n(&c->adopted[cpu], __ATOMIC_RELAXED)};
+        for (const SlabHeader *s : lists)
+            for (uint64_t k = 0; s && k < slabs; s = __atomic_load_n(&s->next, __ATOMIC_RELAXED), ++k)
+                free += frozen_free(c, s);
     }
     return free;
 }
@@ -400,6 +402,13 @@ void SlabAllocator::report_slabinfo(ReportSink sink, void *ctx) const {
         out.str(" : tunables ").num(0, 4).str(" ").num(0, 4).str(" ").num(0, 4);
         out.str(" : slabdata ").num(slabs, 6).str(" ").num(slabs, 6).str(" ").num(0, 6).nl();
     }
+}
+
+void SlabAllocator::set_cpu_offline(unsigned cpu, bool offline) {
+    if (cpu >= kMaxCpus) return;
+    const uint64_t bit = uint64_t{1} << cpu;
+    if (offline) __atomic_fetch_or(&offline_cpus_, bit, __ATOMIC_SEQ_CST);
+    else __atomic_fetch_and(&offline_cpus_, ~bit, __ATOMIC_SEQ_CST);
 }
 
 uint64_t SlabAllocator::node_lock_count() const {

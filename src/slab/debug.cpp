@@ -187,13 +187,15 @@ Status SlabAllocator::check_cache(const KmemCache *c) const {
                 KMEM_TRY(SlabCheck::slab(*this, c, s, n, static_cast<int>(cpu), cc.freelist, free_count));
                 ++slabs;
             }
-            for (const SlabHeader *s = cc.partial; s; s = s->next) {
-                if (s->node != n) continue;
-                if (s->list != kListCpu) return make_error(Errc::malformed, "slab on a CPU's partial list marked otherwise");
-                KMEM_TRY(SlabCheck::slab(*this, c, s, n, static_cast<int>(cpu), nullptr, free_count));
-                if (free_count == 0) return make_error(Errc::malformed, "a full slab on a CPU's partial list");
-                ++slabs;
-            }
+            const SlabHeader *const lists[2] = {cc.partial, c->adopted[cpu]};
+            for (const SlabHeader *list : lists)
+                for (const SlabHeader *s = list; s; s = s->next) {
+                    if (s->node != n) continue;
+                    if (s->list != kListCpu) return make_error(Errc::malformed, "slab on a CPU's partial list marked otherwise");
+                    KMEM_TRY(SlabCheck::slab(*this, c, s, n, static_cast<int>(cpu), nullptr, free_count));
+                    if (free_count == 0) return make_error(Errc::malformed, "a full slab on a CPU's partial list");
+                    ++slabs;
+                }
         }
         if (slabs < cn.nr_slabs) KMEM_TRY(SlabCheck::unlisted(*this, c, n, slabs));
         if (slabs != cn.nr_slabs) return make_error(Errc::malformed, "node's slab count differs from its lists");
@@ -209,7 +211,7 @@ Status SlabAllocator::check_cache(const KmemCache *c) const {
             if (s->prev != last) return make_error(Errc::malformed, "a CPU's partial list has a broken back link");
         if (last != cc.partial_tail) return make_error(Errc::malformed, "a CPU's partial tail is not its last slab");
         if (n != cc.nr_partial) return make_error(Errc::malformed, "a CPU's partial count differs from its list");
-        if (!c->fast && (cc.slab || cc.partial)) return make_error(Errc::malformed, "a debug cache has CPU slabs");
+        if (!c->fast && (cc.slab || cc.partial || c->adopted[cpu])) return make_error(Errc::malformed, "a debug cache has CPU slabs");
     }
     return {};
 }

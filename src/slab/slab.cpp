@@ -176,6 +176,7 @@ void SlabInternals::emptied(SlabAllocator &sa, KmemCache *c, CacheNode &cn, Slab
 }
 
 void SlabInternals::disown(SlabHeader *s) {
+    s->home = owner(s);
     set_owner(s, 0);
     s->list = kListNone;
 }
@@ -253,6 +254,7 @@ static void thaw_list(SlabAllocator &sa, KmemCache *c, SlabHeader *list) {
 void SlabInternals::drain_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) {
     KMEM_ASSERT_IRQS_OFF();
     CacheCpu &cc = c->cpu[cpu];
+    take_adopted(c, cpu, cpu);
     SlabHeader *list = cc.partial;
     cc.partial = cc.partial_tail = nullptr;
     cc.nr_partial = 0;
@@ -294,6 +296,29 @@ void SlabInternals::trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) 
     thaw_list(sa, c, spill);
     // The next walk when the list has doubled: a constant cost per slab.
     cc.trim_at = 2 * cc.nr_partial > c->cpu_partial ? 2 * cc.nr_partial : c->cpu_partial;
+}
+
+void SlabInternals::hand_back(KmemCache *c, unsigned home, SlabHeader *s) {
+    set_owner(s, home + 1);
+    s->list = kListCpu;
+    s->prev = nullptr;
+    SlabHeader **top = &c->adopted[home];
+    SlabHeader *head = __atomic_load_n(top, __ATOMIC_RELAXED);
+    do {
+        s->next = head;
+    } while (!__atomic_compare_exchange_n(top, &head, s, true, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+}
+
+// Pushes and this take-all never pop one entry, so the stack has no ABA.
+void SlabInternals::take_adopted(KmemCache *c, unsigned from, unsigned cpu) {
+    KMEM_ASSERT_IRQS_OFF();
+    if (from >= kMaxCpus || !__atomic_load_n(&c->adopted[from], __ATOMIC_RELAXED)) return;
+    SlabHeader *s = __atomic_exchange_n(&c->adopted[from], nullptr, __ATOMIC_ACQ_REL);
+    while (s) {
+        SlabHeader *next = s->next;
+        push_partial(c, cpu, s); // frozen for `from` by hand_back; now for cpu
+        s = next;
+    }
 }
 
 void SlabInternals::push_partial(KmemCache *c, unsigned cpu, SlabHeader *s) {
@@ -368,10 +393,13 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
         s->list = kListNone;
         cc.slab = s;
     };
-    // The CPU's own partial slabs: frozen, so only frees changed them since.
+    // Slabs other CPUs handed back, then the CPU's own partial slabs: frozen, so only frees changed them since.
     // The CPU's own frees to one become its freelist as they are (they are
     // counted in use already); else the slab's freelist is taken.
-    if (node == kAnyNode && cc.nr_partial > cc.trim_at) trim_partial(sa, c, cpu);
+    if (node == kAnyNode) {
+        take_adopted(c, cpu, cpu);
+        if (cc.nr_partial > cc.trim_at) trim_partial(sa, c, cpu);
+    }
     while (node == kAnyNode && cc.partial) {
         // The oldest slab, which had the longest to collect frees - unless
         // the newest is at least half free (a batch of frees just emptied
@@ -601,10 +629,16 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
         SI::set_next(c, obj, SI::head_object(c, s, st.head));
         if (!SI::swap_state(s, old, {mine, st.inuse - 1, st.frozen || adopt})) continue;
         ++c->cpu[self].free_slow;
-        // A full slab this free froze is the freeing CPU's now (SLUB's
-        // put_cpu_partial): its further frees here are local, and it goes to
-        // the node with the CPU's other partial slabs past their bound.
-        if (adopt) SI::adopt(*this, c, self, s);
+        if (adopt) { // back to the CPU that filled it, if that is another one and online
+            const unsigned home = s->home ? s->home - 1u : self;
+            if (home != self && home < kMaxCpus && !cpu_offline(home)) {
+                SI::hand_back(c, home, s);
+                // It went offline meanwhile: what its flush may have missed is ours.
+                if (cpu_offline(home)) [[unlikely]] SI::take_adopted(c, home, self);
+            } else {
+                SI::adopt(*this, c, self, s);
+            }
+        }
         return {};
     }
 }

@@ -49,7 +49,8 @@ struct SlabHeader {
     uint8_t list;         // which list holds it (SlabList)
     uint8_t cpu;          // frozen for CPU cpu - 1; 0 = not frozen (mirrors the frozen bit;
                           // read by any CPU, written by the owner: atomic accesses)
-    uint8_t pad_a;
+    uint8_t home;         // full: the CPU that filled it, plus one; the first free
+                          // hands it back to that CPU (mimalloc's page ownership)
     uint8_t pad_b;
     uint16_t pad_c;
     // Frees by the owning CPU to a slab on its partial list (mimalloc's
@@ -307,7 +308,7 @@ struct SlabInternals {
     // list..tail (count objects) going back to it first. A slab that ends up
     // full goes on no list and is not touched again; thaw() takes the node
     // lock only when the slab has free objects; thaw_locked() expects the
-    // slab disowned: no owning CPU, on no list.
+    // slab disowned: no owning CPU, on no list, home = the CPU it had.
     static void disown(SlabHeader *s);
     static bool thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *list, void *tail, uint32_t count);
     static bool thaw_locked(SlabAllocator &sa, KmemCache *c, CacheNode &cn, SlabHeader *s, void *list, void *tail,
@@ -352,6 +353,13 @@ struct SlabInternals {
         if (void *list = take_freelist(c, s)) return list;
         return uncarved(c, s) ? carve(c, s) : nullptr;
     }
+    // A full slab a free by another CPU just froze for CPU home (online):
+    // onto home's adopted stack (compare-and-swap); home moves it to its
+    // partial list.
+    static void hand_back(KmemCache *c, unsigned home, SlabHeader *s);
+    // CPU from's adopted stack onto CPU cpu's partial list (cpu's own call;
+    // from == cpu but when from went offline).
+    static void take_adopted(KmemCache *c, unsigned from, unsigned cpu);
     // Give CPU cpu an active slab with objects on its freelist: its own
     // partial slabs first (any-node requests), then the node's (several per
     // lock hold), then a new one. False: no memory.

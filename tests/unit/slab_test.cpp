@@ -567,14 +567,13 @@ TEST_F(SlabTest, BatchFreesStayOnTheCpu) {
     EXPECT_TRUE(slab().cache_destroy(c).ok());
 }
 
-// A free from another CPU to a full slab makes the slab that CPU's (SLUB's
-// put_cpu_partial): it joins the freeing CPU's partial list, where that
-// CPU's later frees to it are local, and it reaches the node - where every
-// CPU allocates from it - with that CPU's list, never waiting on a CPU that
-// may not run again.
-TEST_F(SlabTest, RemoteFreesMakeFullSlabsTheFreeingCpus) {
+// Frees from another CPU to full slabs hand them back to the CPU that filled
+// them (its adopted stack, no lock); that CPU takes them all at its next
+// refill, and past cpu_partial slabs its list goes back to the node.
+TEST_F(SlabTest, RemoteFreesHandFullSlabsBack) {
     KmemCache *c = create("remote128", 128);
     ASSERT_NE(c, nullptr);
+    const unsigned home = Plat::cpu_id();
     const uint32_t slabs = c->cpu_partial + 3u;
     std::vector<void *> objs(slabs * c->objects);
     for (auto &p : objs) ASSERT_NE(p = slab().cache_alloc(c), nullptr);
@@ -582,31 +581,73 @@ TEST_F(SlabTest, RemoteFreesMakeFullSlabsTheFreeingCpus) {
         const unsigned cpu = Plat::cpu_id();
         // One object of each slab: every slab but the active one was full.
         for (uint32_t i = 0; i < slabs; ++i) ASSERT_TRUE(slab().cache_free(c, objs[i * c->objects]).ok());
-        uint32_t mine = 0;
-        for (const SlabHeader *s = c->cpu[cpu].partial; s; s = s->next, ++mine) {
-            EXPECT_EQ(s->cpu, cpu + 1);
-            EXPECT_EQ(s->list, kListCpu);
-        }
-        EXPECT_EQ(mine, slabs - 1);
-        // Its next frees to them are local: no slow path.
-        const uint64_t slow = c->cpu[cpu].free_slow;
-        for (uint32_t i = 0; i + 1 < slabs; ++i) ASSERT_TRUE(slab().cache_free(c, objs[i * c->objects + 1]).ok());
-        EXPECT_EQ(c->cpu[cpu].free_slow, slow);
+        EXPECT_EQ(c->cpu[cpu].nr_partial, 0u);
+        EXPECT_EQ(c->adopted[cpu], nullptr);
         ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
-        slab().flush_cpu(c, cpu); // its slabs go to the node
         hosted::release_cpu();
     });
     other.join();
-    EXPECT_EQ(c->node[0].nr_partial + c->node[1].nr_partial, slabs - 1);
-    // The CPU that filled them allocates from them: no new slab.
-    std::vector<void *> again;
-    for (uint32_t i = 0; i < 2 * (slabs - 1) + 1; ++i) ASSERT_NE(again.emplace_back(slab().cache_alloc(c)), nullptr);
-    EXPECT_EQ(slab().cache_totals(c).slabs, slabs) << "a new slab while freed objects waited";
+    uint32_t adopted = 0;
+    for (const SlabHeader *s = c->adopted[home]; s; s = s->next, ++adopted) {
+        EXPECT_EQ(s->cpu, home + 1);
+        EXPECT_EQ(s->list, kListCpu);
+    }
+    EXPECT_EQ(adopted, slabs - 1);
     ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
-    for (void *p : again) ASSERT_TRUE(slab().cache_free(c, p).ok());
+    // The active slab got its free object back too: take it, then refill.
+    void *a = slab().cache_alloc(c);
+    void *b = slab().cache_alloc(c);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(c->adopted[home], nullptr);
+    // All of them are the CPU's now (one became active): they have objects
+    // in use, so none went back to the node.
+    EXPECT_EQ(c->cpu[home].nr_partial, slabs - 2);
+    EXPECT_EQ(c->node[0].nr_partial + c->node[1].nr_partial, 0u);
+    EXPECT_EQ(slab().cache_totals(c).slabs, slabs) << "no new slab while freed objects wait";
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    ASSERT_TRUE(slab().cache_free(c, a).ok());
+    ASSERT_TRUE(slab().cache_free(c, b).ok());
     for (uint32_t i = 0; i < objs.size(); ++i) {
-        const uint32_t k = i % c->objects, slab_index = i / c->objects;
-        if (k == 0 || (k == 1 && slab_index + 1 < slabs)) continue; // freed by the other CPU
+        if (i % c->objects == 0) continue; // freed by the other CPU
+        ASSERT_TRUE(slab().cache_free(c, objs[i]).ok());
+    }
+    slab().flush_all_cpus();
+    EXPECT_EQ(slab().cache_totals(c).active_objects, 0u);
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    EXPECT_TRUE(slab().cache_destroy(c).ok());
+}
+
+// A CPU marked offline (a thread that exited, a CPU taken offline) gets
+// nothing handed back: a free from another CPU to a full slab it filled makes
+// the slab the freeing CPU's, so no slab waits on a CPU that may not run
+// again; once it is online again, hand-backs resume.
+TEST_F(SlabTest, FullSlabsOfAnOfflineCpuStayWithTheFreeingCpu) {
+    KmemCache *c = create("offline128", 128);
+    ASSERT_NE(c, nullptr);
+    const unsigned self = Plat::cpu_id();
+    const uint32_t slabs = 4;
+    std::vector<void *> objs(slabs * c->objects);
+    unsigned gone = 0;
+    std::thread filler([&] {
+        gone = Plat::cpu_id();
+        for (auto &p : objs) ASSERT_NE(p = slab().cache_alloc(c), nullptr);
+        slab().set_cpu_offline(gone, true); // as a thread's exit does, before its flush
+        slab().flush_cpu(c, gone);
+        hosted::release_cpu();
+    });
+    filler.join();
+    EXPECT_TRUE(slab().cpu_offline(gone));
+    for (uint32_t i = 0; i < slabs; ++i) ASSERT_TRUE(slab().cache_free(c, objs[i * c->objects]).ok());
+    EXPECT_EQ(c->adopted[gone], nullptr) << "a slab was handed to an offline CPU";
+    uint32_t mine = 0;
+    for (const SlabHeader *s = c->cpu[self].partial; s; s = s->next, ++mine) EXPECT_EQ(s->cpu, self + 1);
+    EXPECT_GE(mine, slabs - 1);
+    ASSERT_TRUE(slab().check().ok()) << slab().check().reason();
+    slab().set_cpu_offline(gone, false);
+    EXPECT_FALSE(slab().cpu_offline(gone));
+    for (uint32_t i = 0; i < objs.size(); ++i) {
+        if (i % c->objects == 0) continue; // freed above
         ASSERT_TRUE(slab().cache_free(c, objs[i]).ok());
     }
     slab().flush_all_cpus();

@@ -100,6 +100,9 @@ void thread_exit(void *) {
     const unsigned cpu = Plat::cpu_slot();
     if (cpu < kSharedCpu) {
         enter_own_slot(cpu);
+        // Offline first: slabs other threads free into from now on stay
+        // theirs instead of waiting on this slot's next thread.
+        slab().set_cpu_offline(cpu, true);
         for (const KmemCache *c = slab().first_cache(); c; c = c->next)
             slab().cache_shrink(const_cast<KmemCache *>(c));
         g_phys.drain_local_pcp();
@@ -116,7 +119,10 @@ void register_thread() {
     (void)pthread_setspecific(g_thread_key, reinterpret_cast<void *>(1));
     count(kThreads);
     const int id = claim_slot();
-    if (id >= 0) hosted::t_cpu = static_cast<unsigned>(id);
+    if (id >= 0) {
+        hosted::t_cpu = static_cast<unsigned>(id);
+        slab().set_cpu_offline(static_cast<unsigned>(id), false);
+    }
     t_state = id >= 0 ? kOwn : kShared;
 }
 
@@ -175,6 +181,9 @@ void initialise() {
         hosted::t_cpu = 0;
         ok = slab().init(g_phys, shim_slab_options(), hosted::monotonic_ns()).ok();
         hosted::t_cpu = kMaxCpus;
+        // The shared slot serves threads one call at a time, now and then:
+        // slabs it filled go to whoever frees into them.
+        slab().set_cpu_offline(kSharedCpu, true);
     }
     if (ok) ok = pthread_key_create(&g_thread_key, thread_exit) == 0;
     if (ok) {
@@ -239,6 +248,7 @@ void CpuScope::enter_slow() {
         const int id = claim_slot();
         if (id >= 0) {
             hosted::t_cpu = static_cast<unsigned>(id);
+            slab().set_cpu_offline(static_cast<unsigned>(id), false);
             t_state = kOwn;
         }
     }
