@@ -7,8 +7,8 @@
 // (its e820 map makes the machine; its memblock, slab and page events run on
 // kmem) and prints the report: the map, the phases, the early allocations,
 // buddyinfo, slabinfo and kmem beside Linux SLUB. --map boots a map with no
-// replay; --builtin the built-in 1 TiB, 8-node server. Bad input exits with
-// status 2 and one line on stderr:
+// replay; --builtin the built-in 1 TiB, 8-node server. Exit statuses and
+// the one line on stderr that comes with each but 0: sim_errors.h, e.g.
 //   kmem-sim: FILE:LINE: reason        (FILE:byte N: for binary input)
 #include "html_report.h"
 #include "linux_log.h"
@@ -16,6 +16,7 @@
 #include "map_report.h"
 #include "replay.h"
 #include "sim_boot.h"
+#include "sim_errors.h"
 
 #include "platform/hosted/hosted.h"
 
@@ -27,11 +28,10 @@
 #error "KMEM_DEFAULT_REPLAY_LOG: the shipped Linux boot log (set by tools/CMakeLists.txt)"
 #endif
 
-namespace {
-
-constexpr int kExitBadInput = 2;
-
-} // namespace
+using kmem::tools::kExitBadInput;
+using kmem::tools::kExitCannotBoot;
+using kmem::tools::kExitInternalError;
+using kmem::tools::kExitNothingToBoot;
 
 int main(int argc, char **argv) {
     using namespace kmem;
@@ -74,8 +74,12 @@ int main(int argc, char **argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
-        const int rc = app.exit(e);
-        return rc == 0 ? 0 : kExitBadInput;
+        if (e.get_exit_code() == 0) return app.exit(e); // --help
+        std::string what = e.what();
+        for (char &c : what)
+            if (c == '\n') c = ' ';
+        std::cerr << "kmem-sim: " << what << " (kmem-sim --help lists the options)\n";
+        return kExitBadInput;
     }
     if ((!map_path.empty()) + (!replay_path.empty()) + builtin > 1) {
         std::cerr << "kmem-sim: --map, --replay and --builtin exclude each other\n";
@@ -109,11 +113,13 @@ int main(int argc, char **argv) {
     }
     if (Status s = map.check(); !s.ok()) { // a parser bug, not bad input
         std::cerr << "kmem-sim: internal error: map check failed: " << s.reason() << "\n";
-        return 1;
+        return kExitInternalError;
     }
     tools::LinuxLog log;
     const bool replay = !replay_path.empty() && !map_only;
     if (replay && !tools::parse_linux_log(log_text, log, error, true)) {
+        // "line N: reason" -> "FILE:N: reason", as every other input error.
+        if (error.rfind("line ", 0) == 0) error.erase(0, 5);
         std::cerr << "kmem-sim: " << replay_path << ":" << error << "\n";
         return kExitBadInput;
     }
@@ -123,6 +129,10 @@ int main(int argc, char **argv) {
     tools::ReplayResult result;
     const bool can_boot = !map_only && tools::ram_top(map) != 0;
     if (can_boot) {
+        if (const std::string why = tools::cannot_boot_reason(map); !why.empty()) {
+            std::cerr << "kmem-sim: " << info.name << ": " << why << "\n";
+            return kExitCannotBoot;
+        }
         ok = tools::start_machine(map, window, boot, error);
         if (ok && fail_page_alloc) {
             const Status s = boot.phys().fail_nth_allocation(fail_page_alloc);
@@ -131,10 +141,16 @@ int main(int argc, char **argv) {
         }
         if (ok && fail_slab) boot.slab().fail_nth_allocation(fail_slab);
         if (ok) ok = replay ? tools::replay_linux_boot(log, boot, result, error) : tools::run_phases(boot, error);
-        if (ok) ok = tools::check_machine(boot, error);
         if (!ok) {
-            std::cerr << "kmem-sim: " << info.name << ": " << error << "\n";
-            return 1;
+            std::cerr << "kmem-sim: " << info.name << ": "
+                      << tools::boot_failure_reason(map, boot, fail_page_alloc, fail_slab) << "\n";
+            tools::release_machine(boot);
+            return kExitCannotBoot;
+        }
+        if (!tools::check_machine(boot, error)) {
+            std::cerr << "kmem-sim: internal error: " << info.name << ": " << error << "\n";
+            tools::release_machine(boot);
+            return kExitInternalError;
         }
         boot.map_read_ns = map_ns; // reading and parsing the input, before FirmwareMap
     }
@@ -173,8 +189,31 @@ int main(int argc, char **argv) {
     if (!html_path.empty() && !tools::write_html_report(html_path, out, error)) {
         std::cerr << "kmem-sim: " << error << "\n";
         tools::release_machine(boot);
-        return 1;
+        return kExitBadInput;
     }
+    // A fault injection that never fired tested nothing: the argument was wrong.
+    const auto never_fired = [&](const char *option, uint64_t n, uint64_t fired, const char *what) {
+        if (!can_boot || n == 0 || fired != 0) return false;
+        std::cerr << "kmem-sim: " << option << " " << n << ": the boot made fewer than " << n << " " << what
+                  << ", so no fault was injected\n";
+        return true;
+    };
+    const bool unfired =
+        never_fired("--fail-page-alloc", fail_page_alloc, can_boot ? boot.phys().injected_failures() : 0,
+                    "page allocations") ||
+        never_fired("--fail-slab", fail_slab, can_boot ? boot.slab().injected_failures() : 0,
+                    "object allocations");
     tools::release_machine(boot);
-    return result.failed ? 1 : 0;
+    if (unfired) return kExitBadInput;
+    if (!can_boot && !map_only) {
+        std::cerr << "kmem-sim: " << info.name << ": the map describes no usable RAM: nothing to boot\n";
+        return kExitNothingToBoot;
+    }
+    if (result.failed) {
+        std::cerr << "kmem-sim: " << info.name << ": kmem could not serve " << result.failed << " of the "
+                  << "replayed boot's requests (first: "
+                  << (result.failures.empty() ? std::string("-") : result.failures.front()) << ")\n";
+        return kExitCannotBoot;
+    }
+    return 0;
 }
