@@ -2,6 +2,8 @@
 // the all-or-nothing guarantee.
 #include <kmem/memmap.h>
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -270,7 +272,7 @@ TEST(MemoryMap, ForEachByTypeAndNode) {
 // Random adds, reserves and removes against a page-granular reference model.
 TEST(MemoryMap, RandomOperationsMatchAPageModel) {
     constexpr uint64_t kPages = 512;
-    std::mt19937_64 rng(12345);
+    std::mt19937_64 rng(test::test_seed(12345)); // KMEM_TEST_SEED overrides it (scripts/soak)
     for (int round = 0; round < 50; ++round) {
         StaticMemoryMap<kPages> m;
         std::vector<int> model(kPages, -1); // -1 hole, else MemType
