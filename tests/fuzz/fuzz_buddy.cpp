@@ -17,6 +17,8 @@
 // return to where they were.
 #include "fuzz_machine.h"
 
+#include "buddy/internal.h"
+
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstring>
@@ -85,10 +87,26 @@ uint16_t node_from(FuzzedDataProvider &in) {
     return n == 3 ? kAnyNode : n; // node 2 has no memory
 }
 
+// White box: the descriptor arrays kept inside the memory they describe.
+// They are online but never free, so reserve_range passes over them and
+// unreserve_range refuses a range that holds them: the model keeps its
+// reservations off them.
+std::vector<Reserved> in_place_arrays(const PhysAllocator &a) {
+    std::vector<Reserved> out;
+    for (size_t s = 0; s < (fuzz::kTop >> kSectionShift) + 1; ++s) {
+        const Section &sec = BuddyInternals::section(a, section_start_pfn(s));
+        if (sec.descs && sec.meta_begin < sec.meta_end)
+            out.push_back({(section_start_pfn(s) + sec.meta_begin) << kPageShift,
+                           (section_start_pfn(s) + sec.meta_end) << kPageShift});
+    }
+    return out;
+}
+
 class Run {
 public:
     Run(FuzzedDataProvider &in, Machine &m) : in_(in), m_(m), a_(m.boot()) {
         baseline_ = books(a_);
+        arrays_ = in_place_arrays(a_);
         REQUIRE(a_.check().ok());
     }
 
@@ -148,6 +166,7 @@ public:
             baseline_.free += after.free - before.free;
             baseline_.allocated += after.allocated - before.allocated;
             baseline_.reserved += after.reserved - before.reserved;
+            arrays_ = in_place_arrays(a_);
             break;
         }
         case 13: { // an unknown flag is refused
@@ -253,6 +272,8 @@ private:
         const uint64_t s = start & ~(kPageSize - 1), e = (end + kPageSize - 1) & ~(kPageSize - 1);
         for (const Reserved &r : reserved_)
             if (overlaps(s, e, r.start, r.end)) return; // one reservation per page, or unreserve would not pair up
+        for (const Reserved &r : arrays_)
+            if (overlaps(s, e, r.start, r.end)) return;
         const Books before = books(a_);
         const Status st = a_.reserve_range(start, end, "fuzz");
         bool holds_live = false;
@@ -300,7 +321,7 @@ private:
     PhysAllocator &a_;
     Books baseline_;
     std::vector<Block> live_;
-    std::vector<Reserved> reserved_;
+    std::vector<Reserved> reserved_, arrays_;
     std::optional<Block> last_freed_;
     uint64_t stamps_ = 0;
 };
