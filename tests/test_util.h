@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <sys/wait.h>
 #include <fstream>
 #include <sstream>
@@ -36,6 +37,17 @@ inline CommandResult run_command(const std::string &cmd) {
     const int st = pclose(p);
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     return r;
+}
+
+// The seed of a model test: `fixed`, so a failure reproduces - or the one in
+// KMEM_TEST_SEED, with which scripts/soak runs them on fresh seeds (it is
+// printed, so such a failure reproduces too).
+inline uint64_t test_seed(uint64_t fixed) {
+    const char *env = std::getenv("KMEM_TEST_SEED");
+    if (env == nullptr || *env == '\0') return fixed;
+    const uint64_t seed = std::strtoull(env, nullptr, 0);
+    std::fprintf(stderr, "KMEM_TEST_SEED=%llu\n", static_cast<unsigned long long>(seed));
+    return seed;
 }
 
 // splitmix64: a small, reproducible random source for model and stress tests.

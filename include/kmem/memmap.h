@@ -15,7 +15,9 @@
 //   - zero-length ranges are dropped;
 //   - adjacent ranges with the same type, node and reason merge;
 //   - usable ranges shrink to whole 4 KiB pages (a partial page is not RAM the
-//     allocator can hand out; the sliver simply leaves the map).
+//     allocator can hand out; the sliver simply leaves the map). Usable
+//     ranges split only by node keep every whole page: a page a node
+//     boundary cuts goes to the node that holds its first byte.
 //
 // Every update is all-or-nothing: the map is double-buffered, a new version is
 // written beside the current one and only published when it is complete, so an

@@ -61,10 +61,14 @@ Status parse_linux_text(const char *text, size_t len, MemoryMap &out,
 
 // One /sys/firmware/memmap/N entry: the contents of its start, end (inclusive)
 // and type files. Adds to `out` without page trimming; call
-// out.trim_usable_to_pages() after the last entry.
+// out.trim_usable_to_pages() after the last entry. An error about one file
+// sets *bad_file (if given) to it and points at a line of it; one about the
+// entry as a whole (the map's capacity) sets SysfsFile::none.
+enum class SysfsFile : uint8_t { none, start, end, type };
+const char *sysfs_file_name(SysfsFile f); // "start", "end", "type" ("" for none)
 Status add_sysfs_memmap_entry(MemoryMap &out, const char *start, size_t start_len,
                               const char *end, size_t end_len, const char *type,
-                              size_t type_len);
+                              size_t type_len, SysfsFile *bad_file = nullptr);
 
 // UEFI memory map as GetMemoryMap() returns it.
 inline constexpr uint32_t kEfiDescriptorVersion = 1;

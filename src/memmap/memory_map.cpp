@@ -206,14 +206,28 @@ Status MemoryMap::set_node(uint64_t start, uint64_t end, uint16_t node) {
 
 void MemoryMap::trim_usable_to_pages() {
     // Trimming only shrinks ranges, so it never needs more room than it has.
+    // Usable ranges that touch form a run (they differ only by node: equal
+    // neighbours are merged already). The run's two ends shrink to whole
+    // pages; each boundary inside it moves up to the next page boundary, so
+    // a page a node boundary cuts goes to the node holding its first byte
+    // and the run loses no page.
     RangeWriter w{next_, capacity_};
-    for (size_t i = 0; i < count_; ++i) {
-        MemRange r = cur_[i];
-        if (r.type == MemType::usable) {
-            r.start = page_up(r.start);
-            r.end = page_down(r.end);
+    for (size_t i = 0; i < count_;) {
+        if (cur_[i].type != MemType::usable) {
+            w.emit(cur_[i++]);
+            continue;
         }
-        w.emit(r);
+        size_t j = i + 1;
+        while (j < count_ && cur_[j].type == MemType::usable && cur_[j].start == cur_[j - 1].end) ++j;
+        const uint64_t lo = page_up(cur_[i].start), hi = page_down(cur_[j - 1].end);
+        const auto inside = [&](uint64_t a) { return a < lo ? lo : a > hi ? hi : a; };
+        for (size_t k = i; k < j; ++k) {
+            MemRange r = cur_[k];
+            r.start = k == i ? lo : inside(page_up(r.start));
+            r.end = k + 1 == j ? hi : inside(page_up(r.end));
+            w.emit(r); // an empty range (a node left with no whole page) is dropped
+        }
+        i = j;
     }
     publish(w.n);
 }

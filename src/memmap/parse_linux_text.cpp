@@ -42,8 +42,13 @@ struct Span {
     uint64_t end; // exclusive
 };
 
-// [a, b] with b the last byte, as an exclusive span.
+// [a, b] with b the last byte, as an exclusive span. Linux prints a
+// zero-size entry as [a, a - 1]: an empty span, dropped like any other.
 Status inclusive(uint64_t a, uint64_t b, Span &out, uint64_t line) {
+    if (a != 0 && b == a - 1) {
+        out = {a, a};
+        return {};
+    }
     if (b < a) return line_error(Errc::invalid_range, "range ends before it starts", line);
     if (b == UINT64_MAX)
         return line_error(Errc::invalid_range, "range wraps past the top of the 64-bit space",
@@ -111,15 +116,17 @@ Status e820_type(const char *b, const char *e, MemType &t, uint64_t line) {
     return line_error(Errc::unknown_type, "unknown e820 memory type", line);
 }
 
+// A "BIOS-e820: [gap ...]" line (2025+): says where nothing is, describes nothing.
+bool is_e820_gap(LineCursor c) {
+    c.skip_spaces();
+    return c.literal("[gap");
+}
+
 // The part of a BIOS-e820 line after the marker. Sets `gap` for [gap] lines.
 Status parse_e820(LineCursor c, Span &span, MemType &type, bool &gap, uint64_t line) {
     c.skip_spaces();
-    gap = false;
     const char *tb, *te;
-    if (c.literal("[gap")) {
-        gap = true;
-        return {};
-    }
+    if ((gap = is_e820_gap(c))) return {};
     if (c.peek() == '[') {
         KMEM_TRY(mem_span(c, span, line));
         c.skip_spaces();
@@ -229,14 +236,15 @@ Status parse_efi(LineCursor c, Span &span, MemType &mt, uint64_t line) {
 
 enum class LineKind : uint8_t { other, e820, efi, srat, numa, node_range };
 
-// Recognise a line by its marker; on success `c` is just past the marker.
-// One pass over the line: a marker is only tried where its first letter is.
+// Recognise a line by its marker (any case); on success `c` is just past the
+// marker. One pass over the line: a marker is only tried where its first
+// letter is.
 LineKind classify(LineCursor &c) {
     for (const char *p = c.pos(); p < c.limit(); ++p) {
         LineCursor t(p, c.limit());
         uint64_t n;
-        switch (*p) {
-        case 'B':
+        switch (detail::lower(*p)) {
+        case 'b':
             if (t.literal("BIOS-e820:")) {
                 c = t;
                 return LineKind::e820;
@@ -251,19 +259,17 @@ LineKind classify(LineCursor &c) {
                 }
             }
             break;
-        case 'S':
+        case 's':
             if (t.literal("SRAT: Node ")) {
                 c = t;
                 return LineKind::srat;
             }
             break;
-        case 'N':
+        case 'n':
             if (t.literal("NUMA: Node ")) {
                 c = t;
                 return LineKind::numa;
             }
-            break;
-        case 'n':
             if (t.literal("node ")) {
                 t.skip_spaces();
                 const LineCursor num = t;
@@ -332,8 +338,8 @@ Status with_line(Status s, uint64_t line) {
 Status parse_into(const char *text, size_t len, MemoryMap &out, TextMapInfo &info) {
     // Pass 1: which sources does the text hold?
     uint32_t numa_lines = 0;
-    KMEM_TRY(for_each_line(text, len, [&](LineKind kind, LineCursor &, uint64_t) -> Status {
-        if (kind == LineKind::e820) ++info.e820_lines;
+    KMEM_TRY(for_each_line(text, len, [&](LineKind kind, LineCursor &c, uint64_t) -> Status {
+        if (kind == LineKind::e820 && !is_e820_gap(c)) ++info.e820_lines; // a gap is no entry
         if (kind == LineKind::efi) ++info.efi_lines;
         if (kind == LineKind::srat || kind == LineKind::numa || kind == LineKind::node_range)
             ++numa_lines;

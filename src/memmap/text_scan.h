@@ -6,6 +6,11 @@
 // instead of libc (the core is freestanding). Every scan either consumes what
 // it matched and returns true, or leaves the cursor where it was and returns
 // false, so alternatives can be tried in turn.
+//
+// Words match whatever their case (ASCII): these forms are Linux's printk
+// output as people copy it ("bios-e820:", "Usable", "USABLE" in old mailing
+// list reports), not bytes a program wrote. A number ends where its digits
+// do, and must not run into a letter ("0x3fffzfff" is no number).
 #pragma once
 
 #include <stddef.h>
@@ -15,6 +20,9 @@ namespace kmem::detail {
 
 constexpr bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr bool same_letter(char a, char b) { return lower(a) == lower(b); }
 constexpr int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -34,11 +42,11 @@ public:
     void skip_spaces() {
         while (p_ < end_ && is_space(*p_)) ++p_;
     }
-    // Consume `lit` if the text continues with it.
+    // Consume `lit` (any case) if the text continues with it.
     bool literal(const char *lit) {
         const char *q = p_;
         for (; *lit; ++lit, ++q)
-            if (q >= end_ || *q != *lit) return false;
+            if (q >= end_ || !same_letter(*q, *lit)) return false;
         p_ = q;
         return true;
     }
@@ -53,7 +61,8 @@ public:
         }
         return false;
     }
-    // Hex number, with or without 0x; fails on overflow past 64 bits.
+    // Hex number, with or without 0x; fails on overflow past 64 bits and
+    // when a letter follows the digits.
     bool hex(uint64_t &v) {
         const char *q = p_;
         if (end_ - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
@@ -63,12 +72,13 @@ public:
             if (x >> 60) return false;
             x = (x << 4) | static_cast<uint64_t>(hex_value(*q));
         }
-        if (q == digits) return false;
+        if (q == digits || (q < end_ && is_letter(*q))) return false;
         v = x;
         p_ = q;
         return true;
     }
-    // Decimal number; fails on overflow past 64 bits.
+    // Decimal number; fails on overflow past 64 bits and when a letter
+    // follows the digits.
     bool dec(uint64_t &v) {
         const char *q = p_;
         uint64_t x = 0;
@@ -77,7 +87,7 @@ public:
             if (x > (UINT64_MAX - d) / 10) return false;
             x = x * 10 + d;
         }
-        if (q == p_) return false;
+        if (q == p_ || (q < end_ && is_letter(*q))) return false;
         v = x;
         p_ = q;
         return true;
@@ -95,17 +105,17 @@ private:
     const char *end_;
 };
 
-// Exact comparison of [b, e) with a NUL-terminated literal.
+// [b, e) is the NUL-terminated literal, whatever the case.
 constexpr bool text_equals(const char *b, const char *e, const char *lit) {
     for (; b < e; ++b, ++lit)
-        if (*lit == '\0' || *b != *lit) return false;
+        if (*lit == '\0' || !same_letter(*b, *lit)) return false;
     return *lit == '\0';
 }
 
-// [b, e) starts with the literal.
+// [b, e) starts with the literal, whatever the case.
 constexpr bool text_starts_with(const char *b, const char *e, const char *lit) {
     for (; *lit; ++b, ++lit)
-        if (b >= e || *b != *lit) return false;
+        if (b >= e || !same_letter(*b, *lit)) return false;
     return true;
 }
 

@@ -2,9 +2,12 @@
 //
 // libFuzzer target: format detection and parse_memory_map() with automatic
 // detection, i.e. whatever parser the bytes steer it to. A successful parse
-// must leave a map that passes check(); a failed one must leave it empty; the
-// format reported as used must be the one detected.
+// must leave a map that passes check(); a failed one must leave it empty and
+// say where (error_contract.h); the format reported as used must be the one
+// detected.
 #include <kmem/memmap_parse.h>
+
+#include "error_contract.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     kmem::Status s = kmem::parse_memory_map(data, size, kmem::ParseOptions{}, m, &used);
     if (used != detected) __builtin_trap();
     if (s.ok() ? !m.check().ok() : !m.empty()) __builtin_trap();
+    if (!s.ok() && !kmem::fuzz::located(s, size, kmem::fuzz::count_lines(data, size))) __builtin_trap();
     m.clear();
     return 0;
 }

@@ -4,8 +4,10 @@
 // input bytes are the descriptor size and version (so 40, 48, 56, odd sizes
 // and wrong versions are all explored); the rest is the descriptor array.
 // A successful parse must leave a map that passes check(); a failed one must
-// leave it empty.
+// leave it empty and point at a byte (or be one of error_contract.h's).
 #include <kmem/memmap_parse.h>
+
+#include "error_contract.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@ template <class Map> void run(const uint8_t *map, size_t len, size_t desc_size, 
     if (!m.add(0x1000, 0x2000, kmem::MemType::usable).ok()) __builtin_trap();
     kmem::Status s = kmem::parse_efi_memory_map(map, len, desc_size, version, m);
     if (s.ok() ? !m.check().ok() || m.empty() : !m.empty()) __builtin_trap();
+    if (!s.ok() && !kmem::fuzz::located(s, len, 0)) __builtin_trap();
 }
 
 } // namespace

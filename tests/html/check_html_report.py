@@ -24,7 +24,7 @@
 # --qemu-kernel boots a demo kernel under QEMU, and checks the page of its
 # serial log (kmem-sim --from serial.log) and of it beside the default run.
 # --cli checks the command line: --html leaves stdout (text or JSON) as it
-# was, and an unwritable FILE is one line on stderr and exit status 1.
+# was, and an unwritable FILE is one line on stderr and exit status 2 (a bad argument).
 # Without Chromium the page's own checks still run and the test then skips
 # (exit status 77, which CTest reports as skipped) with a message; with
 # KMEM_REQUIRE_CHROMIUM=1 in the environment (.ci/run) it fails instead.
@@ -454,7 +454,7 @@ def check_cli(sim, work):
     check(plain.returncode == 0 and plain.stdout == with_html.stdout, "--html changed the JSON report on stdout")
     bad = os.path.join(work, "no-such-dir", "report.html")
     res = run_sim(sim, ["--map-only", "--html", bad])
-    check(res.returncode == 1, f"an unwritable --html FILE exits {res.returncode}, not 1")
+    check(res.returncode == 2, f"an unwritable --html FILE exits {res.returncode}, not 2")
     check(res.stderr.startswith("kmem-sim: " + bad + ": ") and res.stderr.count("\n") == 1,
           f"an unwritable --html FILE: stderr is {res.stderr!r}, not one 'kmem-sim: FILE: reason' line")
 

@@ -134,6 +134,21 @@ TEST(MallocShim, ReallocarrayOverflowLeavesTheBlock) {
     free(p);
 }
 
+// Found by fuzz_malloc: growing a page-level block to more than 2^63 bytes
+// doubled its target size until it wrapped to 0, and looped forever.
+TEST(MallocShim, ReallocOfAPageBlockToAnImpossibleSizeFails) {
+    auto *p = static_cast<unsigned char *>(malloc(3 * 8192));
+    ASSERT_NE(p, nullptr);
+    p[100] = 7;
+    for (size_t n : {size_t{g_huge}, size_t{g_huge / 2 + 2}}) {
+        errno = 0;
+        EXPECT_EQ(realloc(launder(p), n), nullptr);
+        EXPECT_EQ(errno, ENOMEM);
+        EXPECT_EQ(launder(p)[100], 7);
+    }
+    free(p);
+}
+
 TEST(MallocShim, PosixMemalignChecksItsArguments) {
     void *p = reinterpret_cast<void *>(0x1234);
     for (size_t bad : {size_t{0}, size_t{3}, size_t{4}, size_t{24}, size_t{100}}) {

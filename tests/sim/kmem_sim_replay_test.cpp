@@ -171,7 +171,7 @@ TEST(KmemSimReplay, MalformedEventLineIsBadInput) {
                                                       "[    0.100000] kmalloc: call_site=foo+0x1/0x2 bytes_req=8\n");
     SimRun r = run_sim("--replay " + path);
     EXPECT_EQ(r.status, 2);
-    EXPECT_NE(r.err.find("line 3"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(path + ":3: "), std::string::npos) << r.err;
 }
 
 TEST(KmemSimReplay, WhatKmemCannotServeIsReportedAsFailed) {

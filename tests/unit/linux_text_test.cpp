@@ -341,7 +341,7 @@ void expect_error(const std::string &text, Errc code, uint64_t line, const char 
 }
 
 TEST(LinuxTextErrors, EndBeforeStart) {
-    expect_error("BIOS-e820: [mem 0x0-0xfff] usable\nBIOS-e820: [mem 0x2000-0x1fff] usable\n",
+    expect_error("BIOS-e820: [mem 0x0-0xfff] usable\nBIOS-e820: [mem 0x2000-0x1eff] usable\n",
                  Errc::invalid_range, 2, "range ends before it starts");
     expect_error("BIOS-e820: 0000000000002000 - 0000000000001000 (usable)\n",
                  Errc::invalid_range, 1, "range ends before it starts");
@@ -402,6 +402,87 @@ TEST(LinuxTextErrors, MoreEntriesThanCapacity) {
         text += line;
     }
     expect_error(text, Errc::capacity, kDefaultMapCapacity + 1, "memory map capacity exceeded");
+}
+
+// ------------------------------------------- hostile input (issue 20)
+
+// Item 4: a NUMA boundary inside a page dropped that page. Here SRAT splits
+// a 2 GiB map at 0x40000800: the page 0x40000000-0x40000fff goes to node 0,
+// which holds its first byte, and no byte of usable RAM is lost.
+TEST(LinuxTextHostile, NumaBoundaryInsideAPageKeepsThePage) {
+    Parsed p;
+    parse_text("BIOS-e820: [mem 0x0000000000000000-0x000000007fffffff] usable\n"
+               "ACPI: SRAT: Node 0 PXM 0 [mem 0x00000000-0x400007ff]\n"
+               "ACPI: SRAT: Node 1 PXM 1 [mem 0x40000800-0x7fffffff]\n",
+               p);
+    ASSERT_TRUE(p.status.ok()) << p.status.reason();
+    ASSERT_TRUE(p.map.check().ok()) << p.map.check().reason();
+    EXPECT_EQ(p.map.usable_bytes(), 2ull << 30);
+    EXPECT_EQ(p.map.bytes_in_node(0, MemType::usable), 0x40001000u);
+    EXPECT_EQ(p.map.bytes_in_node(1, MemType::usable), 0x80000000u - 0x40001000u);
+}
+
+// Item 5: the inclusive forms print a zero-size entry as [start, start - 1];
+// docs/memmap.md says zero-length ranges are dropped, and so they are.
+TEST(LinuxTextHostile, ZeroSizeRangeInTheInclusiveFormsIsDropped) {
+    Parsed p;
+    parse_text("BIOS-e820: [mem 0x0000000000000000-0x000000007fffffff] usable\n"
+               "BIOS-e820: [mem 0x0000000080000000-0x000000007fffffff] reserved\n",
+               p);
+    ASSERT_TRUE(p.status.ok()) << p.status.reason();
+    EXPECT_EQ(p.map.size(), 1u);
+    EXPECT_EQ(p.info.entries, 2u);
+    parse_text("efi: mem00: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] "
+               "range=[0x0000000000100000-0x00000000000fffff] (0MB)\n"
+               "efi: mem01: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] "
+               "range=[0x0000000000200000-0x00000000002fffff] (1MB)\n",
+               p);
+    ASSERT_TRUE(p.status.ok()) << p.status.reason();
+    EXPECT_EQ(p.map.usable_bytes(), 0x100000u);
+}
+
+// Item 5: "0x3fffzfff" is a malformed number, not a range ending at 0x3fff.
+TEST(LinuxTextHostile, NumberRunningIntoLettersIsMalformed) {
+    expect_error("BIOS-e820: [mem 0x0000000000100000-0x3fffzfff] usable\n", Errc::malformed, 1,
+                 "expected <start>-<end> hex addresses");
+    expect_error("BIOS-e820: 0000000000100000 - 00000000dfffg000 (usable)\n", Errc::malformed, 1);
+}
+
+// Item 6: maps copied by hand from old mailing-list reports.
+TEST(LinuxTextHostile, MarkersAndTypeNamesMatchWhateverTheirCase) {
+    Parsed p;
+    parse_text("bios-e820: [mem 0x0000000000000000-0x000000000009fbff] Usable\n"
+               "Bios-E820: [mem 0x0000000000100000-0x000000007fffffff] USABLE\n"
+               "BIOS-e820: [mem 0x00000000fffc0000-0x00000000ffffffff] RESERVED\n"
+               "bios-e820: 0000000100000000 - 0000000140000000 (acpi nvs)\n"
+               "BIOS-E820: [mem 0x0000000140000000-0x000000017fffffff] system ram\n",
+               p);
+    ASSERT_TRUE(p.status.ok()) << p.status.reason();
+    EXPECT_EQ(p.info.source, TextMapInfo::Source::e820);
+    EXPECT_EQ(p.info.entries, 5u);
+    EXPECT_EQ(p.map.usable_bytes(), 0x9f000u + 0x7ff00000u + 0x40000000u);
+    EXPECT_EQ(p.map.bytes(MemType::acpi_nvs), 0x40000000u);
+    EXPECT_EQ(p.map.reserved_bytes(), 0x40000u);
+    parse_text("EFI: MEM00: TYPE=7, ATTR=0xf, RANGE=[0x0-0x200000) (2MB)\n"
+               "srat: node 1 pxm 1 [MEM 0x100000-0x1fffff]\n",
+               p);
+    ASSERT_TRUE(p.status.ok()) << p.status.reason();
+    EXPECT_EQ(p.info.source, TextMapInfo::Source::efi);
+    EXPECT_EQ(p.map.bytes_in_node(1, MemType::usable), 0x100000u);
+}
+
+// Found by fuzz_linux_text once the parser was instrumented: a text whose
+// only BIOS-e820 lines are [gap] lines parsed "successfully" into an empty map.
+TEST(LinuxTextHostile, GapLinesAloneAreNoMap) {
+    Parsed p;
+    parse_text("BIOS-e820: [gap 0x00000000000a0000-0x00000000000effff]\n", p);
+    EXPECT_EQ(p.status.code(), Errc::no_entries);
+    parse_text("BIOS-e820: [gap 0x00000000000a0000-0x00000000000effff]\n"
+               "efi: mem00: type=7, attr=0xf, range=[0x0-0x200000) (2MB)\n",
+               p);
+    ASSERT_TRUE(p.status.ok()) << p.status.reason();
+    EXPECT_EQ(p.info.source, TextMapInfo::Source::efi);
+    EXPECT_EQ(p.map.usable_bytes(), 0x200000u);
 }
 
 } // namespace

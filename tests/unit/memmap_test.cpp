@@ -2,6 +2,8 @@
 // the all-or-nothing guarantee.
 #include <kmem/memmap.h>
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -159,6 +161,49 @@ TEST(MemoryMap, SetNodeSplitsAtNodeBoundary) {
     EXPECT_EQ(m.node_count(), 2u);
 }
 
+// A range split only by node keeps every page: a page cut by a node
+// boundary goes to the node of its first byte (issue 20, item 4).
+TEST(MemoryMap, NodeBoundaryInsideAPageKeepsThePage) {
+    StaticMemoryMap<8> m;
+    ASSERT_TRUE(m.add_untrimmed(0, 2 * G, MemType::usable).ok());
+    ASSERT_TRUE(m.set_node(G + 0x800, 2 * G, 1).ok());
+    m.trim_usable_to_pages();
+    expect_ranges(m, {{0, G + 0x1000, MemType::usable, 0}, {G + 0x1000, 2 * G, MemType::usable, 1}});
+    EXPECT_EQ(m.usable_bytes(), 2 * G);
+}
+
+TEST(MemoryMap, ThreeNodesInsideOnePage) {
+    // Nodes 0, 1, 2 meet inside the page at 1 MiB; node 1 holds only bytes
+    // of that page, none of its first byte: it gets no page.
+    StaticMemoryMap<8> m;
+    ASSERT_TRUE(m.add_untrimmed(0, 4 * M, MemType::usable).ok());
+    ASSERT_TRUE(m.set_node(M + 0x100, M + 0x200, 1).ok());
+    ASSERT_TRUE(m.set_node(M + 0x200, 4 * M, 2).ok());
+    m.trim_usable_to_pages();
+    expect_ranges(m, {{0, M + 0x1000, MemType::usable, 0}, {M + 0x1000, 4 * M, MemType::usable, 2}});
+    // A node that starts at a page's first byte keeps it.
+    StaticMemoryMap<8> n;
+    ASSERT_TRUE(n.add_untrimmed(0x800, 4 * M + 0x800, MemType::usable).ok());
+    ASSERT_TRUE(n.set_node(2 * M, 4 * M + 0x800, 3).ok());
+    n.trim_usable_to_pages();
+    expect_ranges(n, {{0x1000, 2 * M, MemType::usable, 0}, {2 * M, 4 * M, MemType::usable, 3}});
+}
+
+TEST(MemoryMap, NodeSplitPageAtTheEndOfRamIsStillPartial) {
+    // The run ends inside the page: that page is not whole RAM on any node.
+    StaticMemoryMap<8> m;
+    ASSERT_TRUE(m.add_untrimmed(0, M + 0x900, MemType::usable).ok());
+    ASSERT_TRUE(m.set_node(M + 0x800, M + 0x900, 1).ok());
+    m.trim_usable_to_pages();
+    expect_ranges(m, {{0, M, MemType::usable, 0}});
+    // A split by type is not a split by node: the partial page leaves the map.
+    StaticMemoryMap<8> t;
+    ASSERT_TRUE(t.add_untrimmed(0, M + 0x800, MemType::usable).ok());
+    ASSERT_TRUE(t.add_untrimmed(M + 0x800, 2 * M, MemType::reserved).ok());
+    t.trim_usable_to_pages();
+    expect_ranges(t, {{0, M, MemType::usable}, {M + 0x800, 2 * M, MemType::reserved}});
+}
+
 TEST(MemoryMap, FindUsesBinarySearch) {
     StaticMemoryMap<8> m;
     ASSERT_TRUE(m.add(0, 1 * M, MemType::usable).ok());
@@ -227,7 +272,7 @@ TEST(MemoryMap, ForEachByTypeAndNode) {
 // Random adds, reserves and removes against a page-granular reference model.
 TEST(MemoryMap, RandomOperationsMatchAPageModel) {
     constexpr uint64_t kPages = 512;
-    std::mt19937_64 rng(12345);
+    std::mt19937_64 rng(test::test_seed(12345)); // KMEM_TEST_SEED overrides it (scripts/soak)
     for (int round = 0; round < 50; ++round) {
         StaticMemoryMap<kPages> m;
         std::vector<int> model(kPages, -1); // -1 hole, else MemType

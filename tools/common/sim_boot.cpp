@@ -45,12 +45,16 @@ bool start_machine(const MemoryMap &map, uint64_t window, SimBoot &out, std::str
     }
     if (Status s = hosted::create_physical_memory(top); !s.ok()) {
         error = std::string("cannot simulate the machine: ") + s.reason();
+        out.failed_in = Phase::off;
+        out.failure = s.error();
         return false;
     }
     // A kernel keeps the MemorySystem in static storage (all-zero); so does this.
     out.sys = std::make_unique<MemorySystem>();
     if (Status s = out.sys->firmware_map(map); !s.ok()) {
         error = std::string("the firmware map is refused: ") + s.reason();
+        out.failed_in = Phase::firmware_map;
+        out.failure = s.error();
         return false;
     }
     out.last_ns = hosted::monotonic_ns();
@@ -79,6 +83,8 @@ bool enter_phase(SimBoot &boot, Phase next, std::string &error) {
             void *probe = sys.slab().kmalloc(64);
             if (!probe || !sys.slab().kfree(probe).ok()) {
                 error = "kmalloc does not work after slab init";
+                boot.failed_in = next;
+                boot.failure = make_error(Errc::no_memory, "kmalloc failed right after slab came up");
                 return false;
             }
             boot.kmalloc_ready_ns = hosted::monotonic_ns() - boot.bootstrap_ns;
@@ -93,6 +99,8 @@ bool enter_phase(SimBoot &boot, Phase next, std::string &error) {
     }
     if (!s.ok()) {
         error = std::string(phase_name(next)) + " failed: " + s.reason();
+        boot.failed_in = next;
+        boot.failure = s.error();
         return false;
     }
     boot.phases.push_back({phase_name(was), begin - boot.last_ns});

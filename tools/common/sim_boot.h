@@ -39,6 +39,8 @@ struct SimBoot {
     uint64_t map_read_ns = 0;   // the tool reading and parsing its input (not a kmem phase)
     uint64_t last_ns = 0;       // when the current phase began (monotonic)
     uint64_t bootstrap_ns = 0;  // when early_window() was called
+    Error failure{};              // a failed boot: the core's reason (sim_errors.h words it for the user)
+    Phase failed_in = Phase::off; // and the phase it could not reach (off: the host could not simulate it)
     PhysAllocator &phys() const { return sys->phys(); }
     SlabAllocator &slab() const { return sys->slab(); }
 };

@@ -11,7 +11,8 @@
 // reads back); --builtin the built-in 1 TiB, 8-node server. --from prints a
 // report of any boot (a saved --json, a demo kernel's serial log with its
 // KMEM-JSON line) as text, --json or --html; --compare puts a second report
-// beside the first. Bad input exits with status 2 and one line on stderr:
+// beside the first. Exit statuses and the one line on stderr that comes with
+// each but 0: sim_errors.h, e.g.
 //   kmem-sim: FILE:LINE: reason        (FILE:byte N: for binary input)
 #include "data_dir.h"
 #include "html_report.h"
@@ -23,6 +24,7 @@
 #include "report_map.h"
 #include "report_text.h"
 #include "sim_boot.h"
+#include "sim_errors.h"
 #include "size_arg.h"
 
 #include "platform/hosted/hosted.h"
@@ -40,7 +42,10 @@ namespace {
 
 using namespace kmem;
 
-constexpr int kExitBadInput = 2;
+using tools::kExitBadInput;
+using tools::kExitCannotBoot;
+using tools::kExitInternalError;
+using tools::kExitNothingToBoot;
 constexpr uint64_t kMinWindow = uint64_t{16} << 20;
 
 std::string version_text() {
@@ -80,9 +85,9 @@ int bad_input(const std::string &message) {
 }
 
 // Print `report` (text, --report early, or --json) and draw it (--html); or,
-// with `other`, both side by side. 0, 1 if the page cannot be written, 2 if
-// a report read back holds a value of the wrong kind where check_report()
-// does not look.
+// with `other`, both side by side. 0, or 2 (kExitBadInput) if the page
+// cannot be written or a report read back holds a value of the wrong kind
+// where check_report() does not look.
 int print_report(const nlohmann::json &report, const nlohmann::json *other, bool json, bool early_only,
                  const std::string &html_path) try {
     std::string error;
@@ -92,7 +97,7 @@ int print_report(const nlohmann::json &report, const nlohmann::json *other, bool
         std::cout << text.str();
         if (!html_path.empty() && !tools::write_html_compare(html_path, report, *other, error)) {
             std::cerr << "kmem-sim: " << error << "\n";
-            return 1;
+            return kExitBadInput;
         }
         return 0;
     }
@@ -101,7 +106,7 @@ int print_report(const nlohmann::json &report, const nlohmann::json *other, bool
     std::cout << text.str();
     if (!html_path.empty() && !tools::write_html_report(html_path, report, error)) {
         std::cerr << "kmem-sim: " << error << "\n";
-        return 1;
+        return kExitBadInput;
     }
     return 0;
 } catch (const nlohmann::json::exception &e) {
@@ -165,8 +170,12 @@ int main(int argc, char **argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
-        const int rc = app.exit(e);
-        return rc == 0 ? 0 : kExitBadInput;
+        if (e.get_exit_code() == 0) return app.exit(e); // --help, --version
+        std::string what = e.what();
+        for (char &c : what)
+            if (c == '\n') c = ' ';
+        std::cerr << "kmem-sim: " << what << " (kmem-sim --help lists the options)\n";
+        return kExitBadInput;
     }
     std::string error;
     if (!window_from(window_text, window, error)) return bad_input("--window: " + error);
@@ -228,17 +237,25 @@ int main(int argc, char **argv) {
     if (!ok) return bad_input(error);
     if (Status s = map.check(); !s.ok()) { // a parser bug, not bad input
         std::cerr << "kmem-sim: internal error: map check failed: " << s.reason() << "\n";
-        return 1;
+        return kExitInternalError;
     }
     tools::LinuxLog log;
     const bool replay = !replay_path.empty() && !map_only;
-    if (replay && !tools::parse_linux_log(log_text, log, error, true)) return bad_input(replay_path + ":" + error);
+    if (replay && !tools::parse_linux_log(log_text, log, error, true)) {
+        // "line N: reason" -> "FILE:N: reason", as every other input error.
+        if (error.rfind("line ", 0) == 0) error.erase(0, 5);
+        return bad_input(replay_path + ":" + error);
+    }
 
     // Boot kmem on the machine (replaying the log on the way), unless there is nothing to boot.
     tools::SimBoot boot;
     tools::ReplayResult result;
     const bool can_boot = !map_only && tools::ram_top(map) != 0;
     if (can_boot) {
+        if (const std::string why = tools::cannot_boot_reason(map); !why.empty()) {
+            std::cerr << "kmem-sim: " << info.name << ": " << why << "\n";
+            return kExitCannotBoot;
+        }
         ok = tools::start_machine(map, window, boot, error);
         if (ok && fail_page_alloc) {
             const Status s = boot.phys().fail_nth_allocation(fail_page_alloc);
@@ -247,10 +264,16 @@ int main(int argc, char **argv) {
         }
         if (ok && fail_slab) boot.slab().fail_nth_allocation(fail_slab);
         if (ok) ok = replay ? tools::replay_linux_boot(log, boot, result, error) : tools::run_phases(boot, error);
-        if (ok) ok = tools::check_machine(boot, error);
         if (!ok) {
-            std::cerr << "kmem-sim: " << info.name << ": " << error << "\n";
-            return 1;
+            std::cerr << "kmem-sim: " << info.name << ": "
+                      << tools::boot_failure_reason(map, boot, fail_page_alloc, fail_slab) << "\n";
+            tools::release_machine(boot);
+            return kExitCannotBoot;
+        }
+        if (!tools::check_machine(boot, error)) {
+            std::cerr << "kmem-sim: internal error: " << info.name << ": " << error << "\n";
+            tools::release_machine(boot);
+            return kExitInternalError;
         }
         boot.map_read_ns = map_ns; // reading and parsing the input, before FirmwareMap
     }
@@ -279,9 +302,33 @@ int main(int argc, char **argv) {
         }
         if (!html_path.empty() && !tools::write_html_report(html_path, out, error)) {
             std::cerr << "kmem-sim: " << error << "\n";
-            rc = 1;
+            rc = kExitBadInput;
         }
     }
+    // A fault injection that never fired tested nothing: the argument was wrong.
+    const auto never_fired = [&](const char *option, uint64_t n, uint64_t fired, const char *what) {
+        if (!can_boot || n == 0 || fired != 0) return false;
+        std::cerr << "kmem-sim: " << option << " " << n << ": the boot made fewer than " << n << " " << what
+                  << ", so no fault was injected\n";
+        return true;
+    };
+    const bool unfired =
+        never_fired("--fail-page-alloc", fail_page_alloc, can_boot ? boot.phys().injected_failures() : 0,
+                    "page allocations") ||
+        never_fired("--fail-slab", fail_slab, can_boot ? boot.slab().injected_failures() : 0,
+                    "object allocations");
     tools::release_machine(boot);
-    return rc ? rc : result.failed ? 1 : 0;
+    if (rc) return rc;
+    if (unfired) return kExitBadInput;
+    if (!can_boot && !map_only) {
+        std::cerr << "kmem-sim: " << info.name << ": the map describes no usable RAM: nothing to boot\n";
+        return kExitNothingToBoot;
+    }
+    if (result.failed) {
+        std::cerr << "kmem-sim: " << info.name << ": kmem could not serve " << result.failed << " of the "
+                  << "replayed boot's requests (first: "
+                  << (result.failures.empty() ? std::string("-") : result.failures.front()) << ")\n";
+        return kExitCannotBoot;
+    }
+    return 0;
 }

@@ -301,7 +301,7 @@ KMEM_EXPORT void *realloc(void *p, size_t n) noexcept {
         // of the slack that were never touched cost no memory.
         if (n > old && old > kmem::kKmallocMaxCacheSize) {
             want = 2 * kmem::kKmallocMaxCacheSize;
-            while (want < n) want <<= 1;
+            while (want < n && want <= SIZE_MAX / 2) want <<= 1; // no wrap to 0 past 2^63
         }
     } else if (arena_contains(p)) {
         old = arena_size(p);
