@@ -243,7 +243,7 @@ void free_own(void *p, unsigned cpu, kmem::SlabHeader *s, uint32_t r) {
         if (!st.ok()) [[unlikely]] invalid_free(p, st.reason());
         note_free(cpu, 0);
     } else {
-        (void)return_memory(false);
+        (void)return_memory(ReturnWhen::periodic);
     }
     leave_own(cpu);
 }
@@ -377,7 +377,7 @@ KMEM_EXPORT int malloc_trim(size_t pad) noexcept {
     for (const kmem::KmemCache *c = slab().first_cache(); c; c = c->next)
         slab().cache_shrink(const_cast<kmem::KmemCache *>(c));
     g_phys.drain_local_pcp();
-    return return_memory(true) ? 1 : 0;
+    return return_memory(ReturnWhen::trim) ? 1 : 0;
 }
 
 KMEM_EXPORT void kmem_malloc_get_info(kmem_malloc_info *out) { read_info(*out); }

@@ -43,6 +43,9 @@ inline constexpr size_t kMaxKmalloc = kMaxBlockPages * kPageSize;
 // kReturnCheckFrees frees.
 inline constexpr uint64_t kReturnIdleNs = 20'000'000;
 inline constexpr uint64_t kRetainBytes = uint64_t{64} << 20;
+// At a thread's exit the bound is kExitRetainBytes plus half the memory in
+// use: a thread that ends ends a phase of the program's work.
+inline constexpr uint64_t kExitRetainBytes = uint64_t{16} << 20;
 inline constexpr unsigned kReturnMinOrder = 4; // 64 KiB
 inline constexpr uint64_t kReturnCheckBytes = uint64_t{4} << 20;
 inline constexpr uint64_t kReturnCheckFrees = 1u << 16;
@@ -133,10 +136,13 @@ void read_info(kmem_malloc_info &out);
 void print_stats(int fd);
 
 // ---- shim_return.cpp
+// When the return policy runs: the free path's periodic check (skipped if
+// another thread is checking), a thread's exit (waits its turn; a tighter
+// bound), malloc_trim (every free block of order 1 and up).
+enum class ReturnWhen { periodic, thread_exit, trim };
 // Give free memory back to the OS if the buddy holds more than the policy
-// allows (all: every free block of order 1 and up, whatever the policy).
-// Returns the bytes given back. Call inside a CpuScope.
-uint64_t return_memory(bool all);
+// allows. Returns the bytes given back. Call inside a CpuScope.
+uint64_t return_memory(ReturnWhen when);
 // Count one free; true for the one in kReturnCheckFrees that checks the
 // return policy.
 inline bool count_free(unsigned cpu) { return (++g_slot_stats[cpu].frees & (kReturnCheckFrees - 1)) == 0; }
@@ -148,10 +154,10 @@ inline void note_free(unsigned cpu, uint64_t page_bytes) {
         st.freed_page_bytes += page_bytes;
         if (st.freed_page_bytes >= kReturnCheckBytes) {
             st.freed_page_bytes = 0;
-            (void)return_memory(false);
+            (void)return_memory(ReturnWhen::periodic);
         }
     }
-    if (count_free(cpu)) [[unlikely]] (void)return_memory(false);
+    if (count_free(cpu)) [[unlikely]] (void)return_memory(ReturnWhen::periodic);
 }
 
 // ---- shim_large.cpp

@@ -106,7 +106,7 @@ void thread_exit(void *) {
         for (const KmemCache *c = slab().first_cache(); c; c = c->next)
             slab().cache_shrink(const_cast<KmemCache *>(c));
         g_phys.drain_local_pcp();
-        (void)return_memory(false);
+        (void)return_memory(ReturnWhen::thread_exit);
         hosted::t_cpu = kMaxCpus;
         g_slot_stats[cpu].busy.store(0, std::memory_order_release);
         release_slot(cpu);

@@ -18,14 +18,18 @@
 //   - bounded: free memory not yet given back may not exceed kRetainBytes
 //     (64 MiB) plus half the memory in use; past that the longest free
 //     blocks go back until it is within the bound again, whatever their age;
+//   - at a thread's exit the bound is kExitRetainBytes (16 MiB) plus half the
+//     memory in use: a thread that ends ends a phase of the program's work;
 //   - checked by the free path after every kReturnCheckBytes (4 MiB) of page
-//     blocks one thread freed and every kReturnCheckFrees frees, and at thread
-//     exit; malloc_trim() gives back every free block of two pages and more.
-//     One thread checks at a time; the others skip. A process that stops
-//     freeing keeps what it holds until it frees again (or calls malloc_trim).
+//     blocks one thread freed and every kReturnCheckFrees frees (one thread
+//     at a time; the others skip), and at thread exit (which waits its
+//     turn); malloc_trim() gives back every free block of two pages and
+//     more. A process that stops freeing keeps what it holds until it frees
+//     again (or calls malloc_trim).
 #include "shim.h"
 
 #include <atomic>
+#include <sched.h>
 #include <sys/mman.h>
 
 namespace kmem::shim {
@@ -40,10 +44,16 @@ void discard(void *, uint64_t pa, uint64_t bytes) {
 
 } // namespace
 
-uint64_t return_memory(bool all) {
-    if (g_returning.exchange(true, std::memory_order_acquire)) return 0;
+uint64_t return_memory(ReturnWhen when) {
+    // The periodic check skips when another thread is at it; an exiting
+    // thread waits, or the memory its flush freed would stay until the next
+    // periodic check, which may never come.
+    while (g_returning.exchange(true, std::memory_order_acquire)) {
+        if (when == ReturnWhen::periodic) return 0;
+        sched_yield();
+    }
     uint64_t pages = 0;
-    if (all) {
+    if (when == ReturnWhen::trim) {
         pages = g_phys.report_free(1, ~uint64_t{0}, discard, nullptr);
     } else {
         const uint64_t now = hosted::monotonic_ns();
@@ -53,7 +63,8 @@ uint64_t return_memory(bool all) {
         }
         uint64_t out;
         const uint64_t kept = g_phys.unreported_free_pages(&out);
-        const uint64_t limit = kRetainBytes / kPageSize + out / 2;
+        const uint64_t retain = when == ReturnWhen::thread_exit ? kExitRetainBytes : kRetainBytes;
+        const uint64_t limit = retain / kPageSize + out / 2;
         if (kept > limit) pages += g_phys.report_free(kReturnMinOrder, kept - limit, discard, nullptr);
     }
     g_returning.store(false, std::memory_order_release);
