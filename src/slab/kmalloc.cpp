@@ -71,7 +71,9 @@ void *SlabAllocator::kmalloc_node(size_t size, uint32_t flags, uint16_t node) {
         SI::fail(*this, Errc::invalid_argument, "kmalloc size larger than a max-order block");
         return nullptr;
     }
-    Result<uint64_t> r = phys_->alloc_pages_exact(count, flags, node);
+    // init_on_alloc covers page-level allocations too (Linux's init_on_alloc
+    // zeroes every page allocation).
+    Result<uint64_t> r = phys_->alloc_pages_exact(count, opts_.init_on_alloc ? flags | kAllocZero : flags, node);
     if (!r.ok()) {
         SI::fail(*this, r.code(), r.error().reason);
         return nullptr;
@@ -125,6 +127,7 @@ Status SlabAllocator::kfree_slow(const void *p) {
         return free_object(s->cache, s, const_cast<void *>(p));
     }
     if (const uint64_t count = large_pages_at(*phys_, p)) {
+        if (opts_.init_on_free) __builtin_memset(const_cast<void *>(p), 0, count * kPageSize);
         KMEM_TRY(phys_->free_pages_exact(Plat::virt_to_phys(p), count));
         __atomic_fetch_sub(&large_allocations_, 1, __ATOMIC_RELAXED);
         __atomic_fetch_sub(&large_pages_, count, __ATOMIC_RELAXED);

@@ -238,11 +238,21 @@ TEST_F(SlabDebugTest, InitOnAlloc) {
             EXPECT_EQ(zero, on ? k - 8 : 0u);
             ASSERT_TRUE(slab().kfree(q).ok());
         }
-        // Large kmalloc allocations are zeroed too.
+        // Large kmalloc allocations are zeroed too: the same pages, back
+        // from the CPU's list into the zone and out again.
         auto *big = static_cast<uint8_t *>(slab().kmalloc(30000));
         std::memset(big, 0xaa, 30000);
         ASSERT_TRUE(slab().kfree(big).ok());
+        phys().drain_local_pcp();
+        std::vector<void *> others;
         auto *big2 = static_cast<uint8_t *>(slab().kmalloc(30000));
+        while (big2 && big2 != big && others.size() < 4096) {
+            others.push_back(big2);
+            big2 = static_cast<uint8_t *>(slab().kmalloc(30000));
+        }
+        for (void *other : others) ASSERT_TRUE(slab().kfree(other).ok());
+        ASSERT_EQ(big2, big) << "the test wants the pages it wrote";
+        EXPECT_EQ(big2[100], on ? 0 : 0xaa);
         if (on) {
             for (size_t i = 0; i < 30000; ++i) ASSERT_EQ(big2[i], 0) << "large, byte " << i;
         }
@@ -270,6 +280,15 @@ TEST_F(SlabDebugTest, InitOnFree) {
             for (size_t i = 8; i < 500; ++i) zero += x[i] == 0;
             EXPECT_EQ(zero, on ? 492u : 0u);
         }
+        // Page-level allocations too: the pages are zero once freed (but the
+        // first 8 bytes, where a free block on a per-CPU list keeps its link).
+        auto *big = static_cast<uint8_t *>(slab().kmalloc(30000));
+        ASSERT_NE(big, nullptr);
+        std::memset(big, 0xaa, 30000);
+        ASSERT_TRUE(slab().kfree(big).ok());
+        size_t zero = 0;
+        for (size_t i = 8; i < 30000; ++i) zero += big[i] == 0;
+        EXPECT_EQ(zero, on ? 29992u : 0u) << "large";
     }
 }
 
