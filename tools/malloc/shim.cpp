@@ -177,8 +177,9 @@ using namespace kmem::shim;
 // object - and calls the full path out of line for everything else. kmalloc and kfree bring their own slow
 // paths, so a miss of their per-CPU lists repeats no lookup. A thread has a
 // slot only once the shim is initialised and it has registered. The fast
-// paths call nothing - every other case leaves by a tail call - so they
-// save no registers.
+// paths call nothing - every other case leaves by a tail call - so malloc's
+// saves no registers (free's saves four with gcc 12: the page lookup and the
+// object's index need more values than the scratch registers hold).
 namespace {
 // malloc's rest, inside the thread's own slot: kmalloc's slow path, then
 // (out of memory) the full path, which grows the heap.
@@ -209,8 +210,8 @@ namespace {
 [[gnu::noinline]] void free_own(void *p, unsigned cpu, kmem::SlabHeader *s, uint32_t r);
 }
 
-// The fast path calls nothing (every other case leaves by a tail call), so
-// it saves no registers: an object the CPU owns goes on its list, and one
+// The fast path calls nothing (every other case leaves by a tail call): an
+// object the CPU owns goes on its list, and one
 // free in kReturnCheckFrees leaves for the return check. It needs no test
 // that p is in the heap, nor that it is no page block: the descriptor lookup
 // reads nothing for an address outside online memory, and free_own sends
