@@ -4,9 +4,10 @@
 // (src/platform/extern) on QEMU virt - the PL011 UART for the console,
 // TPIDR_EL1 for the CPU number and the in-interrupt depth, DAIF for
 // interrupts (enabled only while the self-tests' timers run, see irq.cpp),
-// the generic timer for time, semihosting for panics and exit - and the memory
-// functions the compiler and kmem call. The hooks both kernels share are in
-// kernel/common/platform_hooks.cpp.
+// the generic timer for time, semihosting for panics and exit - and the
+// exception report. The hooks every kernel shares are in
+// kernel/common/platform_hooks.cpp, memcpy and memset in
+// kernel/common/memory_words.cpp.
 #include "arch.h"
 
 namespace kx {
@@ -102,27 +103,6 @@ bool kmem_platform_in_interrupt(void) {
     kx::qemu_exit(2);
 }
 
-// The memory functions (built with -mstrict-align: byte loops are safe before the MMU is on).
-void *memcpy(void *dst, const void *src, size_t n) {
-    auto *d = static_cast<unsigned char *>(dst);
-    const auto *s = static_cast<const unsigned char *>(src);
-    if (!((reinterpret_cast<uintptr_t>(d) | reinterpret_cast<uintptr_t>(s) | n) & 7)) {
-        for (size_t i = 0; i < n; i += 8) *reinterpret_cast<uint64_t *>(d + i) = *reinterpret_cast<const uint64_t *>(s + i);
-        return dst;
-    }
-    for (size_t i = 0; i < n; ++i) d[i] = s[i];
-    return dst;
-}
-
-void *memset(void *dst, int c, size_t n) {
-    auto *d = static_cast<unsigned char *>(dst);
-    if (!((reinterpret_cast<uintptr_t>(d) | n) & 7)) {
-        const uint64_t v = 0x0101010101010101ull * static_cast<uint8_t>(c);
-        for (size_t i = 0; i < n; i += 8) *reinterpret_cast<uint64_t *>(d + i) = v;
-        return dst;
-    }
-    for (size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(c);
-    return dst;
-}
+// memcpy and memset: kernel/common/memory_words.cpp.
 
 }

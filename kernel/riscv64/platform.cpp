@@ -5,8 +5,8 @@
 // for the CPU number and the in-interrupt depth, sstatus.SIE for interrupts
 // (enabled only while the self-tests' timers run, see irq.cpp), the time CSR
 // for time, the sifive_test device for panics and exit - the exception
-// report, and the memory functions the compiler and kmem call. The hooks
-// every kernel shares are in kernel/common/platform_hooks.cpp.
+// report. The hooks every kernel shares are in kernel/common/platform_hooks.cpp,
+// memcpy and memset in kernel/common/memory_words.cpp.
 #include "arch.h"
 
 namespace kx {
@@ -93,27 +93,6 @@ bool kmem_platform_in_interrupt(void) {
     kx::qemu_exit(2);
 }
 
-// The memory functions (word loops when everything is 8-byte aligned, else bytes).
-void *memcpy(void *dst, const void *src, size_t n) {
-    auto *d = static_cast<unsigned char *>(dst);
-    const auto *s = static_cast<const unsigned char *>(src);
-    if (!((reinterpret_cast<uintptr_t>(d) | reinterpret_cast<uintptr_t>(s) | n) & 7)) {
-        for (size_t i = 0; i < n; i += 8) *reinterpret_cast<uint64_t *>(d + i) = *reinterpret_cast<const uint64_t *>(s + i);
-        return dst;
-    }
-    for (size_t i = 0; i < n; ++i) d[i] = s[i];
-    return dst;
-}
-
-void *memset(void *dst, int c, size_t n) {
-    auto *d = static_cast<unsigned char *>(dst);
-    if (!((reinterpret_cast<uintptr_t>(d) | n) & 7)) {
-        const uint64_t v = 0x0101010101010101ull * static_cast<uint8_t>(c);
-        for (size_t i = 0; i < n; i += 8) *reinterpret_cast<uint64_t *>(d + i) = v;
-        return dst;
-    }
-    for (size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(c);
-    return dst;
-}
+// memcpy and memset: kernel/common/memory_words.cpp.
 
 }

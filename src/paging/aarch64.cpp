@@ -16,6 +16,7 @@
 #include <kmem/paging_aarch64.h>
 
 #include "buddy/internal.h"
+#include "table_reserve.h"
 
 namespace kmem {
 namespace {
@@ -29,10 +30,7 @@ constexpr uint64_t kTypeTable = kA64Valid | kA64Table; // L0-L2 table, L3 page
 constexpr unsigned index_at(uint64_t va, unsigned level) { return (va >> kShift[level]) & 511; }
 constexpr uint64_t level_size(unsigned level) { return uint64_t{1} << kShift[level]; }
 
-uint64_t *table_virt(uint64_t pa) {
-    KMEM_CHECK_MAPPED(pa, kPageSize);
-    return static_cast<uint64_t *>(Plat::phys_to_virt(pa));
-}
+using paging::table_virt;
 
 // A leaf of `level`'s size fits this step of [v, v + left) -> [p, ...).
 bool leaf_fits(unsigned level, uint64_t v, uint64_t p, uint64_t left, uint8_t sizes) {
@@ -44,34 +42,6 @@ bool leaf_fits(unsigned level, uint64_t v, uint64_t p, uint64_t left, uint8_t si
 bool is_leaf(uint64_t e, unsigned level) {
     return level == 3 ? (e & kTypeMask) == kTypeTable : (e & kTypeMask) == kTypeBlock;
 }
-
-// Table pages taken from the buddy before map() writes anything, linked
-// through their first word (the rest of each page is zero already).
-struct Reserve {
-    uint64_t head = 0;
-    uint64_t count = 0;
-
-    void push(uint64_t pa) {
-        table_virt(pa)[0] = head;
-        head = pa;
-        ++count;
-    }
-    uint64_t pop() {
-        if (count == 0) Plat::panic("aarch64 paging: table reserve ran out (counting bug)");
-        const uint64_t pa = head;
-        uint64_t *t = table_virt(pa);
-        head = t[0];
-        t[0] = 0;
-        --count;
-        return pa;
-    }
-    void release(PhysAllocator &phys) {
-        while (count) {
-            const uint64_t pa = pop();
-            (void)phys.free_pages(pa, 0);
-        }
-    }
-};
 
 } // namespace
 
@@ -173,15 +143,8 @@ Status Aarch64PageTables::map(uint64_t va, uint64_t pa, uint64_t size, const Map
 
     Result<uint64_t> need = tables_needed(va, pa, size, sizes);
     if (!need.ok()) return need.status();
-    Reserve reserve;
-    for (uint64_t i = 0; i < need.value(); ++i) {
-        Result<uint64_t> r = phys_->alloc_pages(0, kAllocZero);
-        if (!r.ok()) {
-            reserve.release(*phys_);
-            return make_error(Errc::no_memory, "no page for a translation table");
-        }
-        reserve.push(r.value());
-    }
+    paging::TableReserve reserve;
+    KMEM_TRY(reserve.take(*phys_, need.value(), "no page for a translation table"));
 
     const uint64_t leaf = leaf_attributes(attrs);
     for (uint64_t done = 0; done < size;) {
@@ -197,13 +160,13 @@ Status Aarch64PageTables::map(uint64_t va, uint64_t pa, uint64_t size, const Map
             }
             if (level == 3) Plat::panic("aarch64 paging: no leaf fits (counting bug)");
             if (!(e & kA64Valid)) {
-                e = reserve.pop() | kTypeTable;
+                e = reserve.pop("aarch64 paging: table reserve ran out (counting bug)") | kTypeTable;
                 ++table_pages_;
             }
             t = table_virt(e & kA64AddrMask);
         }
     }
-    if (reserve.count) Plat::panic("aarch64 paging: table pages left over (counting bug)");
+    if (reserve.count()) Plat::panic("aarch64 paging: table pages left over (counting bug)");
     mapped_bytes_ += size;
     return {};
 }

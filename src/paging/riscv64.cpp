@@ -16,44 +16,15 @@
 #include <kmem/paging_riscv64.h>
 
 #include "buddy/internal.h"
+#include "table_reserve.h"
 
 namespace kmem {
 namespace {
 
-uint64_t *table_virt(uint64_t pa) {
-    KMEM_CHECK_MAPPED(pa, kPageSize);
-    return static_cast<uint64_t *>(Plat::phys_to_virt(pa));
-}
+using paging::table_virt;
 
 uint64_t entry_pa(uint64_t entry) { return (entry & kRvPpnMask) >> kRvPpnShift << 12; }
 uint64_t table_entry(uint64_t pa) { return (pa >> 12) << kRvPpnShift | kRvValid; }
-
-// Table pages taken from the buddy before map() writes anything, linked
-// through their first word (the rest of each page is zero already).
-class TableReserve {
-public:
-    void push(uint64_t pa) {
-        table_virt(pa)[0] = head_;
-        head_ = pa;
-        ++count_;
-    }
-    uint64_t pop() {
-        if (count_ == 0) Plat::panic("riscv64 paging: table reserve ran out (counting bug)");
-        const uint64_t pa = head_;
-        uint64_t *t = table_virt(pa);
-        head_ = t[0];
-        t[0] = 0;
-        --count_;
-        return pa;
-    }
-    void release(PhysAllocator &phys) {
-        while (count_) (void)phys.free_pages(pop(), 0);
-    }
-    uint64_t count() const { return count_; }
-
-private:
-    uint64_t head_ = 0, count_ = 0;
-};
 
 } // namespace
 
@@ -161,15 +132,8 @@ Status Riscv64PageTables::map(uint64_t va, uint64_t pa, uint64_t size, const Map
 
     Result<uint64_t> need = tables_needed(va, pa, size, sizes);
     if (!need.ok()) return need.status();
-    TableReserve reserve;
-    for (uint64_t i = 0; i < need.value(); ++i) {
-        Result<uint64_t> r = phys_->alloc_pages(0, kAllocZero);
-        if (!r.ok()) {
-            reserve.release(*phys_);
-            return make_error(Errc::no_memory, "no page for a page table");
-        }
-        reserve.push(r.value());
-    }
+    paging::TableReserve reserve;
+    KMEM_TRY(reserve.take(*phys_, need.value(), "no page for a page table"));
 
     const uint64_t leaf = leaf_bits(attrs, svpbmt_);
     for (uint64_t done = 0; done < size;) {
@@ -186,7 +150,7 @@ Status Riscv64PageTables::map(uint64_t va, uint64_t pa, uint64_t size, const Map
             }
             if (level + 1 == levels()) Plat::panic("riscv64 paging: no leaf fits (counting bug)");
             if (!(e & kRvValid)) {
-                e = table_entry(reserve.pop());
+                e = table_entry(reserve.pop("riscv64 paging: table reserve ran out (counting bug)"));
                 ++table_pages_;
             }
             t = table_virt(entry_pa(e));

@@ -12,6 +12,7 @@
 #include <kmem/paging.h>
 
 #include "buddy/internal.h"
+#include "table_reserve.h"
 
 namespace kmem {
 namespace {
@@ -22,10 +23,7 @@ constexpr uint64_t k4K = uint64_t{1} << 12, k2M = uint64_t{1} << 21, k1G = uint6
 constexpr bool canonical(uint64_t va) { return (va >> 47) == 0 || (va >> 47) == 0x1ffff; }
 constexpr unsigned index_at(uint64_t va, unsigned level) { return (va >> kShift[level]) & 511; }
 
-uint64_t *table_virt(uint64_t pa) {
-    KMEM_CHECK_MAPPED(pa, kPageSize);
-    return static_cast<uint64_t *>(Plat::phys_to_virt(pa));
-}
+using paging::table_virt;
 
 uint64_t leaf_bits(const MapAttrs &a, bool huge) {
     uint64_t b = kPtePresent;
