@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
-// DOC: the C and C++ runtime pieces both demo kernels need beside their own
-// memcpy/memset: memmove, memcmp, and what the compiler calls for static
-// objects and pure virtuals.
+// DOC: the C and C++ runtime pieces every demo kernel needs beside memcpy and
+// memset (kernel/x86_64/runtime.cpp, kernel/common/memory_words.cpp):
+// memmove, memcmp, and what the compiler calls for static objects and pure
+// virtuals.
 #include "console.h"
 
 extern "C" {
