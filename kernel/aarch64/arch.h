@@ -40,8 +40,6 @@ inline PerCpu *this_cpu() { return reinterpret_cast<PerCpu *>(KX_READ_SYSREG(tpi
 // The device tree QEMU puts at the start of RAM (through the direct map).
 inline const uint8_t *device_tree() { return reinterpret_cast<const uint8_t *>(kDirectMap + kRamBase); }
 
-// irq.cpp: how many timer interrupts each of the first `cpus` CPUs took.
-void print_ticks_per_cpu(unsigned cpus);
 
 // The real tables are live (phys_to_virt is unchanged; is_mapped grows).
 void switched_to_kernel_tables(uint64_t ram_top);

@@ -16,7 +16,6 @@ namespace {
 constexpr uint32_t kDefaultTimerIntid = 27; // QEMU virt's virtual timer PPI
 constexpr uint64_t kCntvEnable = 1;         // CNTV_CTL_EL0.ENABLE (IMASK clear)
 uint32_t g_timer_intid = kDefaultTimerIntid;
-uint64_t g_ticks[kmem::kMaxCpus]; // timer interrupts taken, by CPU (each CPU writes its own)
 
 PerCpu &me() {
     PerCpu *p = this_cpu();
@@ -52,15 +51,6 @@ void timer_start(unsigned hz) {
     asm volatile("isb; msr daifclr, #2" ::: "memory"); // IRQs on
 }
 
-void print_ticks_per_cpu(unsigned cpus) {
-    print("kmem-aarch64: timer interrupts by CPU:");
-    for (unsigned cpu = 0; cpu < cpus && cpu < kmem::kMaxCpus; ++cpu) {
-        print(" ");
-        print_u64(__atomic_load_n(&g_ticks[cpu], __ATOMIC_RELAXED));
-    }
-    print("\n");
-}
-
 void timer_stop() {
     // Masked first: nothing is taken after this (MSR DAIFSet is self-synchronising).
     asm volatile("msr daifset, #2" ::: "memory");
@@ -82,7 +72,6 @@ extern "C" void kx_irq() {
     ++p.irq_depth;
     timer_tick(cpu);
     --p.irq_depth;
-    if (cpu < kmem::kMaxCpus) __atomic_store_n(&g_ticks[cpu], g_ticks[cpu] + 1, __ATOMIC_RELAXED);
     // Re-armed before the end of interrupt (the timer's level drops first, so
     // the PPI is not pending again at once), one period after the deadline
     // that fired: late ticks do not stretch the period. But at least half a

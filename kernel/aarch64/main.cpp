@@ -116,7 +116,7 @@ extern "C" [[noreturn]] void kmain() {
     print_report(g_sys, g_map, st, cpus, "aarch64", g_phase_ns,
                  ReportExtra{"dtb_bytes", dtb_size, kmem::map_format_name(kmem::MapFormat::fdt),
                              "/memory, /reserved-memory, memreserve"});
-    print_ticks_per_cpu(cpus);
+    print_irq_handled("kmem-aarch64: ", cpus);
     print(st.ok ? "kmem-aarch64: self-tests passed\n" : "kmem-aarch64: SELF-TESTS FAILED\n");
     qemu_exit(st.ok ? 33 : 1);
 }

@@ -34,9 +34,7 @@ unsigned start_cpus(kmem::MemorySystem &sys) {
             (void)sys.phys().free_pages(stack.value(), 2);
             break;
         }
-        const uint64_t deadline = now_ns() + 1000000000ull;
-        while (cpus_running() == before && now_ns() < deadline) cpu_relax();
-        if (cpus_running() == before) kmem_platform_panic("a secondary CPU did not start");
+        wait_for_cpu(before, "a secondary CPU did not start");
     }
     return next;
 }

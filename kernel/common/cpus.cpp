@@ -25,6 +25,12 @@ void cpu_online() { __atomic_fetch_add(&g_up, 1, __ATOMIC_ACQ_REL); }
 
 unsigned cpus_running() { return load(g_up); }
 
+void wait_for_cpu(unsigned before, const char *what) {
+    const uint64_t deadline = now_ns() + 1000000000ull;
+    while (cpus_running() == before && now_ns() < deadline) cpu_relax();
+    if (cpus_running() == before) kmem_platform_panic(what);
+}
+
 [[noreturn]] void cpu_work_loop(unsigned cpu) {
     uint64_t seen = 0;
     for (;;) {

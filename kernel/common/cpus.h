@@ -16,6 +16,9 @@ void barrier();
 
 // For the architectures' CPU start-up code.
 void cpu_online();
+// After starting a CPU while cpus_running() was `before`: wait up to a
+// second for it to call cpu_online(), else panic with `what`.
+void wait_for_cpu(unsigned before, const char *what);
 [[noreturn]] void cpu_work_loop(unsigned cpu);
 
 } // namespace kx

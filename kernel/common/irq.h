@@ -56,5 +56,8 @@ kmem::Status irq_work_finish();
 IrqCounts irq_counts();
 // Timer interrupts CPU cpu has taken so far.
 uint64_t irq_handled(unsigned cpu);
+// One console line: `prefix` ("kmem-<arch>: "), then the timer interrupts
+// each of the first `cpus` CPUs took.
+void print_irq_handled(const char *prefix, unsigned cpus);
 
 } // namespace kx

@@ -154,6 +154,16 @@ uint64_t irq_handled(unsigned cpu) {
     return cpu < kmem::kMaxCpus ? __atomic_load_n(&g_cpu[cpu].counts.handled, __ATOMIC_RELAXED) : 0;
 }
 
+void print_irq_handled(const char *prefix, unsigned cpus) {
+    print(prefix);
+    print("timer interrupts by CPU:");
+    for (unsigned cpu = 0; cpu < cpus && cpu < kmem::kMaxCpus; ++cpu) {
+        print(" ");
+        print_u64(irq_handled(cpu));
+    }
+    print("\n");
+}
+
 IrqCounts irq_counts() {
     IrqCounts sum{};
     for (const CpuWork &w : g_cpu) {

@@ -62,8 +62,6 @@ struct Devices {
 };
 Devices &devices();
 
-// irq.cpp: how many timer interrupts each of the first `cpus` harts took.
-void print_ticks_per_cpu(unsigned cpus);
 
 // The real tables are live (phys_to_virt is unchanged; is_mapped grows).
 void switched_to_kernel_tables(uint64_t ram_top);

@@ -14,7 +14,6 @@ namespace kx {
 namespace {
 
 bool g_sstc = false;
-uint64_t g_ticks[kmem::kMaxCpus]; // timer interrupts taken, by CPU (each CPU writes its own)
 // The stimecmp probe: set while it runs; the illegal-instruction trap it may
 // cause sets the second and skips the instruction.
 volatile bool g_probing = false, g_probe_faulted = false;
@@ -50,7 +49,6 @@ void timer_interrupt() {
     ++p.irq_depth;
     timer_tick(cpu);
     --p.irq_depth;
-    if (cpu < kmem::kMaxCpus) __atomic_store_n(&g_ticks[cpu], g_ticks[cpu] + 1, __ATOMIC_RELAXED);
     // One period after the deadline that fired (late ticks do not stretch the
     // period), but at least half a period from now, so a tick delayed by a
     // period or more (TCG, a busy host) is not followed by a burst.
@@ -83,15 +81,6 @@ void timer_stop() {
     KX_CSR_CLEAR(sstatus, kSstatusSie); // nothing is taken after this
     KX_CSR_CLEAR(sie, kSieStie);
     set_deadline(~uint64_t{0});
-}
-
-void print_ticks_per_cpu(unsigned cpus) {
-    print("kmem-riscv64: timer interrupts by CPU:");
-    for (unsigned cpu = 0; cpu < cpus && cpu < kmem::kMaxCpus; ++cpu) {
-        print(" ");
-        print_u64(__atomic_load_n(&g_ticks[cpu], __ATOMIC_RELAXED));
-    }
-    print("\n");
 }
 
 } // namespace kx

@@ -162,7 +162,7 @@ extern "C" [[noreturn]] void kmain(uint64_t hart, uint64_t dtb_pa) {
     print_report(g_sys, g_map, st, cpus, "riscv64", g_phase_ns,
                  ReportExtra{"dtb_bytes", dtb_size, kmem::map_format_name(kmem::MapFormat::fdt),
                              "/memory, /reserved-memory, memreserve"});
-    print_ticks_per_cpu(cpus);
+    print_irq_handled("kmem-riscv64: ", cpus);
     print(st.ok ? "kmem-riscv64: self-tests passed\n" : "kmem-riscv64: SELF-TESTS FAILED\n");
     qemu_exit(st.ok ? 0 : 1);
 }

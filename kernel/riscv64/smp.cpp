@@ -41,9 +41,7 @@ unsigned start_cpus(kmem::MemorySystem &sys) {
             print(" failed\n");
             kmem_platform_panic("SBI HSM could not start a hart");
         }
-        const uint64_t deadline = now_ns() + 1000000000ull;
-        while (cpus_running() == before && now_ns() < deadline) cpu_relax();
-        if (cpus_running() == before) kmem_platform_panic("a hart did not start");
+        wait_for_cpu(before, "a hart did not start");
     }
     return next;
 }

@@ -30,7 +30,4 @@ void lapic_init(uint64_t pa);
 uint32_t lapic_read(unsigned reg);
 void lapic_write(unsigned reg, uint32_t v);
 
-// Timer interrupts CPU cpu has taken.
-uint64_t timer_ticks(unsigned cpu);
-
 } // namespace kx

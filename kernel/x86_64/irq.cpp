@@ -31,7 +31,6 @@ constexpr uint64_t kCalibrationUs = 10000;
 
 volatile uint32_t *g_lapic = nullptr;
 uint64_t g_timer_hz = 0; // APIC timer counts per second at kDivideBy16
-uint64_t g_ticks[kmem::kMaxCpus];
 
 void io_wait() { outb(0x80, 0); }
 
@@ -105,7 +104,6 @@ void lapic_init(uint64_t pa) { g_lapic = reinterpret_cast<volatile uint32_t *>(k
 uint32_t lapic_read(unsigned reg) { return g_lapic[reg / 4]; }
 void lapic_write(unsigned reg, uint32_t v) { g_lapic[reg / 4] = v; }
 
-uint64_t timer_ticks(unsigned cpu) { return cpu < kmem::kMaxCpus ? g_ticks[cpu] : 0; }
 
 void irq_setup() {
     idt_set_interrupt(kTimerVector, kx_irq_timer_entry);
@@ -150,7 +148,6 @@ extern "C" void kx_irq_timer() {
     constexpr size_t depth = offsetof(PerCpu, irq_depth);
     asm volatile("incl %%gs:%c0" ::"i"(depth) : "memory");
     const unsigned cpu = kmem_platform_cpu_id();
-    if (cpu < kmem::kMaxCpus) ++g_ticks[cpu];
     timer_tick(cpu);
     asm volatile("decl %%gs:%c0" ::"i"(depth) : "memory");
     lapic_write(lapic::kEoi, 0);

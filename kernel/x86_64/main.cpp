@@ -148,12 +148,7 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t info) {
     const SelfTestResult st = run_self_tests(g_sys, boot_allocs.buffer_pa, boot_allocs.buffer_size);
     ReportExtra extra{"acpi_tables", g_acpi.table_count, kmem::map_format_name(kmem::MapFormat::multiboot1),
                       "the multiboot memory map, ACPI SRAT"};
-    print("kmem-x86_64: timer interrupts per CPU:");
-    for (unsigned c = 0; c < cpus; ++c) {
-        print(" ");
-        print_u64(timer_ticks(c));
-    }
-    print("\n");
+    print_irq_handled("kmem-x86_64: ", cpus);
     print_report(g_sys, g_map, st, cpus, "x86_64", g_early_ns, extra);
     print(st.ok ? "kmem-x86_64: self-tests passed\n" : "kmem-x86_64: SELF-TESTS FAILED\n");
     qemu_exit(st.ok ? 0x10 : 0x11); // 0x10: QEMU exit status 33

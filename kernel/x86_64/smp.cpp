@@ -79,9 +79,7 @@ unsigned start_cpus(kmem::MemorySystem &sys, const AcpiInfo &acpi) {
             send_ipi(acpi.apic_id[i], 0x4600 | (kTrampoline >> 12)); // STARTUP
             delay_us(200);
         }
-        const uint64_t deadline = now_ns() + 1000000000ull;
-        while (cpus_running() == before && now_ns() < deadline) pause();
-        if (cpus_running() == before) kmem_platform_panic("an application processor did not start");
+        wait_for_cpu(before, "an application processor did not start");
         ++next;
     }
     return next;

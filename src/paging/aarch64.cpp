@@ -67,13 +67,7 @@ uint64_t Aarch64PageTables::leaf_attributes(const MapAttrs &a) {
 }
 
 Status Aarch64PageTables::init(PhysAllocator &phys) {
-    if (phys_) return make_error(Errc::wrong_phase, "page tables are already initialised");
-    Result<uint64_t> r = phys.alloc_pages(0, kAllocZero);
-    if (!r.ok()) return make_error(Errc::no_memory, "no page for the L0 table");
-    phys_ = &phys;
-    root_ = r.value();
-    table_pages_ = 1;
-    return {};
+    return paging::take_root(phys_, phys, root_, table_pages_, "no page for the L0 table");
 }
 
 bool Aarch64PageTables::range_free(uint64_t va, uint64_t size) const {

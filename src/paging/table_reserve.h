@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
 // DOC: what the page-table builders share (private to src/paging/): a table
-// page's address through the direct map, and the reserve of table pages the
+// page's address through the direct map, the root table every init() takes,
+// and the reserve of table pages the
 // AArch64 and RISC-V builders' map() takes from the buddy before it writes a
 // single entry - so a mapping is all or nothing, and a failed one gives every
 // page back.
@@ -18,6 +19,19 @@ namespace kmem::paging {
 inline uint64_t *table_virt(uint64_t pa) {
     KMEM_CHECK_MAPPED(pa, kPageSize);
     return static_cast<uint64_t *>(Plat::phys_to_virt(pa));
+}
+
+// A builder's init(): once only, a zeroed root table from `phys` (`no_page`:
+// the error when there is none), and the builder bound to `phys`.
+inline Status take_root(PhysAllocator *&bound, PhysAllocator &phys, uint64_t &root, uint64_t &table_pages,
+                        const char *no_page) {
+    if (bound) return make_error(Errc::wrong_phase, "page tables are already initialised");
+    Result<uint64_t> r = phys.alloc_pages(0, kAllocZero);
+    if (!r.ok()) return make_error(Errc::no_memory, no_page);
+    bound = &phys;
+    root = r.value();
+    table_pages = 1;
+    return {};
 }
 
 // Zeroed table pages, linked through their first word (the rest of each

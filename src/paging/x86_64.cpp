@@ -42,13 +42,7 @@ constexpr uint64_t kTableBits = kPtePresent | kPteWrite | kPteUser;
 } // namespace
 
 Status PageTables::init(PhysAllocator &phys) {
-    if (phys_) return make_error(Errc::wrong_phase, "page tables are already initialised");
-    Result<uint64_t> r = phys.alloc_pages(0, kAllocZero);
-    if (!r.ok()) return make_error(Errc::no_memory, "no page for the root table");
-    phys_ = &phys;
-    root_ = r.value();
-    table_pages_ = 1;
-    return {};
+    return paging::take_root(phys_, phys, root_, table_pages_, "no page for the root table");
 }
 
 Result<uint64_t *> PageTables::table_at(uint64_t *parent, unsigned index, bool create) {
