@@ -73,8 +73,8 @@ inline constexpr uint32_t kCacheDebugFlags = kCachePoison | kCacheRedZone;
 
 struct SlabOptions {
     bool random_freelist = true; // new slabs hand objects out in a shuffled order
-    bool init_on_alloc = false;  // zero every object when it is allocated
-    bool init_on_free = false;   // zero every object when it is freed
+    bool init_on_alloc = false;  // zero every object (and page-level kmalloc block) when it is allocated
+    bool init_on_free = false;   // zero every object (and page-level kmalloc block) when it is freed
     bool debug_all = false;      // poison + red zones on every cache (kmalloc included)
     // Empty slabs each CPU may keep per cache on its partial list, in bytes
     // (at least 4 slabs): more means fewer trips to the node and the buddy
