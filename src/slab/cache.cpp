@@ -305,12 +305,6 @@ void SlabAllocator::fail_nth_allocation(uint64_t n) {
 
 namespace {
 
-// Objects of a slab some CPU holds (frozen) that are free: on its own
-// freelist or never carved (objects - inuse), and on its local freelist.
-uint64_t frozen_free(const KmemCache *c, const SlabHeader *s) {
-    return c->objects - SI::state(s).inuse + __atomic_load_n(&s->local_count, __ATOMIC_RELAXED);
-}
-
 // The objects on a CPU's freelist, by walking it: each link must decode to
 // an object of the active slab, at most a slab's worth. The owning CPU may
 // pop meanwhile (a report of a running system is a snapshot in motion);
@@ -332,12 +326,12 @@ uint64_t cpu_free_objects(const KmemCache *c, uint64_t slabs) {
     for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
         const CacheCpu &cc = c->cpu[cpu];
         if (const SlabHeader *s = __atomic_load_n(&cc.slab, __ATOMIC_RELAXED))
-            free += frozen_free(c, s) + freelist_length(c, s, __atomic_load_n(&cc.freelist, __ATOMIC_RELAXED));
+            free += SI::frozen_free(c, s) + freelist_length(c, s, __atomic_load_n(&cc.freelist, __ATOMIC_RELAXED));
         const SlabHeader *const lists[2] = {__atomic_load_n(&cc.partial, __ATOMIC_RELAXED),
                                             __atomic_load_n(&c->adopted[cpu], __ATOMIC_RELAXED)};
         for (const SlabHeader *s : lists)
             for (uint64_t k = 0; s && k < slabs; s = __atomic_load_n(&s->next, __ATOMIC_RELAXED), ++k)
-                free += frozen_free(c, s);
+                free += SI::frozen_free(c, s);
     }
     return free;
 }

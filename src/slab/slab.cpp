@@ -273,13 +273,12 @@ void SlabInternals::trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) 
     uint64_t kept_free = 0; // free objects on the slabs that stay
     for (SlabHeader *s = cc.partial, *next; s; s = next) {
         next = s->next;
-        const SlabState st = state(s);
-        if (st.inuse == s->local_count && kept_empty++ >= c->cpu_partial) {
+        if (state(s).inuse == s->local_count && kept_empty++ >= c->cpu_partial) {
             partial_remove(cc, s);
             s->next = spill;
             spill = s;
         } else {
-            kept_free += c->objects - st.inuse + s->local_count;
+            kept_free += frozen_free(c, s);
         }
     }
     // Then the free objects the list holds are bounded (SLUB's cpu_partial,
@@ -288,7 +287,7 @@ void SlabInternals::trim_partial(SlabAllocator &sa, KmemCache *c, unsigned cpu) 
     const uint64_t bound = uint64_t{c->cpu_partial} * c->objects;
     for (SlabHeader *s = cc.partial, *next; s && kept_free > bound; s = next) {
         next = s->next;
-        kept_free -= c->objects - state(s).inuse + s->local_count;
+        kept_free -= frozen_free(c, s);
         partial_remove(cc, s);
         s->next = spill;
         spill = s;

@@ -109,6 +109,11 @@ struct SlabInternals {
     }
     static uint64_t load_state(const SlabHeader *s) { return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE); }
     static SlabState state(const SlabHeader *s) { return unpack(load_state(s)); }
+    // Objects of a slab some CPU holds (frozen) that are free: on its own
+    // freelist or never carved (objects - inuse), and on its local freelist.
+    static uint64_t frozen_free(const KmemCache *c, const SlabHeader *s) {
+        return c->objects - state(s).inuse + __atomic_load_n(&s->local_count, __ATOMIC_RELAXED);
+    }
     // Replace `old` by `nw`; on failure `old` is the word found.
     static bool swap_state(SlabHeader *s, uint64_t &old, SlabState nw) {
         return __atomic_compare_exchange_n(&s->state, &old, pack(nw), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
