@@ -79,10 +79,12 @@ bool map_is_report(const std::string &path, bool format_report, MapFormat format
     return tools::read_file(path, text, error) && (format_report || tools::looks_like_report(text));
 }
 
-int bad_input(const std::string &message) {
+// The one stderr line of a run that ends with `status` (sim_errors.h).
+int refuse(int status, const std::string &message) {
     std::cerr << "kmem-sim: " << message << "\n";
-    return kExitBadInput;
+    return status;
 }
+int bad_input(const std::string &message) { return refuse(kExitBadInput, message); }
 
 // Print `report` (text, --report early, or --json) and draw it (--html); or,
 // with `other`, both side by side. 0, or 2 (kExitBadInput) if the page
@@ -95,23 +97,17 @@ int print_report(const nlohmann::json &report, const nlohmann::json *other, bool
     if (other) {
         tools::print_compare_text(text, report, *other);
         std::cout << text.str();
-        if (!html_path.empty() && !tools::write_html_compare(html_path, report, *other, error)) {
-            std::cerr << "kmem-sim: " << error << "\n";
-            return kExitBadInput;
-        }
+        if (!html_path.empty() && !tools::write_html_compare(html_path, report, *other, error))
+            return bad_input(error);
         return 0;
     }
     if (json) text << report.dump() << "\n";
     else tools::print_report_text(text, report, early_only);
     std::cout << text.str();
-    if (!html_path.empty() && !tools::write_html_report(html_path, report, error)) {
-        std::cerr << "kmem-sim: " << error << "\n";
-        return kExitBadInput;
-    }
+    if (!html_path.empty() && !tools::write_html_report(html_path, report, error)) return bad_input(error);
     return 0;
 } catch (const nlohmann::json::exception &e) {
-    std::cerr << "kmem-sim: not a valid " << tools::kReportSchema << " report: " << e.what() << "\n";
-    return kExitBadInput;
+    return bad_input(std::string("not a valid ") + tools::kReportSchema + " report: " + e.what());
 }
 
 } // namespace
@@ -174,8 +170,7 @@ int main(int argc, char **argv) {
         std::string what = e.what();
         for (char &c : what)
             if (c == '\n') c = ' ';
-        std::cerr << "kmem-sim: " << what << " (kmem-sim --help lists the options)\n";
-        return kExitBadInput;
+        return bad_input(what + " (kmem-sim --help lists the options)");
     }
     std::string error;
     if (!window_from(window_text, window, error)) return bad_input("--window: " + error);
@@ -235,10 +230,8 @@ int main(int argc, char **argv) {
     }
     const uint64_t map_ns = hosted::monotonic_ns() - t0;
     if (!ok) return bad_input(error);
-    if (Status s = map.check(); !s.ok()) { // a parser bug, not bad input
-        std::cerr << "kmem-sim: internal error: map check failed: " << s.reason() << "\n";
-        return kExitInternalError;
-    }
+    if (Status s = map.check(); !s.ok()) // a parser bug, not bad input
+        return refuse(kExitInternalError, std::string("internal error: map check failed: ") + s.reason());
     tools::LinuxLog log;
     const bool replay = !replay_path.empty() && !map_only;
     if (replay && !tools::parse_linux_log(log_text, log, error, true)) {
@@ -252,10 +245,8 @@ int main(int argc, char **argv) {
     tools::ReplayResult result;
     const bool can_boot = !map_only && tools::ram_top(map) != 0;
     if (can_boot) {
-        if (const std::string why = tools::cannot_boot_reason(map); !why.empty()) {
-            std::cerr << "kmem-sim: " << info.name << ": " << why << "\n";
-            return kExitCannotBoot;
-        }
+        if (const std::string why = tools::cannot_boot_reason(map); !why.empty())
+            return refuse(kExitCannotBoot, info.name + ": " + why);
         ok = tools::start_machine(map, window, boot, error);
         if (ok && fail_page_alloc) {
             const Status s = boot.phys().fail_nth_allocation(fail_page_alloc);
@@ -265,15 +256,13 @@ int main(int argc, char **argv) {
         if (ok && fail_slab) boot.slab().fail_nth_allocation(fail_slab);
         if (ok) ok = replay ? tools::replay_linux_boot(log, boot, result, error) : tools::run_phases(boot, error);
         if (!ok) {
-            std::cerr << "kmem-sim: " << info.name << ": "
-                      << tools::boot_failure_reason(map, boot, fail_page_alloc, fail_slab) << "\n";
+            const std::string why = tools::boot_failure_reason(map, boot, fail_page_alloc, fail_slab);
             tools::release_machine(boot);
-            return kExitCannotBoot;
+            return refuse(kExitCannotBoot, info.name + ": " + why);
         }
         if (!tools::check_machine(boot, error)) {
-            std::cerr << "kmem-sim: internal error: " << info.name << ": " << error << "\n";
             tools::release_machine(boot);
-            return kExitInternalError;
+            return refuse(kExitInternalError, "internal error: " + info.name + ": " + error);
         }
         boot.map_read_ns = map_ns; // reading and parsing the input, before FirmwareMap
     }
@@ -300,35 +289,28 @@ int main(int argc, char **argv) {
                 std::cout << "kmem: no usable memory in the map: nothing to boot\n";
             }
         }
-        if (!html_path.empty() && !tools::write_html_report(html_path, out, error)) {
-            std::cerr << "kmem-sim: " << error << "\n";
-            rc = kExitBadInput;
-        }
+        if (!html_path.empty() && !tools::write_html_report(html_path, out, error)) rc = bad_input(error);
     }
     // A fault injection that never fired tested nothing: the argument was wrong.
+    std::string unfired;
     const auto never_fired = [&](const char *option, uint64_t n, uint64_t fired, const char *what) {
-        if (!can_boot || n == 0 || fired != 0) return false;
-        std::cerr << "kmem-sim: " << option << " " << n << ": the boot made fewer than " << n << " " << what
-                  << ", so no fault was injected\n";
-        return true;
+        if (n == 0 || fired != 0 || !unfired.empty()) return;
+        unfired = std::string(option) + " " + std::to_string(n) + ": the boot made fewer than " +
+                  std::to_string(n) + " " + what + ", so no fault was injected";
     };
-    const bool unfired =
-        never_fired("--fail-page-alloc", fail_page_alloc, can_boot ? boot.phys().injected_failures() : 0,
-                    "page allocations") ||
-        never_fired("--fail-slab", fail_slab, can_boot ? boot.slab().injected_failures() : 0,
-                    "object allocations");
+    if (can_boot) {
+        never_fired("--fail-page-alloc", fail_page_alloc, boot.phys().injected_failures(), "page allocations");
+        never_fired("--fail-slab", fail_slab, boot.slab().injected_failures(), "object allocations");
+    }
     tools::release_machine(boot);
     if (rc) return rc;
-    if (unfired) return kExitBadInput;
-    if (!can_boot && !map_only) {
-        std::cerr << "kmem-sim: " << info.name << ": the map describes no usable RAM: nothing to boot\n";
-        return kExitNothingToBoot;
-    }
-    if (result.failed) {
-        std::cerr << "kmem-sim: " << info.name << ": kmem could not serve " << result.failed << " of the "
-                  << "replayed boot's requests (first: "
-                  << (result.failures.empty() ? std::string("-") : result.failures.front()) << ")\n";
-        return kExitCannotBoot;
-    }
+    if (!unfired.empty()) return bad_input(unfired);
+    if (!can_boot && !map_only)
+        return refuse(kExitNothingToBoot, info.name + ": the map describes no usable RAM: nothing to boot");
+    if (result.failed)
+        return refuse(kExitCannotBoot, info.name + ": kmem could not serve " + std::to_string(result.failed) +
+                                           " of the replayed boot's requests (first: " +
+                                           (result.failures.empty() ? std::string("-") : result.failures.front()) +
+                                           ")");
     return 0;
 }
