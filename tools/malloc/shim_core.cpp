@@ -114,16 +114,21 @@ void thread_exit(void *) {
     t_state = kExited;
 }
 
+// A slot of its own for the calling thread, if one is free: the slot is its
+// CPU from now on, and online for the slab (thread_exit took it offline).
+bool take_slot() {
+    const int id = claim_slot();
+    if (id < 0) return false;
+    hosted::t_cpu = static_cast<unsigned>(id);
+    slab().set_cpu_offline(static_cast<unsigned>(id), false);
+    return true;
+}
+
 void register_thread() {
     t_state = kRegistering; // a call made from pthread_setspecific goes shared
     (void)pthread_setspecific(g_thread_key, reinterpret_cast<void *>(1));
     count(kThreads);
-    const int id = claim_slot();
-    if (id >= 0) {
-        hosted::t_cpu = static_cast<unsigned>(id);
-        slab().set_cpu_offline(static_cast<unsigned>(id), false);
-    }
-    t_state = id >= 0 ? kOwn : kShared;
+    t_state = take_slot() ? kOwn : kShared;
 }
 
 // Fork: stop new kmem calls, wait until no slot is busy (so every lock
@@ -244,13 +249,8 @@ void CpuScope::enter_slow() {
     wait_for_fork();
     if (t_state == kNew) {
         register_thread();
-    } else if (t_state == kShared) {
-        const int id = claim_slot();
-        if (id >= 0) {
-            hosted::t_cpu = static_cast<unsigned>(id);
-            slab().set_cpu_offline(static_cast<unsigned>(id), false);
-            t_state = kOwn;
-        }
+    } else if (t_state == kShared && take_slot()) {
+        t_state = kOwn;
     }
     if (const unsigned cpu = Plat::cpu_slot(); cpu < kSharedCpu) {
         enter_own_slot(cpu);
