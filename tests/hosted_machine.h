@@ -10,7 +10,7 @@
 #include <kmem/memmap.h>
 #include <kmem/memmap_parse.h>
 
-#include "buddy/internal.h"
+#include "page/page_map.h"
 #include "platform/hosted/hosted.h"
 #include "test_util.h"
 
@@ -34,7 +34,7 @@ struct PfnRange {
 inline std::vector<PfnRange> in_place_meta(const PhysAllocator &a) {
     std::vector<PfnRange> out;
     for (size_t s = 0; s < kMaxSections; ++s) {
-        const Section &sec = BuddyInternals::section(a, section_start_pfn(s));
+        const Section &sec = a.page_map().section_at(s);
         if (sec.descs && sec.meta_begin < sec.meta_end)
             out.push_back({section_start_pfn(s) + sec.meta_begin, section_start_pfn(s) + sec.meta_end});
     }

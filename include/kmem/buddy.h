@@ -39,6 +39,7 @@
 
 #include <kmem/config.h>
 #include <kmem/memmap.h>
+#include <kmem/page_map.h>
 #include <kmem/platform.h>
 #include <kmem/result.h>
 #include <kmem/spinlock.h>
@@ -48,17 +49,8 @@
 
 namespace kmem {
 
-struct PageDesc;
-
-inline constexpr unsigned kMaxOrder = KMEM_MAX_ORDER; // kmem/config.h; 10: 2^10 pages = 4 MiB blocks
-inline constexpr unsigned kPcpMaxOrder = 3;           // per-CPU lists for orders 0..3
-inline constexpr unsigned kSectionShift = 30;         // 1 GiB sections
-inline constexpr uint64_t kPagesPerSection = uint64_t{1} << (kSectionShift - kPageShift);
-inline constexpr uint64_t kMaxPhysMemory = uint64_t{64} << 40; // 64 TiB of pfns
-inline constexpr size_t kMaxSections = kMaxPhysMemory >> kSectionShift;
-inline constexpr uint64_t kMaxBlockPages = uint64_t{1} << kMaxOrder;
-static_assert(kMaxOrder >= kPcpMaxOrder && kMaxOrder <= 18, "MAX_ORDER out of range");
-static_assert(kPagesPerSection % kMaxBlockPages == 0, "a section holds whole max-order blocks");
+inline constexpr unsigned kPcpMaxOrder = 3; // per-CPU lists for orders 0..3
+static_assert(kMaxOrder >= kPcpMaxOrder, "MAX_ORDER out of range");
 
 enum class ZoneType : uint8_t { dma = 0, dma32 = 1, normal = 2 };
 inline constexpr unsigned kZoneTypes = 3;
@@ -138,29 +130,6 @@ struct alignas(64) PcpList {
     uint32_t count[kPcpMaxOrder + 1]; // blocks per order
     uint64_t refills, drains; // batches in and out (the fast path counts nothing)
 };
-
-// One 1 GiB section of the physical address space.
-struct Section {
-    PageDesc *descs;      // descriptors for pages [0, cov_end) of the section, or null
-    uint32_t cov_end;     // pages the array covers (whole max-order blocks)
-    uint32_t lazy_begin;  // page offset of the lazy run (multiple of kMaxBlockPages)
-    uint32_t lazy_end;    // page offset of its end (== lazy_begin: none)
-    uint32_t next_lazy;   // next section (index + 1) with a lazy run in the same zone
-    uint32_t online;      // online pages in this section
-    uint32_t meta_begin;  // pages [meta_begin, meta_end) of the section hold the
-    uint32_t meta_end;    //   descriptor array (empty: the array lives elsewhere)
-    uint8_t lazy_zone;    // zone index of the lazy run
-    uint8_t pad[3];
-    // The fast readability test's one word (BuddyInternals::readable_fast):
-    // pages [start, start + size) have descriptors - the longest stretch of
-    // the section outside its lazy run and its array, none while the section
-    // is not wholly online; bits 0-31 start, 32-63 size (0: a section never
-    // set up has none). Published after the descriptors it vouches for are
-    // written; it only ever grows while the section is wholly online, so a
-    // stale word is cautious, never wrong.
-    uint64_t readable;
-};
-static_assert(sizeof(Section) == 48);
 
 struct PhysTotals {
     uint64_t managed, free, pcp, reserved, allocated, lazy;
@@ -273,6 +242,29 @@ public:
     // with kAllocTails or pfn is itself a head; error otherwise.
     Result<uint64_t> head_of(uint64_t pfn) const;
 
+    // ---- what the layers above (slab, boot) read and change of the page
+    // map: never descriptors directly.
+    const PageMap &page_map() const { return pages_; }
+    // Why pfn has no readable descriptor (null: it has one).
+    const char *unreadable(uint64_t pfn) const;
+    // The state of the block holding physical address pa (its head's state;
+    // PageState::offline when pa has no readable descriptor or no block).
+    PageState block_state(uint64_t pa) const;
+    // Pages of the exact allocation (alloc_pages_exact) that starts at pa;
+    // 0 when none starts there.
+    uint64_t exact_pages_at(uint64_t pa) const;
+    // The allocated block of `order` at pa becomes a slab whose header sits
+    // header_offset bytes into it (a multiple of 64): its pages' descriptors
+    // name the header (src/page/page_map.h: page::slab_header_named). Returns
+    // the block's NUMA node. unmark_slab: back to an allocated block that
+    // names no slab (free it with free_pages).
+    Result<uint16_t> mark_slab(uint64_t pa, unsigned order, uint32_t header_offset);
+    Status unmark_slab(uint64_t pa, unsigned order);
+    // Calls visit(ctx, pa, order) for every slab block, in address order;
+    // stops at the first error visit returns. With the allocator quiescent.
+    using BlockVisitor = Status (*)(void *ctx, uint64_t pa, unsigned order);
+    Status for_each_slab_block(BlockVisitor visit, void *ctx) const;
+
     static constexpr unsigned zone_index(uint16_t node, ZoneType t) {
         return node * kZoneTypes + static_cast<unsigned>(t);
     }
@@ -309,9 +301,7 @@ private:
     uint64_t injected_failures_ = 0;
     uint8_t home_zone_[kMaxCpus]{}; // zone a CPU's unrestricted allocations start from
     LazyMemoryMap<kDefaultMapCapacity> online_{}; // bound by the first online_range
-    uint64_t metadata_bytes_ = 0;
-    uint64_t sections_used_ = 0;
-    Section sections_[kMaxSections]{};
+    PageMap pages_{}; // sections, descriptor arrays, owner reasons (the page layer)
 };
 
 } // namespace kmem

@@ -7,12 +7,11 @@
 #pragma once
 
 #include <kmem/buddy.h>
+#include <kmem/report_sink.h>
 
 #include <stddef.h>
 
 namespace kmem {
-
-using ReportSink = void (*)(void *ctx, const char *text, size_t len);
 
 // /proc/buddyinfo: free blocks per order, per node and zone (lazy runs count
 // as free max-order blocks).

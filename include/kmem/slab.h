@@ -209,6 +209,10 @@ public:
     SlabTotals cache_totals(const KmemCache *c) const; // slabs, objects, active of one cache
     const KmemCache *first_cache() const { return caches_; }
     const KmemCache *kmalloc_cache(size_t size, uint32_t flags = 0) const;
+    // The alignment every object kmalloc(size) returns from a cache has (a
+    // power of two: slabs are page-aligned, objects sit at first + i *
+    // stride); 0 when no cache serves size.
+    size_t kmalloc_alignment(size_t size) const;
     void report_slabinfo(ReportSink sink, void *ctx) const; // /proc/slabinfo format
     // Give CPU cpu's active and partial slabs of cache c back to their nodes
     // (the calling CPU's own, or a quiescent CPU's). True if the active slab

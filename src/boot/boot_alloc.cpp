@@ -10,20 +10,9 @@
 // Requests before Running are recorded for the early-allocation report.
 #include <kmem/boot.h>
 
-#include "buddy/internal.h"
 #include "platform/current.h"
 
 namespace kmem {
-namespace {
-
-// The alignment every object of a kmalloc cache has: slabs are page-aligned,
-// objects sit at first + i * stride.
-uint64_t kmalloc_alignment(const KmemCache *c) {
-    const uint64_t bits = uint64_t{c->object0} | c->stride | kPageSize;
-    return bits & (~bits + 1);
-}
-
-} // namespace
 
 void MemorySystem::record(const BootRequest &r, uint64_t pa, bool failed, bool slab) {
     if (phase_ == Phase::running) return;
@@ -61,8 +50,7 @@ Result<uint64_t> MemorySystem::alloc(const BootRequest &r) {
         pow2 = uint64_t{1} << (64 - __builtin_clzll(pow2 - 1));
         const uint64_t candidates[] = {r.size, (r.size + align - 1) & ~(align - 1), pow2};
         for (uint64_t n : candidates) {
-            const KmemCache *c = slab_.kmalloc_cache(n);
-            if (!c || kmalloc_alignment(c) < align) continue;
+            if (slab_.kmalloc_alignment(n) < align) continue;
             const uint16_t node = r.nid == kNoNode ? kAnyNode : static_cast<uint16_t>(r.nid);
             void *p = slab_.kmalloc_node(n, r.raw ? 0u : uint32_t{kAllocZero}, node);
             if (!p) break; // no memory for a slab: whole pages will not fit either, but try
@@ -122,11 +110,8 @@ Status MemorySystem::reserve(uint64_t pa, uint64_t size, bool exclusive, const c
             if (phase_ == Phase::firmware_map) {
                 const MemRange *m = map_.find(a);
                 taken = m && m->type == MemType::kernel_reserved;
-            } else if (!BuddyInternals::unreadable(phys_, pfn_of(a))) {
-                uint64_t head;
-                unsigned order;
-                taken = find_block(phys_, pfn_of(a), head, order) &&
-                        BuddyInternals::raw_desc(phys_, head)->state == PageState::reserved;
+            } else {
+                taken = phys_.block_state(a) == PageState::reserved;
             }
             if (taken) return failed(make_error(Errc::busy, "exclusive reservation overlaps a reserved range"));
         }

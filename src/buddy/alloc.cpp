@@ -63,7 +63,7 @@ void fill_block(PhysAllocator &a, uint64_t pfn, unsigned order, uint32_t flags) 
     if (flags & kAllocTails) {
         for (uint64_t i = 1; i < pages(order); ++i)
             BI::write_head(a, pfn + i, PageState::tail, 0, 0, 0, static_cast<uint32_t>(i));
-        a.desc(pfn)->flags |= kPageTailsWritten;
+        BI::raw_desc(a, pfn)->add_flags(kPageTailsWritten);
     }
 }
 
@@ -82,15 +82,18 @@ PageDesc *PhysAllocator::desc(uint64_t pfn) const {
     return BI::unreadable(*this, pfn) ? nullptr : BI::raw_desc(*this, pfn);
 }
 
+const char *PhysAllocator::unreadable(uint64_t pfn) const { return BI::unreadable(*this, pfn); }
+
 Result<uint64_t> PhysAllocator::head_of(uint64_t pfn) const {
     if (const char *why = BI::unreadable(*this, pfn)) return make_error(Errc::not_allocated, why);
-    const PageDesc *d = BI::raw_desc(*this, pfn);
-    if (is_head_state(d->state)) return pfn;
-    if (d->state == PageState::tail && d->aux && d->aux <= pfn) {
-        const uint64_t h = pfn - d->aux;
+    const uint64_t w = BI::raw_desc(*this, pfn)->word();
+    if (is_head_state(PageDesc::state_of(w))) return pfn;
+    const uint32_t dist = PageDesc::aux_of(w);
+    if (PageDesc::state_of(w) == PageState::tail && dist && dist <= pfn) {
+        const uint64_t h = pfn - dist;
         const PageDesc *hd = desc(h);
-        if (hd && (hd->state == PageState::allocated || hd->state == PageState::slab) &&
-            (hd->flags & kPageTailsWritten) && h + pages(hd->order) > pfn)
+        if (hd && (hd->state() == PageState::allocated || hd->state() == PageState::slab) &&
+            (hd->flags() & kPageTailsWritten) && h + pages(hd->order()) > pfn)
             return h;
     }
     return make_error(Errc::not_allocated, "page is inside a block whose head is unknown");
@@ -211,9 +214,8 @@ Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint
             const uint64_t pfn = BI::pcp_pop(pcp, order);
             // The list's blocks carry their order and zone already.
             PageDesc *d = BI::raw_desc(*this, pfn);
-            BI::set_state(d, PageState::allocated);
-            d->flags = 0;
-            d->owner = 0;
+            const uint64_t w = d->word();
+            d->set_word(PageDesc::make(PageState::allocated, PageDesc::order_of(w), PageDesc::zone_of(w)));
             return irq_restore_then(irq, [pfn] { return Result<uint64_t>(pa_of(pfn)); });
         }
     }
@@ -301,15 +303,17 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
     // per-CPU order on the same list).
     const uint64_t pfn = pfn_of(pa);
     if (order <= kPcpMaxOrder && !((pa & (kPageSize - 1)) | (pfn & (pages(order) - 1))) &&
-        BI::readable_fast(*this, pfn)) [[likely]] {
+        page::readable_fast(pages_, pfn)) [[likely]] {
         PageDesc *d = BI::raw_desc(*this, pfn);
-        if (d->state == PageState::allocated && d->order == order) [[likely]] {
+        const uint64_t w = d->word();
+        // An allocated head of this order (owner, flags and aux are anything).
+        constexpr uint64_t kMatch = (uint64_t{1} << PageDesc::kZoneShift) - 1; // state and order
+        if ((w & kMatch) == PageDesc::make(PageState::allocated, order, 0)) [[likely]] {
             const unsigned long irq = Plat::irq_save();
             const unsigned cpu = Plat::cpu_id();
-            const unsigned zi = d->zone;
+            const unsigned zi = PageDesc::zone_of(w);
             PcpList &pcp = pcp_[zi][cpu];
-            BI::set_state(d, PageState::free_pcp);
-            d->flags = 0;
+            d->set_word(PageDesc::make(PageState::free_pcp, order, zi));
             if (BI::pcp_push(pcp, order, pfn) > BI::pcp_high(order)) [[unlikely]]
                 return pcp_drain_restoring(cpu, zi, order, irq);
             return irq_restore_ok(irq);
@@ -332,11 +336,11 @@ Status PhysAllocator::free_pages_slow(uint64_t pa, unsigned order) {
         return make_error(Errc::invalid_argument, "address is not aligned to the block order");
     if (const char *why = BI::unreadable(*this, pfn)) {
         // A page of a lazy run is free: freeing it is a double free.
-        const bool lazy = pfn < kMaxPfn && BI::in_lazy(sections_[section_of(pfn)], pfn);
+        const bool lazy = pfn < kMaxPfn && page::in_lazy(BI::section(*this, pfn), pfn);
         return make_error(lazy ? Errc::double_free : Errc::not_allocated, why);
     }
     PageDesc *d = BI::raw_desc(*this, pfn);
-    switch (d->state) {
+    switch (d->state()) {
     case PageState::allocated: break;
     case PageState::free:
     case PageState::free_pcp: return make_error(Errc::double_free, "double free: the block is already free");
@@ -346,21 +350,20 @@ Status PhysAllocator::free_pages_slow(uint64_t pa, unsigned order) {
         uint64_t head;
         unsigned o;
         if (find_block(*this, pfn, head, o)) {
-            const PageState hs = BI::raw_desc(*this, head)->state;
+            const PageState hs = BI::raw_desc(*this, head)->state();
             if (hs == PageState::free || hs == PageState::free_pcp)
                 return make_error(Errc::double_free, "double free: the page is already free");
         }
         return make_error(Errc::not_allocated, "not the head of an allocated block");
     }
     }
-    if (d->order != order)
+    if (d->order() != order)
         return make_error(Errc::invalid_argument, "order does not match the allocated block");
-    const unsigned zi = d->zone;
+    const unsigned zi = d->zone();
     if (order <= kPcpMaxOrder) { // a valid free the fast test could not vouch for: the same list
         const unsigned long irq = Plat::irq_save();
         const unsigned cpu = Plat::cpu_id();
-        BI::set_state(d, PageState::free_pcp);
-        d->flags = 0;
+        d->set_word(PageDesc::make(PageState::free_pcp, order, zi));
         if (BI::pcp_push(pcp_[zi][cpu], order, pfn) > BI::pcp_high(order)) return pcp_drain_restoring(cpu, zi, order, irq);
         Plat::irq_restore(irq);
         return {};

@@ -29,10 +29,10 @@ Status mark_listed(const PhysAllocator &a, uint64_t pfn, PageState st, unsigned 
     if (BI::unreadable(a, pfn))
         return make_error(Errc::malformed, "a free list holds a page that is not online");
     PageDesc *d = BI::raw_desc(a, pfn);
-    if (d->state != st || d->order != order || d->zone != zi)
+    if (d->state() != st || d->order() != order || d->zone() != zi)
         return make_error(Errc::malformed, "a listed block's descriptor disagrees with its list");
-    if (d->flags & kPageChecked) return make_error(Errc::malformed, "a block is on two lists");
-    d->flags |= kPageChecked;
+    if (d->flags() & kPageChecked) return make_error(Errc::malformed, "a block is on two lists");
+    d->add_flags(kPageChecked);
     return {};
 }
 
@@ -74,8 +74,8 @@ struct CheckPass {
                         return make_error(Errc::malformed, "per-CPU list length differs from its count");
                     count[zi].pcp += n * pages(o);
                 }
-            for (uint32_t s1 = z.lazy_head; s1; s1 = a.sections_[s1 - 1].next_lazy) {
-                const Section &sec = a.sections_[s1 - 1];
+            for (uint32_t s1 = z.lazy_head; s1; s1 = a.pages_.section_at(s1 - 1).next_lazy) {
+                const Section &sec = a.pages_.section_at(s1 - 1);
                 if (sec.lazy_zone != zi || sec.lazy_begin >= sec.lazy_end)
                     return make_error(Errc::malformed, "a lazy run is on the wrong zone's list");
                 count[zi].lazy += sec.lazy_end - sec.lazy_begin;
@@ -90,23 +90,23 @@ struct CheckPass {
                 return make_error(Errc::malformed, "a block crosses the end of online memory");
             if (u.kind == Unit::meta) return {};
             if (u.kind == Unit::lazy) {
-                walked_lazy[a.sections_[section_of(u.head)].lazy_zone] += kMaxBlockPages;
+                walked_lazy[BI::section(a, u.head).lazy_zone] += kMaxBlockPages;
                 return {};
             }
             PageDesc *d = BI::raw_desc(a, u.head);
-            if (u.head & (pages(d->order) - 1))
+            if (u.head & (pages(d->order()) - 1))
                 return make_error(Errc::malformed, "a block head is not aligned to its order");
-            ZoneCount &c = count[d->zone];
-            switch (d->state) {
+            ZoneCount &c = count[d->zone()];
+            switch (d->state()) {
             case PageState::free:
             case PageState::free_pcp:
-                if (!(d->flags & kPageChecked))
+                if (!(d->flags() & kPageChecked))
                     return make_error(Errc::malformed, "a free block is on no list");
-                d->flags &= static_cast<uint8_t>(~kPageChecked);
+                d->clear_flags(kPageChecked);
                 break;
             case PageState::allocated:
-            case PageState::slab: c.allocated += pages(d->order); break;
-            case PageState::reserved: c.reserved += pages(d->order); break;
+            case PageState::slab: c.allocated += pages(d->order()); break;
+            case PageState::reserved: c.reserved += pages(d->order()); break;
             default: return make_error(Errc::malformed, "unexpected descriptor state");
             }
             return {};
@@ -121,8 +121,8 @@ struct CheckPass {
                 const uint64_t pfn = BI::pfn_of_link(l);
                 if (BI::unreadable(a, pfn)) continue;
                 PageDesc *d = BI::raw_desc(a, pfn);
-                if (d->flags & kPageChecked) {
-                    d->flags &= static_cast<uint8_t>(~kPageChecked);
+                if (d->flags() & kPageChecked) {
+                    d->clear_flags(kPageChecked);
                     if (st.ok()) st = make_error(Errc::malformed, "a listed block lies outside online memory");
                 }
             }
@@ -182,8 +182,8 @@ PhysTotals PhysAllocator::totals() const {
         t.pcp += pcp;
         t.allocated += z.out - pcp;
     }
-    t.sections = sections_used_;
-    t.metadata_bytes = metadata_bytes_ + sections_used_ * sizeof(Section);
+    t.sections = pages_.sections_used();
+    t.metadata_bytes = pages_.metadata_bytes();
     return t;
 }
 

@@ -22,13 +22,13 @@ Result<uint64_t> PhysAllocator::alloc_pages_exact(uint64_t count, uint32_t flags
     if (!r.ok() || pages(order) == count) {
         if (r.ok()) {
             PageDesc *d = BuddyInternals::raw_desc(*this, pfn_of(r.value()));
-            d->flags |= kPageExact;
-            d->aux = static_cast<uint32_t>(count);
+            d->add_flags(kPageExact);
+            d->set_aux(static_cast<uint32_t>(count));
         }
         return r;
     }
     const uint64_t head = pfn_of(r.value());
-    const unsigned zi = BuddyInternals::raw_desc(*this, head)->zone;
+    const unsigned zi = BuddyInternals::raw_desc(*this, head)->zone();
     {
         LockGuard<BuddyInternals::Lock> g(zone_locks_[zi]);
         Zone &z = zones_[zi];
@@ -43,8 +43,8 @@ Result<uint64_t> PhysAllocator::alloc_pages_exact(uint64_t count, uint32_t flags
         z.out -= pages(order) - count;
     }
     PageDesc *d = BuddyInternals::raw_desc(*this, head);
-    d->flags |= kPageExact;
-    d->aux = static_cast<uint32_t>(count);
+    d->add_flags(kPageExact);
+    d->set_aux(static_cast<uint32_t>(count));
     return r;
 }
 
@@ -54,11 +54,11 @@ Status PhysAllocator::free_pages_exact(uint64_t pa, uint64_t count) {
     if (const char *why = BuddyInternals::unreadable(*this, head))
         return make_error(Errc::not_allocated, why);
     const PageDesc *d = BuddyInternals::raw_desc(*this, head);
-    if (d->state == PageState::free || d->state == PageState::free_pcp)
+    if (d->state() == PageState::free || d->state() == PageState::free_pcp)
         return make_error(Errc::double_free, "double free: the block is already free");
-    if (d->state != PageState::allocated || !(d->flags & kPageExact))
+    if (d->state() != PageState::allocated || !(d->flags() & kPageExact))
         return make_error(Errc::not_allocated, "not the start of an exact allocation");
-    if (d->aux != count)
+    if (d->aux() != count)
         return make_error(Errc::invalid_argument, "page count does not match the allocation");
     // Free each block of the decomposition (largest first, as allocated).
     for (uint64_t p = head; p < head + count;) {

@@ -12,26 +12,6 @@
 
 namespace kmem {
 
-const char *BuddyInternals::unreadable_slow(const PhysAllocator &a, uint64_t pfn) {
-    if (pfn >= kMaxPfn) return "address beyond the 64 TiB kmem manages";
-    const Section &s = a.sections_[section_of(pfn)];
-    if (!s.descs) return "page is not online";
-    if (!s.online) return "page is not online";
-    if (in_lazy(s, pfn)) return "page is free (never allocated)";
-    if (in_meta(s, pfn)) return "page holds page descriptors";
-    if (s.online != kPagesPerSection && !a.online_.find(pa_of(pfn))) return "page is not online";
-    return nullptr;
-}
-
-void BuddyInternals::zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count) {
-    // Callers stay inside one section; an empty range may start where the
-    // next section begins, which may have no descriptors yet.
-    if (count == 0) return;
-    PageDesc *d = raw_desc(a, pfn);
-    KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), count * sizeof(PageDesc));
-    for (uint64_t i = 0; i < count; ++i) d[i] = PageDesc{};
-}
-
 void BuddyInternals::list_push(FreeArea &area, uint64_t pfn, uint32_t epoch) {
     FreeLink *l = link_of(pfn);
     l->next = area.head;
@@ -76,11 +56,11 @@ void BuddyInternals::give_block(PhysAllocator &a, unsigned zi, uint64_t pfn, uns
         const uint64_t buddy = pfn ^ pages(order);
         // The buddy lies in the same max-order block, hence the same section;
         // its descriptor is initialised (invariant above).
-        const PageDesc *bd = raw_desc(a, buddy);
         // Only a free head of this (locked) zone has an order nobody else writes now.
-        const auto st = static_cast<PageState>(
-            __atomic_load_n(reinterpret_cast<const uint8_t *>(&bd->state), __ATOMIC_RELAXED));
-        if (st != PageState::free || bd->zone != zi || bd->order != order) break;
+        const uint64_t bw = raw_desc(a, buddy)->word();
+        if (PageDesc::state_of(bw) != PageState::free || PageDesc::zone_of(bw) != zi ||
+            PageDesc::order_of(bw) != order)
+            break;
         list_remove(z.area[order], buddy);
         const uint64_t upper = pfn > buddy ? pfn : buddy;
         write_head(a, upper, PageState::tail, 0, zi);
@@ -112,16 +92,16 @@ void BuddyInternals::give_range(PhysAllocator &a, unsigned zi, uint64_t pfn, uin
 }
 
 void BuddyInternals::unlink_lazy(PhysAllocator &a, size_t s) {
-    Section &sec = a.sections_[s];
+    Section &sec = a.pages_.section_at(s);
     Zone &z = a.zones_[sec.lazy_zone];
     uint32_t *link = &z.lazy_head;
-    while (*link && *link != s + 1) link = &a.sections_[*link - 1].next_lazy;
+    while (*link && *link != s + 1) link = &a.pages_.section_at(*link - 1).next_lazy;
     if (*link) *link = sec.next_lazy;
     sec.next_lazy = 0;
 }
 
 void BuddyInternals::unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn) {
-    Section &sec = a.sections_[s];
+    Section &sec = a.pages_.section_at(s);
     assert_held(a.zone_locks_[sec.lazy_zone]);
     const uint32_t off = offset_in_section(pfn);
     Zone &z = a.zones_[sec.lazy_zone];
@@ -143,7 +123,7 @@ void BuddyInternals::unlazy_block(PhysAllocator &a, size_t s, uint64_t pfn) {
     z.lazy -= kMaxBlockPages;
     ++z.stats.carved;
     zero_descs(a, pfn, kMaxBlockPages);
-    publish_readable(sec);
+    a.pages_.publish_readable(s);
     // An empty run stays empty where it is (begin == end): resetting both
     // bounds to 0 could be seen half done as [0, end) by unreadable().
     if (sec.lazy_begin == sec.lazy_end) unlink_lazy(a, s);
@@ -153,7 +133,7 @@ bool BuddyInternals::carve_lazy(PhysAllocator &a, unsigned zi, uint64_t &pfn) {
     Zone &z = a.zones_[zi];
     if (!z.lazy_head) return false;
     const size_t s = z.lazy_head - 1;
-    const Section &sec = a.sections_[s];
+    const Section &sec = a.pages_.section_at(s);
     pfn = section_start_pfn(s) + sec.lazy_end - kMaxBlockPages;
     unlazy_block(a, s, pfn);
     return true;

@@ -16,18 +16,10 @@
 
 #include <kmem/buddy.h>
 
-#include "page/page_desc.h"
+#include "page/page_map.h"
 #include "platform/current.h"
 
 namespace kmem {
-
-inline constexpr uint64_t pfn_of(uint64_t pa) { return pa >> kPageShift; }
-inline constexpr uint64_t pa_of(uint64_t pfn) { return pfn << kPageShift; }
-inline constexpr uint64_t pages(unsigned order) { return uint64_t{1} << order; }
-inline constexpr uint64_t kMaxPfn = kMaxPhysMemory >> kPageShift;
-inline constexpr size_t section_of(uint64_t pfn) { return static_cast<size_t>(pfn >> (kSectionShift - kPageShift)); }
-inline constexpr uint64_t section_start_pfn(size_t s) { return static_cast<uint64_t>(s) << (kSectionShift - kPageShift); }
-inline constexpr uint32_t offset_in_section(uint64_t pfn) { return static_cast<uint32_t>(pfn & (kPagesPerSection - 1)); }
 
 // Largest order of an aligned block that starts at pfn and ends by `end`.
 inline unsigned max_block_order(uint64_t pfn, uint64_t end) {
@@ -37,75 +29,16 @@ inline unsigned max_block_order(uint64_t pfn, uint64_t end) {
     return o;
 }
 
-inline constexpr bool is_head_state(PageState s) {
-    return s == PageState::free || s == PageState::free_pcp || s == PageState::allocated ||
-           s == PageState::slab || s == PageState::reserved;
-}
-
 struct BuddyInternals {
     using Lock = platform::SpinLock;
 
-    // ---- pfns, sections, descriptors
-    static Section &section(PhysAllocator &a, uint64_t pfn) { return a.sections_[section_of(pfn)]; }
-    static const Section &section(const PhysAllocator &a, uint64_t pfn) {
-        return a.sections_[section_of(pfn)];
-    }
-    static PageDesc *raw_desc(const PhysAllocator &a, uint64_t pfn) {
-        return a.sections_[section_of(pfn)].descs + offset_in_section(pfn);
-    }
-    // Each range test is one unsigned compare: off - begin < end - begin.
-    static bool in_lazy(const Section &s, uint64_t pfn) {
-        // Read without a lock (free_pages); the run only shrinks under the
-        // zone lock, so any pair of bounds excludes a page that was allocated.
-        const uint32_t lb = __atomic_load_n(&s.lazy_begin, __ATOMIC_RELAXED);
-        const uint32_t le = __atomic_load_n(&s.lazy_end, __ATOMIC_RELAXED);
-        return offset_in_section(pfn) - lb < le - lb;
-    }
-    static bool in_meta(const Section &s, uint64_t pfn) {
-        return offset_in_section(pfn) - s.meta_begin < s.meta_end - s.meta_begin;
-    }
-    // Why pfn has no readable descriptor, or null if it has one. Inline for
-    // the common case, with no call: a page of a fully online section (which
-    // always has its array), neither in its lazy run nor in its array - one
-    // load and one compare (Section::readable); false sends the caller to
-    // unreadable_slow, which decides.
-    [[gnu::always_inline]] static bool readable_fast(const PhysAllocator &a, uint64_t pfn) {
-        if (pfn >= kMaxPfn) [[unlikely]] return false;
-        const uint64_t w = __atomic_load_n(&a.sections_[section_of(pfn)].readable, __ATOMIC_ACQUIRE);
-        return offset_in_section(pfn) - static_cast<uint32_t>(w) < static_cast<uint32_t>(w >> 32);
-    }
-    // Recompute Section::readable after its online count or lazy run
-    // changed (online or zone lock held; descriptors written first): the
-    // longest of the stretches below, between and above the two holes. (The
-    // array changes only before the section is wholly online, when the word
-    // is 0 whatever it holds.)
-    static void publish_readable(Section &s) {
-        uint32_t begin = 0, size = 0;
-        if (s.online == kPagesPerSection && s.descs) {
-            struct Hole {
-                uint32_t begin, end;
-            };
-            Hole lo{s.lazy_begin, s.lazy_end}, hi{s.meta_begin, s.meta_end};
-            if (lo.begin == lo.end) lo = {hi.begin, hi.begin}; // an empty hole adds none
-            if (hi.begin == hi.end) hi = {lo.begin, lo.begin};
-            if (hi.begin < lo.begin) {
-                const Hole t = lo;
-                lo = hi;
-                hi = t;
-            }
-            const uint32_t lo_end = lo.end, hi_end = hi.end > lo.end ? hi.end : lo.end;
-            const Hole stretches[3] = {{0, lo.begin}, {lo_end, hi.begin > lo_end ? hi.begin : lo_end},
-                                       {hi_end, kPagesPerSection}};
-            for (const Hole &h : stretches)
-                if (h.end - h.begin > size) begin = h.begin, size = h.end - h.begin;
-        }
-        __atomic_store_n(&s.readable, uint64_t{begin} | uint64_t{size} << 32, __ATOMIC_RELEASE);
-    }
+    // ---- sections and descriptors (the page layer's, src/page/page_map.h)
+    static Section &section(PhysAllocator &a, uint64_t pfn) { return a.pages_.section_at(section_of(pfn)); }
+    static const Section &section(const PhysAllocator &a, uint64_t pfn) { return page::section(a.pages_, pfn); }
+    static PageDesc *raw_desc(const PhysAllocator &a, uint64_t pfn) { return page::raw_desc(a.pages_, pfn); }
     static const char *unreadable(const PhysAllocator &a, uint64_t pfn) {
-        if (readable_fast(a, pfn)) [[likely]] return nullptr;
-        return unreadable_slow(a, pfn);
+        return page::unreadable(a.pages_, pfn, a.online_);
     }
-    static const char *unreadable_slow(const PhysAllocator &a, uint64_t pfn);
     // Fault injection: true when this allocation is the one to fail.
     static bool inject_failure(PhysAllocator &a) {
         if (a.fail_countdown_ == 0 || --a.fail_countdown_ != 0) return false;
@@ -114,34 +47,24 @@ struct BuddyInternals {
         return true;
     }
     static void write_head(PhysAllocator &a, uint64_t pfn, PageState st, unsigned order,
-                           unsigned zone, uint64_t owner = 0, uint32_t aux = 0) {
+                           unsigned zone, uint32_t owner = 0, uint32_t aux = 0) {
         PageDesc *d = raw_desc(a, pfn);
         KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), sizeof(PageDesc));
-        // Owners write their heads without a zone lock; give_block reads the
-        // state of a buddy under one: the state byte is accessed atomically.
-        set_state(d, st);
-        d->order = static_cast<uint8_t>(order);
-        d->zone = static_cast<uint8_t>(zone);
-        d->flags = 0;
-        d->aux = aux;
-        d->owner = owner;
+        d->set_word(PageDesc::make(st, order, zone, 0, aux, owner));
     }
-    static void zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count);
+    static void zero_descs(PhysAllocator &a, uint64_t pfn, uint64_t count) { a.pages_.zero_descs(pfn, count); }
     // Mark [pfn, end) of zone zi as reserved blocks owned by `why` (heads only).
     static void mark_reserved(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end, const char *why) {
+        mark_reserved_as(a, zi, pfn, end, a.pages_.reason_index(why));
+    }
+    // The same with the reason's index (PageMap::reason_index).
+    static void mark_reserved_as(PhysAllocator &a, unsigned zi, uint64_t pfn, uint64_t end, uint32_t reason) {
         while (pfn < end) {
             const unsigned o = max_block_order(pfn, end);
-            write_head(a, pfn, PageState::reserved, o, zi, reinterpret_cast<uint64_t>(why));
+            write_head(a, pfn, PageState::reserved, o, zi, reason);
             pfn += pages(o);
         }
     }
-    // A head's state is read by buddy lookups of other CPUs under their zone
-    // lock while its owner changes it without one: relaxed atomic accesses.
-    static void set_state(PageDesc *d, PageState st) {
-        __atomic_store_n(reinterpret_cast<uint8_t *>(&d->state), static_cast<uint8_t>(st),
-                         __ATOMIC_RELAXED);
-    }
-
     // ---- free-list links inside free memory
     static FreeLink *link_of(uint64_t pfn) {
         KMEM_CHECK_MAPPED(pa_of(pfn), sizeof(FreeLink));
@@ -219,16 +142,7 @@ struct BuddyInternals {
 
 // The block containing pfn (which must be readable): its head and order.
 inline bool find_block(const PhysAllocator &a, uint64_t pfn, uint64_t &head, unsigned &order) {
-    for (unsigned o = 0; o <= kMaxOrder; ++o) {
-        const uint64_t h = pfn & ~(pages(o) - 1);
-        const PageDesc *d = BuddyInternals::raw_desc(a, h);
-        if (is_head_state(d->state) && d->order >= o && h + pages(d->order) > pfn) {
-            head = h;
-            order = d->order;
-            return true;
-        }
-    }
-    return false;
+    return page::find_block(a.page_map(), pfn, head, order);
 }
 
 // One step of a walk over online memory: the unit starting at pfn.
@@ -241,14 +155,14 @@ struct Unit {
 
 inline bool unit_at(const PhysAllocator &a, const Section &sec, uint64_t pfn, Unit &u) {
     const uint64_t base = pfn - offset_in_section(pfn);
-    if (BuddyInternals::in_meta(sec, pfn)) {
+    if (page::in_meta(sec, pfn)) {
         u.kind = Unit::meta;
         u.head = base + sec.meta_begin;
         u.order = 0;
         u.end = base + sec.meta_end;
         return true;
     }
-    if (BuddyInternals::in_lazy(sec, pfn)) {
+    if (page::in_lazy(sec, pfn)) {
         u.kind = Unit::lazy;
         u.head = pfn & ~(kMaxBlockPages - 1);
         u.order = kMaxOrder;

@@ -71,13 +71,13 @@ struct OnlineStep {
     // current array covers (the old one is copied, then its memory given back).
     static Status ensure_descriptors(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
                                      uint16_t node, bool taken) {
-        Section &sec = a.sections_[sn];
+        const Section &sec = a.pages_.section_at(sn);
         const uint64_t base = section_start_pfn(sn);
         // Cover whole max-order blocks up to the end of this part: a small
         // machine pays only for what it has.
         const uint64_t cover = align_up_block(se) - base;
         if (sec.descs && cover <= sec.cov_end) return {};
-        const uint64_t meta_pages = (cover * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
+        const uint64_t meta_pages = PageMap::array_pages(cover);
         PageDesc *array;
         uint64_t mb = 0, me = 0;
         if (!taken && se - ss > meta_pages) { // inside the range, at its top (low memory stays free)
@@ -90,20 +90,14 @@ struct OnlineStep {
             Result<uint64_t> r = a.alloc_pages(order, kAllocReserves | kAllocNoPcp, node);
             if (!r.ok())
                 return make_error(Errc::no_memory, "no memory for this section's page descriptors");
-            a.desc(pfn_of(r.value()))->owner = reinterpret_cast<uint64_t>(kDescriptorOwner);
+            a.desc(pfn_of(r.value()))->set_owner(a.pages_.reason_index(kDescriptorOwner));
             array = static_cast<PageDesc *>(Plat::phys_to_virt(r.value()));
         }
         KMEM_CHECK_MAPPED(Plat::virt_to_phys(array), meta_pages * kPageSize);
-        PageDesc *old = sec.descs;
-        const uint32_t old_cov = sec.cov_end, old_mb = sec.meta_begin, old_me = sec.meta_end;
-        // Lazy runs and the old array itself have no descriptors worth copying.
-        for (uint32_t i = 0; old && i < old_cov; ++i)
-            if ((i < sec.lazy_begin || i >= sec.lazy_end) && (i < old_mb || i >= old_me))
-                array[i] = old[i];
-        sec.descs = array;
-        sec.cov_end = static_cast<uint32_t>(cover);
-        sec.meta_begin = static_cast<uint32_t>(mb ? mb - base : 0);
-        sec.meta_end = static_cast<uint32_t>(me ? me - base : 0);
+        const uint32_t old_mb = sec.meta_begin, old_me = sec.meta_end;
+        PageDesc *old = a.pages_.install_array(sn, array, static_cast<uint32_t>(cover),
+                                               static_cast<uint32_t>(mb ? mb - base : 0),
+                                               static_cast<uint32_t>(me ? me - base : 0));
         // The array's own pages are never free; only those sharing a max-order
         // block with other pages can be read by a buddy lookup.
         if (mb) {
@@ -112,14 +106,8 @@ struct OnlineStep {
             BI::zero_descs(a, mb, head_end - mb);
             BI::zero_descs(a, tail_begin, me - tail_begin);
         }
-        a.metadata_bytes_ += meta_pages * kPageSize;
-        if (!old) {
-            ++a.sections_used_;
-            return {};
-        }
+        if (!old) return {};
         // Give the old array's memory back.
-        const uint64_t old_pages = (uint64_t{old_cov} * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
-        a.metadata_bytes_ -= old_pages * kPageSize;
         if (old_mb < old_me) {
             const MemRange *r = a.online_.find(pa_of(base + old_mb));
             const uint16_t n = r ? r->node : node;
@@ -135,7 +123,7 @@ struct OnlineStep {
             return {};
         }
         const uint64_t old_pa = Plat::virt_to_phys(old);
-        return a.free_pages(old_pa, a.desc(pfn_of(old_pa))->order);
+        return a.free_pages(old_pa, a.desc(pfn_of(old_pa))->order());
     }
 
     // Not-online pages of the max-order blocks around [ss, se) read as offline.
@@ -151,7 +139,7 @@ struct OnlineStep {
     // Online [ps, pe) of zone zi inside section sn (no meta block inside).
     static void online_piece(PhysAllocator &a, size_t sn, unsigned zi, uint64_t ps, uint64_t pe,
                              bool may_be_lazy) KMEM_REQUIRES(a.zone_locks_[zi]) {
-        Section &sec = a.sections_[sn];
+        Section &sec = a.pages_.section_at(sn);
         Zone &z = a.zones_[zi];
         const uint64_t base = section_start_pfn(sn);
         uint64_t ls = align_up_block(ps), le = align_down_block(pe);
@@ -211,7 +199,7 @@ struct OnlineStep {
 
     static void online_section_part(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
                                     uint16_t node) {
-        Section &sec = a.sections_[sn];
+        Section &sec = a.pages_.section_at(sn);
         // A section has one lazy run: give it to the zone part with the most
         // whole max-order blocks (e.g. DMA32, not the 15 MiB of DMA below it).
         uint64_t best_blocks = 0;
@@ -245,7 +233,7 @@ struct OnlineStep {
             p = zend;
         }
         sec.online += static_cast<uint32_t>(se - ss);
-        BI::publish_readable(sec);
+        a.pages_.publish_readable(sn);
     }
 };
 

@@ -48,7 +48,7 @@ Status reserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, 
     held.assert_held();
     KMEM_TRY(walk_online(a, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
         if (u.kind != Unit::block) return {};
-        switch (BI::raw_desc(a, u.head)->state) {
+        switch (BI::raw_desc(a, u.head)->state()) {
         case PageState::free_pcp:
             return make_error(Errc::busy, "pages are cached on another CPU's page list");
         case PageState::allocated:
@@ -64,8 +64,8 @@ Status reserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, 
             BI::unlazy_block(a, section_of(u.head), u.head);
         } else {
             const PageDesc *d = BI::raw_desc(a, u.head);
-            if (d->state == PageState::reserved) return {};
-            zi = d->zone;
+            if (d->state() == PageState::reserved) return {};
+            zi = d->zone();
             BI::list_remove(BI::zone(a, zi).area[u.order], u.head);
         }
         BI::mark_reserved(a, zi, cb, ce, why);
@@ -82,15 +82,15 @@ Status unreserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s
     KMEM_NO_THREAD_SAFETY_ANALYSIS {
     held.assert_held();
     KMEM_TRY(walk_online(a, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
-        if (u.kind == Unit::block && BI::raw_desc(a, u.head)->state == PageState::reserved) return {};
+        if (u.kind == Unit::block && BI::raw_desc(a, u.head)->state() == PageState::reserved) return {};
         return make_error(Errc::not_allocated, "range holds pages that are not reserved");
     }));
     return walk_online(a, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) KMEM_NO_THREAD_SAFETY_ANALYSIS -> Status {
-        const PageDesc d = *BI::raw_desc(a, u.head);
-        const unsigned zi = d.zone;
-        const char *why = reinterpret_cast<const char *>(d.owner);
-        BI::mark_reserved(a, zi, u.head, cb, why);
-        BI::mark_reserved(a, zi, ce, u.end, why);
+        const uint64_t w = BI::raw_desc(a, u.head)->word();
+        const unsigned zi = PageDesc::zone_of(w);
+        const uint32_t why = PageDesc::owner_of(w); // the reason's index
+        BI::mark_reserved_as(a, zi, u.head, cb, why);
+        BI::mark_reserved_as(a, zi, ce, u.end, why);
         // The freed part's old head must not read as reserved while merging.
         BI::write_head(a, cb, PageState::tail, 0, zi);
         BI::give_range(a, zi, cb, ce);
@@ -128,8 +128,8 @@ bool BuddyInternals::take_block_in(PhysAllocator &a, unsigned zi, unsigned order
             const uint64_t b = pfn_of_link(l);
             consider(b, b + pages(o), o, false, 0);
         }
-    for (uint32_t s1 = z.lazy_head; s1; s1 = a.sections_[s1 - 1].next_lazy) {
-        const Section &sec = a.sections_[s1 - 1];
+    for (uint32_t s1 = z.lazy_head; s1; s1 = a.pages_.section_at(s1 - 1).next_lazy) {
+        const Section &sec = a.pages_.section_at(s1 - 1);
         const uint64_t rs = section_start_pfn(s1 - 1) + sec.lazy_begin;
         const uint64_t re = section_start_pfn(s1 - 1) + sec.lazy_end;
         const uint64_t top = re < hi ? re : hi;
@@ -193,7 +193,7 @@ Result<uint64_t> PhysAllocator::alloc_reserved(uint64_t bytes, uint64_t align, u
             bool blocked = false;
             Status w = walk_online(*this, c, c + count, [&](const Unit &u, uint64_t cb, uint64_t) -> Status {
                 const bool free = u.kind == Unit::lazy ||
-                                  (u.kind == Unit::block && BI::raw_desc(*this, u.head)->state == PageState::free);
+                                  (u.kind == Unit::block && BI::raw_desc(*this, u.head)->state() == PageState::free);
                 if (free) return {};
                 blocked = true;
                 blocker = cb;

@@ -6,7 +6,7 @@
 // buffer fills or the text is flushed; numbers are formatted by hand.
 #pragma once
 
-#include <kmem/report.h>
+#include <kmem/report_sink.h>
 
 #include <stddef.h>
 #include <stdint.h>

@@ -15,7 +15,6 @@
 // the new entries (docs/paging.md).
 #include <kmem/paging_aarch64.h>
 
-#include "buddy/internal.h"
 #include "table_reserve.h"
 
 namespace kmem {

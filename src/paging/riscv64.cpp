@@ -15,7 +15,6 @@
 // cache those), which the kernel issues after the mapping (docs/paging.md).
 #include <kmem/paging_riscv64.h>
 
-#include "buddy/internal.h"
 #include "table_reserve.h"
 
 namespace kmem {

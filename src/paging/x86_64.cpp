@@ -11,7 +11,6 @@
 // pages allocated meanwhile stay, empty, for later use).
 #include <kmem/paging.h>
 
-#include "buddy/internal.h"
 #include "table_reserve.h"
 
 namespace kmem {

@@ -112,8 +112,8 @@ struct SlabCheck {
         if (s->node != node) return make_error(Errc::malformed, "slab on another node's list");
         const uint64_t head = pfn_of(Plat::virt_to_phys(SI::base(s)));
         for (uint64_t i = 1; i < pages(c->order); ++i) {
-            const PageDesc *d = BuddyInternals::raw_desc(sa.phys(), head + i);
-            if (d->state != PageState::tail || d->aux != i || d->owner != reinterpret_cast<uint64_t>(s))
+            const PageDesc *d = page::raw_desc(sa.phys().page_map(), head + i);
+            if (d->state() != PageState::tail || d->aux() != i || SI::slab_named(sa.phys(), head + i) != s)
                 return make_error(Errc::malformed, "slab page whose descriptor does not name its slab");
         }
         if ((owner_cpu < 0 && s->cpu) || (owner_cpu >= 0 && s->cpu != owner_cpu + 1))
@@ -146,18 +146,26 @@ struct SlabCheck {
     // Full slabs of a fast cache are on no list: find them by walking online
     // memory for slab blocks of cache c on node n that no CPU owns.
     static Status unlisted(const SlabAllocator &sa, const KmemCache *c, unsigned n, uint64_t &count) {
-        const PhysAllocator &a = sa.phys();
-        return walk_online(a, 0, kMaxPfn, [&](const Unit &u, uint64_t, uint64_t) -> Status {
-            if (u.kind != Unit::block || BuddyInternals::raw_desc(a, u.head)->state != PageState::slab) return {};
-            const auto *s = reinterpret_cast<const SlabHeader *>(BuddyInternals::raw_desc(a, u.head)->owner);
-            if (!s) return {};
-            if (s->magic != kSlabMagic || s->cache != c || s->node != n || s->list != kListNone || s->cpu) return {};
-            uint32_t free_count;
-            KMEM_TRY(slab(sa, c, s, n, -1, nullptr, free_count));
-            if (free_count) return make_error(Errc::malformed, "a slab with free objects is on no list");
-            ++count;
-            return {};
-        });
+        struct Walk {
+            const SlabAllocator &sa;
+            const KmemCache *c;
+            unsigned n;
+            uint64_t &count;
+        } walk{sa, c, n, count};
+        return sa.phys().for_each_slab_block(
+            [](void *ctx, uint64_t pa, unsigned) -> Status {
+                Walk &w = *static_cast<Walk *>(ctx);
+                const SlabHeader *s = SI::slab_named(w.sa.phys(), pfn_of(pa));
+                if (!s) return {};
+                if (s->magic != kSlabMagic || s->cache != w.c || s->node != w.n || s->list != kListNone || s->cpu)
+                    return {};
+                uint32_t free_count;
+                KMEM_TRY(slab(w.sa, w.c, s, w.n, -1, nullptr, free_count));
+                if (free_count) return make_error(Errc::malformed, "a slab with free objects is on no list");
+                ++w.count;
+                return {};
+            },
+            &walk);
     }
 };
 

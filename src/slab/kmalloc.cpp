@@ -35,6 +35,13 @@ const KmemCache *SlabAllocator::kmalloc_cache(size_t size, uint32_t flags) const
     return const_cast<SlabAllocator *>(this)->kmalloc_zone_cache(z, size_class(size));
 }
 
+size_t SlabAllocator::kmalloc_alignment(size_t size) const {
+    const KmemCache *c = kmalloc_cache(size);
+    if (!c) return 0;
+    const uint64_t bits = uint64_t{c->object0} | c->stride | kPageSize;
+    return static_cast<size_t>(bits & (~bits + 1));
+}
+
 // The fast path (SlabInternals::kmalloc_fast); everything else: kmalloc_node.
 void *SlabAllocator::kmalloc(size_t size, uint32_t flags) {
     KMEM_ASSERT_ATOMIC_IN_INTERRUPT(flags);
@@ -94,11 +101,7 @@ void *SlabAllocator::kcalloc(size_t n, size_t size, uint32_t flags) {
 
 // A large (page-level) kmalloc allocation at p, or 0 pages.
 static uint64_t large_pages_at(const PhysAllocator &a, const void *p) {
-    const uint64_t pa = Plat::virt_to_phys(p);
-    if (pa % kPageSize) return 0;
-    const PageDesc *d = a.desc(pfn_of(pa));
-    if (!d || d->state != PageState::allocated || !(d->flags & kPageExact)) return 0;
-    return d->aux;
+    return a.exact_pages_at(Plat::virt_to_phys(p));
 }
 
 Status SlabAllocator::kfree(const void *p) {
@@ -135,14 +138,10 @@ Status SlabAllocator::kfree_slow(const void *p) {
     }
     // A large allocation freed twice: its first page is free again.
     const uint64_t pa = Plat::virt_to_phys(p);
-    if (pa % kPageSize == 0 && !BuddyInternals::unreadable(*phys_, pfn_of(pa))) {
-        uint64_t head;
-        unsigned order;
-        if (find_block(*phys_, pfn_of(pa), head, order)) {
-            const PageState st = BuddyInternals::raw_desc(*phys_, head)->state;
-            if (st == PageState::free || st == PageState::free_pcp)
-                return make_error(Errc::double_free, "double free: the pages are already free");
-        }
+    if (pa % kPageSize == 0) {
+        const PageState st = phys_->block_state(pa);
+        if (st == PageState::free || st == PageState::free_pcp)
+            return make_error(Errc::double_free, "double free: the pages are already free");
     }
     return make_error(Errc::not_allocated, why ? why : "not allocated by kmalloc");
 }

@@ -77,8 +77,8 @@ void SlabInternals::list_del(SlabHeader *&head, SlabHeader *s) {
 SlabHeader *SlabInternals::slab_of_slow(const SlabAllocator &sa, const void *p, const char **why) {
     const PhysAllocator &a = *sa.phys_;
     const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
-    if ((*why = BuddyInternals::unreadable(a, pfn))) return nullptr;
-    SlabHeader *s = slab_named(BuddyInternals::raw_desc(a, pfn));
+    if ((*why = a.unreadable(pfn))) return nullptr;
+    SlabHeader *s = slab_named(a, pfn);
     if (!s) {
         *why = "not memory the slab allocator handed out";
         return nullptr;
@@ -94,20 +94,18 @@ SlabHeader *SlabInternals::new_slab(SlabAllocator &sa, KmemCache *c, uint16_t no
     PhysAllocator &a = *sa.phys_;
     Result<uint64_t> r = a.alloc_pages(c->order, zone_flags(c) | (flags & (kAllocReserves | kAllocAtomic)), node);
     if (!r.ok()) return nullptr;
-    const uint64_t pfn = pfn_of(r.value());
-    const uint32_t offset = header_offset(c, pfn);
+    const uint32_t offset = header_offset(c, pfn_of(r.value()));
+    const Result<uint16_t> home = a.mark_slab(r.value(), c->order, offset); // just allocated: cannot fail
+    if (!home.ok()) {
+        (void)a.free_pages(r.value(), c->order);
+        return nullptr;
+    }
     auto *s = reinterpret_cast<SlabHeader *>(static_cast<uint8_t *>(Plat::phys_to_virt(r.value())) + offset);
-    PageDesc *d = BuddyInternals::raw_desc(a, pfn); // just allocated: readable
-    BuddyInternals::set_state(d, PageState::slab);
-    d->owner = reinterpret_cast<uint64_t>(s);
-    for (uint64_t i = 1; i < pages(c->order); ++i)
-        BuddyInternals::write_head(a, pfn + i, PageState::tail, 0, d->zone, reinterpret_cast<uint64_t>(s),
-                                   static_cast<uint32_t>(i));
     *s = SlabHeader{};
     s->cache = c;
     s->offset = offset;
     s->magic = kSlabMagic;
-    s->node = static_cast<uint16_t>(d->zone / kZoneTypes);
+    s->node = home.value();
     // Fast caches with objects in address order carve them on demand (the
     // memory of objects never used is never written); debug caches poison
     // every object and shuffled freelists span the slab: chained now.
@@ -143,9 +141,8 @@ void SlabInternals::free_slab(SlabAllocator &sa, KmemCache *c, SlabHeader *s) {
     const uint64_t pa = Plat::virt_to_phys(base(s));
     __atomic_fetch_sub(&c->node[s->node].nr_slabs, 1, __ATOMIC_RELAXED);
     s->magic = 0;
-    // Tails keep state and offset but stop naming the header (slab_fast).
-    for (uint64_t i = 1; i < pages(c->order); ++i) BuddyInternals::raw_desc(a, pfn_of(pa) + i)->owner = 0;
-    BuddyInternals::set_state(BuddyInternals::raw_desc(a, pfn_of(pa)), PageState::allocated);
+    // The pages stop naming the header (slab_fast), then go back.
+    (void)a.unmark_slab(pa, c->order);
     (void)a.free_pages(pa, c->order);
 }
 

@@ -20,7 +20,9 @@
 
 #include <kmem/slab.h>
 
-#include "buddy/internal.h"
+#include <kmem/buddy.h>
+
+#include "page/page_map.h"
 
 namespace kmem {
 
@@ -180,22 +182,22 @@ struct SlabInternals {
     }
     // The free fast path's lookup, with no call: the slab when the page's
     // readable descriptor names it; null when slab_of must decide. Every page
-    // of a live slab names its header in its owner word (the head: state
-    // slab; the others: state tail, aux = offset to the head), and
-    // free_slab clears the tails' owner and turns the head into an ordinary
-    // allocated block, so a slab or tail page with a nonzero owner is a live
-    // slab's (a readable descriptor is kmem's own writing, never garbage).
+    // of a live slab names its header (PhysAllocator::mark_slab: the head in
+    // state slab, the others in state tail with their distance to the head,
+    // all with the header's 64-byte slot), and free_slab clears the tails'
+    // slot and turns the head into an ordinary allocated block, so a slab
+    // or tail page with a nonzero slot is a live slab's (a readable
+    // descriptor is kmem's own writing, never garbage).
     [[gnu::always_inline]] static SlabHeader *slab_fast(const PhysAllocator &a, const void *p) {
         const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
-        if (!BuddyInternals::readable_fast(a, pfn)) return nullptr;
-        SlabHeader *s = slab_named(BuddyInternals::raw_desc(a, pfn));
+        if (!page::readable_fast(a.page_map(), pfn)) return nullptr;
+        SlabHeader *s = slab_named(a, pfn);
         return s && s->magic == kSlabMagic ? s : nullptr;
     }
-    // The header a readable descriptor names, or null: a slab or tail page
-    // with a nonzero owner (both lookups, fast and slow, end here).
-    [[gnu::always_inline]] static SlabHeader *slab_named(const PageDesc *d) {
-        if (d->state != PageState::slab && d->state != PageState::tail) return nullptr;
-        return reinterpret_cast<SlabHeader *>(d->owner);
+    // The header pfn's readable descriptor names, or null (both lookups,
+    // fast and slow, end here).
+    [[gnu::always_inline]] static SlabHeader *slab_named(const PhysAllocator &a, uint64_t pfn) {
+        return static_cast<SlabHeader *>(page::slab_header_named(pfn, page::raw_desc(a.page_map(), pfn)->word()));
     }
     static SlabHeader *slab_of_slow(const SlabAllocator &sa, const void *p, const char **why);
 

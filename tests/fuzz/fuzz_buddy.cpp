@@ -17,7 +17,7 @@
 // return to where they were.
 #include "fuzz_machine.h"
 
-#include "buddy/internal.h"
+#include "page/page_map.h"
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -94,7 +94,7 @@ uint16_t node_from(FuzzedDataProvider &in) {
 std::vector<Reserved> in_place_arrays(const PhysAllocator &a) {
     std::vector<Reserved> out;
     for (size_t s = 0; s < (fuzz::kTop >> kSectionShift) + 1; ++s) {
-        const Section &sec = BuddyInternals::section(a, section_start_pfn(s));
+        const Section &sec = a.page_map().section_at(s);
         if (sec.descs && sec.meta_begin < sec.meta_end)
             out.push_back({(section_start_pfn(s) + sec.meta_begin) << kPageShift,
                            (section_start_pfn(s) + sec.meta_end) << kPageShift});

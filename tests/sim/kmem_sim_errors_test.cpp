@@ -206,7 +206,7 @@ TEST(KmemSimErrors, TooLittleRamIsToldInTheUsersTerms) {
     const std::string p = write_temp("4k.txt", "BIOS-e820: [mem 0x0000000000000000-0x0000000000000fff] usable\n");
     expect_cannot_boot(run_sim("--map " + p),
                        quote(p) + ": kmem could not boot on this map: it describes 4 KiB of usable RAM; kmem needs "
-                                  "at least 40 KiB to boot \\(page descriptors, page tables and its first slab\\)");
+                                  "at least 32 KiB to boot \\(page descriptors, page tables and its first slab\\)");
 }
 
 TEST(KmemSimErrors, EarlyWindowTooSmallForItsDescriptors) {

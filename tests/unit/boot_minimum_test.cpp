@@ -1,7 +1,7 @@
 // DOC: the least RAM kmem boots on (tools/common/sim_errors.h,
 // kMinBootBytes): kmem-sim refuses a smaller map up front with "kmem needs
-// at least 40 KiB to boot", so that claim must hold for the core itself -
-// no map below it boots, wherever its RAM lies, and one of 40 KiB does.
+// at least 32 KiB to boot", so that claim must hold for the core itself -
+// no map below it boots, wherever its RAM lies, and one of 32 KiB does.
 #include "map_loader.h"
 #include "sim_boot.h"
 #include "sim_errors.h"

@@ -5,7 +5,7 @@
 #include <kmem/boot.h>
 
 #include "boot_machine.h"
-#include "buddy/internal.h"
+#include "page/page_map.h"
 
 #include <gtest/gtest.h>
 
@@ -193,7 +193,7 @@ TEST(Boot, ReservationsInEveryPhase) {
     ASSERT_TRUE(s.reserve(16 * kMiB, 2 * kMiB, false, "kernel image").ok());
     EXPECT_EQ(s.reserve(16 * kMiB + 4096, 4096, true, "again").code(), Errc::busy);
     ASSERT_TRUE(s.early_window(m.window()).ok());
-    EXPECT_EQ(s.phys().desc(pfn_of(16 * kMiB))->state, PageState::reserved);
+    EXPECT_EQ(s.phys().desc(pfn_of(16 * kMiB))->state(), PageState::reserved);
     ASSERT_TRUE(s.direct_map(test::map_into_simulation, nullptr).ok());
     ASSERT_TRUE(s.reserve(5 * kGiB, kMiB, true, "initrd").ok());
     EXPECT_EQ(s.reserve(5 * kGiB, 4096, true, "initrd again").code(), Errc::busy);
@@ -223,7 +223,7 @@ TEST(Boot, TakenMemoryIsNeverWritten) {
     for (int k = 0; k < 1000; ++k) ASSERT_NE(m.sys().slab().kmalloc(64 + k), nullptr);
     for (uint64_t i = 0; i < 20 * kMiB; ++i)
         ASSERT_EQ(image[i], static_cast<uint8_t>(i * 131 + 7)) << "byte " << i << " of the image was written";
-    EXPECT_EQ(m.sys().phys().desc(pfn_of(kMiB))->state, PageState::reserved);
+    EXPECT_EQ(m.sys().phys().desc(pfn_of(kMiB))->state(), PageState::reserved);
     EXPECT_EQ(m.sys().phys().totals().reserved, 21 * kMiB / kPageSize);
     m.expect_books_ok();
 }

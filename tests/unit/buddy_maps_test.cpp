@@ -67,7 +67,7 @@ std::string test_name(const ::testing::TestParamInfo<std::string> &info) {
 uint64_t borrowed_descriptor_pages(const PhysAllocator &a) {
     uint64_t n = 0;
     for (size_t s = 0; s < kMaxSections; ++s) {
-        const Section &sec = BuddyInternals::section(a, section_start_pfn(s));
+        const Section &sec = a.page_map().section_at(s);
         if (sec.descs && sec.meta_begin == sec.meta_end)
             n += (uint64_t{sec.cov_end} * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
     }

@@ -266,8 +266,8 @@ protected:
         }
         const PageDesc *d = m.a().desc(p0);
         ASSERT_NE(d, nullptr);
-        EXPECT_EQ(d->state, PageState::allocated);
-        EXPECT_EQ(d->zone, zi);
+        EXPECT_EQ(d->state(), PageState::allocated);
+        EXPECT_EQ(d->zone(), zi);
         const unsigned node = zi / kZoneTypes, type = zi % kZoneTypes;
         if (q.flags & kAllocExactNode) {
             EXPECT_EQ(node, q.node);

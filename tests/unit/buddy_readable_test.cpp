@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// The fast readability test (BuddyInternals::readable_fast, one load and one
+// The fast readability test (page::readable_fast, one load and one
 // compare against Section::readable): it never vouches for a page whose
 // descriptor may be unwritten - a page of the lazy run, of the section's
 // descriptor array, of a section not wholly online - and it vouches for the
@@ -15,7 +15,6 @@
 namespace kmem {
 namespace {
 
-using BI = BuddyInternals;
 using test::GiB;
 using test::HostedMachine;
 using test::MiB;
@@ -25,9 +24,9 @@ using test::MiB;
 uint64_t declined_readable(const PhysAllocator &a, size_t sn) {
     uint64_t declined = 0;
     for (uint64_t pfn = section_start_pfn(sn); pfn < section_start_pfn(sn + 1); ++pfn) {
-        const bool slow = BI::unreadable(a, pfn) == nullptr;
-        const bool fast = BI::readable_fast(a, pfn);
-        EXPECT_FALSE(fast && !slow) << "pfn " << pfn << " vouched for: " << BI::unreadable_slow(a, pfn);
+        const bool slow = a.unreadable(pfn) == nullptr;
+        const bool fast = page::readable_fast(a.page_map(), pfn);
+        EXPECT_FALSE(fast && !slow) << "pfn " << pfn << " vouched for: " << a.page_map().unreadable_slow(pfn, a.online_map());
         if (slow && !fast) ++declined;
         if (::testing::Test::HasFailure()) return declined;
     }
@@ -50,9 +49,9 @@ protected:
 // test; a wholly online one gets the stretch between its lazy run and its
 // array, and that stretch grows as blocks are carved from the lazy run.
 TEST_F(BuddyReadable, TheFastTestVouchesOnlyForWrittenDescriptors) {
-    EXPECT_FALSE(BI::readable_fast(a(), section_start_pfn(3)));
-    EXPECT_FALSE(BI::readable_fast(a(), pfn_of(2 * MiB)));
-    const Section &s1 = BI::section(a(), section_start_pfn(1));
+    EXPECT_FALSE(page::readable_fast(a().page_map(), section_start_pfn(3)));
+    EXPECT_FALSE(page::readable_fast(a().page_map(), pfn_of(2 * MiB)));
+    const Section &s1 = a().page_map().section_at(1);
     ASSERT_EQ(s1.online, kPagesPerSection);
     ASSERT_LT(s1.lazy_begin, s1.lazy_end) << "the test wants a lazy run";
     const uint64_t lazy_pages = s1.lazy_end - s1.lazy_begin;
@@ -67,7 +66,7 @@ TEST_F(BuddyReadable, TheFastTestVouchesOnlyForWrittenDescriptors) {
         held.push_back(r.value());
         const uint64_t pfn = pfn_of(r.value());
         if (pfn >= section_start_pfn(1) && pfn < section_start_pfn(2)) {
-            ASSERT_TRUE(BI::readable_fast(a(), pfn)) << "a carved block is not vouched for";
+            ASSERT_TRUE(page::readable_fast(a().page_map(), pfn)) << "a carved block is not vouched for";
         }
     }
     EXPECT_EQ(s1.lazy_begin, s1.lazy_end);

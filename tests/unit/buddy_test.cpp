@@ -191,8 +191,8 @@ TEST(BuddyOnline, BootstrapReservesTheMapsKernelRanges) {
     EXPECT_EQ(t.managed + test::in_place_meta_pages(a), pfn(31 * MiB));
     const PageDesc *d = a.desc(pfn(2 * MiB));
     ASSERT_NE(d, nullptr);
-    EXPECT_EQ(d->state, PageState::reserved);
-    EXPECT_EQ(d->owner, reinterpret_cast<uint64_t>(kWhy));
+    EXPECT_EQ(d->state(), PageState::reserved);
+    EXPECT_STREQ(a.page_map().reason(d->owner()), kWhy);
     std::vector<Block> all = grab_all(a, kAllocReserves | kAllocNoPcp);
     for (const Block &b : all) EXPECT_FALSE(overlaps(b, 2 * MiB, 3 * MiB + kPageSize)) << b.pa;
     release(a, all);
@@ -585,8 +585,8 @@ TEST(BuddyCoalesce, NeverAcrossAZoneOrNodeBoundary) {
         ASSERT_TRUE(lo.ok() && hi.ok());
         EXPECT_EQ(lo.value(), X);
         EXPECT_EQ(hi.value(), X + 2 * MiB);
-        EXPECT_EQ(a.desc(pfn(X))->zone, PhysAllocator::zone_index(0, ZoneType::normal));
-        EXPECT_EQ(a.desc(pfn(X + 2 * MiB))->zone, PhysAllocator::zone_index(1, ZoneType::normal));
+        EXPECT_EQ(a.desc(pfn(X))->zone(), PhysAllocator::zone_index(0, ZoneType::normal));
+        EXPECT_EQ(a.desc(pfn(X + 2 * MiB))->zone(), PhysAllocator::zone_index(1, ZoneType::normal));
         ASSERT_TRUE(a.free_pages(lo.value(), kMaxOrder - 1).ok());
         ASSERT_TRUE(a.free_pages(hi.value(), kMaxOrder - 1).ok());
         EXPECT_EQ(a.alloc_pages_range(kMaxOrder, X, X + 4 * MiB, kAllocReserves).code(), Errc::no_memory);
@@ -669,11 +669,11 @@ TEST(BuddyRanges, SinglePageRangesBorrowOrGrowDescriptorArrays) {
     ASSERT_TRUE(HostedMachine::map_window(lone, lone + kPageSize).ok());
     ASSERT_TRUE(a.online_range(lone, lone + kPageSize, 3).ok());
     PhysTotals t1 = a.totals();
-    // 1024 descriptors need 4 pages: an order-2 block borrowed from the buddy.
+    // 1024 descriptors need 2 pages: an order-1 block borrowed from the buddy.
     EXPECT_EQ(t1.managed, t0.managed + 1);
     EXPECT_EQ(t1.sections, t0.sections + 1);
-    EXPECT_EQ(t1.metadata_bytes, t0.metadata_bytes + 4 * kPageSize + sizeof(Section));
-    EXPECT_EQ(t1.allocated, t0.allocated + 4);
+    EXPECT_EQ(t1.metadata_bytes, t0.metadata_bytes + 2 * kPageSize + sizeof(Section));
+    EXPECT_EQ(t1.allocated, t0.allocated + 2);
     Result<uint64_t> r = a.alloc_pages(0, kAllocExactNode | kAllocNoPcp, 3);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.value(), lone);
@@ -682,7 +682,7 @@ TEST(BuddyRanges, SinglePageRangesBorrowOrGrowDescriptorArrays) {
     ASSERT_BOOKS(a);
 
     // Same section, beyond the array's cover (the array covers one max-order
-    // block): the array grows to cover 2 GiB + 8 MiB; the new one (8 pages) is
+    // block): the array grows to cover 2 GiB + 8 MiB; the new one (4 pages) is
     // borrowed too, the old one freed.
     const uint64_t far = 2 * GiB + 8 * MiB - kPageSize;
     ASSERT_TRUE(HostedMachine::map_window(far, far + kPageSize).ok());
@@ -691,8 +691,8 @@ TEST(BuddyRanges, SinglePageRangesBorrowOrGrowDescriptorArrays) {
     const PhysTotals t2 = a.totals();
     EXPECT_EQ(t2.managed, t1.managed + 1);
     EXPECT_EQ(t2.sections, t1.sections);
-    EXPECT_EQ(t2.metadata_bytes, t1.metadata_bytes + 4 * kPageSize);
-    EXPECT_EQ(t2.allocated, t1.allocated + 8 - 4);
+    EXPECT_EQ(t2.metadata_bytes, t1.metadata_bytes + 2 * kPageSize);
+    EXPECT_EQ(t2.allocated, t1.allocated + 4 - 2);
     std::set<uint64_t> got;
     for (int i = 0; i < 2; ++i) {
         Result<uint64_t> p = a.alloc_pages(0, kAllocExactNode | kAllocNoPcp, 3);

@@ -35,10 +35,10 @@ enum ExitStatus : int {
 };
 
 // Below this much usable RAM no map boots: a section's page descriptors
-// (16 KiB at least), the direct map's page tables (4 pages) and the first
-// slab do not fit. (40 KiB at the bottom of a section does boot; elsewhere
+// (8 KiB at least), the direct map's page tables (4 pages) and the first
+// slab do not fit. (32 KiB at the bottom of a section does boot; elsewhere
 // more is needed - the descriptors count from the section's start.)
-inline constexpr uint64_t kMinBootBytes = 40 * 1024;
+inline constexpr uint64_t kMinBootBytes = 32 * 1024;
 
 // Why kmem cannot boot on `map` at all, seen before trying ("" if nothing
 // rules it out): RAM past 64 TiB, less usable RAM than kMinBootBytes.

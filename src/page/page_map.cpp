@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+//
+// DOC: the page map's slow paths - installing and growing descriptor
+// arrays, the readability word, the reason table, and why a page has no
+// descriptor.
+#include "page/page_map.h"
+
+#include <kmem/memmap.h>
+
+namespace kmem {
+namespace {
+
+bool same_text(const char *a, const char *b) {
+    if (a == b) return true;
+    while (*a && *a == *b) ++a, ++b;
+    return *a == *b;
+}
+
+const char *const kReasonTableFull = "reserved (reason table full)";
+
+} // namespace
+
+uint32_t PageMap::reason_index(const char *why) {
+    if (!why) return 0;
+    for (uint32_t i = 0; i < reason_count_; ++i)
+        if (same_text(reasons_[i], why)) return i + 1;
+    if (reason_count_ + 1 < kMaxReasons) {
+        reasons_[reason_count_] = why;
+        return ++reason_count_;
+    }
+    reasons_[kMaxReasons - 1] = kReasonTableFull;
+    reason_count_ = kMaxReasons;
+    return kMaxReasons;
+}
+
+const char *PageMap::reason(uint32_t index) const {
+    return index && index <= reason_count_ ? reasons_[index - 1] : nullptr;
+}
+
+uint64_t PageMap::array_pages(uint64_t cover) { return (cover * sizeof(PageDesc) + kPageSize - 1) / kPageSize; }
+
+PageDesc *PageMap::install_array(size_t sn, PageDesc *array, uint32_t cover, uint32_t meta_begin,
+                                 uint32_t meta_end) {
+    Section &sec = sections_[sn];
+    PageDesc *old = sec.descs;
+    const uint32_t old_cov = sec.cov_end, old_mb = sec.meta_begin, old_me = sec.meta_end;
+    // Lazy runs and the old array itself have no descriptors worth copying.
+    for (uint32_t i = 0; old && i < old_cov; ++i)
+        if ((i < sec.lazy_begin || i >= sec.lazy_end) && (i < old_mb || i >= old_me))
+            array[i].set_word(old[i].word());
+    sec.descs = array;
+    sec.cov_end = cover;
+    sec.meta_begin = meta_begin;
+    sec.meta_end = meta_end;
+    array_bytes_ += array_pages(cover) * kPageSize;
+    if (old) array_bytes_ -= array_pages(old_cov) * kPageSize;
+    else ++sections_used_;
+    return old;
+}
+
+void PageMap::zero_descs(uint64_t pfn, uint64_t count) {
+    // Callers stay inside one section; an empty range may start where the
+    // next section begins, which may have no descriptors yet.
+    if (count == 0) return;
+    PageDesc *d = page::raw_desc(*this, pfn);
+    KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), count * sizeof(PageDesc));
+    for (uint64_t i = 0; i < count; ++i) d[i].clear();
+}
+
+void PageMap::publish_readable(size_t sn) {
+    Section &s = sections_[sn];
+    uint32_t begin = 0, size = 0;
+    if (s.online == kPagesPerSection && s.descs) {
+        struct Hole {
+            uint32_t begin, end;
+        };
+        Hole lo{s.lazy_begin, s.lazy_end}, hi{s.meta_begin, s.meta_end};
+        if (lo.begin == lo.end) lo = {hi.begin, hi.begin}; // an empty hole adds none
+        if (hi.begin == hi.end) hi = {lo.begin, lo.begin};
+        if (hi.begin < lo.begin) {
+            const Hole t = lo;
+            lo = hi;
+            hi = t;
+        }
+        const uint32_t lo_end = lo.end, hi_end = hi.end > lo.end ? hi.end : lo.end;
+        const Hole stretches[3] = {{0, lo.begin}, {lo_end, hi.begin > lo_end ? hi.begin : lo_end},
+                                   {hi_end, kPagesPerSection}};
+        for (const Hole &h : stretches)
+            if (h.end - h.begin > size) begin = h.begin, size = h.end - h.begin;
+    }
+    __atomic_store_n(&s.readable, uint64_t{begin} | uint64_t{size} << 32, __ATOMIC_RELEASE);
+}
+
+const char *PageMap::unreadable_slow(uint64_t pfn, const MemoryMap &online) const {
+    if (pfn >= kMaxPfn) return "address beyond the 64 TiB kmem manages";
+    const Section &s = sections_[section_of(pfn)];
+    if (!s.descs) return "page is not online";
+    if (!s.online) return "page is not online";
+    if (page::in_lazy(s, pfn)) return "page is free (never allocated)";
+    if (page::in_meta(s, pfn)) return "page holds page descriptors";
+    if (s.online != kPagesPerSection && !online.find(pa_of(pfn))) return "page is not online";
+    return nullptr;
+}
+
+} // namespace kmem
