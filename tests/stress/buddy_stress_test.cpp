@@ -38,16 +38,13 @@ namespace {
 using test::GiB;
 using test::HostedMachine;
 using test::MiB;
+using test::Ram;
 
 constexpr unsigned kThreads = 4;
 constexpr unsigned kRounds = 5;
 constexpr unsigned kOpsPerRound = 30'000; // per thread
 constexpr uint64_t kHoldPages = 6'000;     // per thread, about 3/4 of RAM in all
 
-struct Ram {
-    uint64_t start, end;
-    uint16_t node;
-};
 // node 0: DMA [1 MiB, 16 MiB), DMA32 [16 MiB, 48 MiB), Normal [4 GiB, 4 GiB +
 // 32 MiB); node 1: Normal [8 GiB, 8 GiB + 32 MiB).
 constexpr Ram kRam[] = {

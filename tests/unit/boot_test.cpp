@@ -15,8 +15,8 @@ namespace kmem {
 namespace {
 
 using test::BootMachine;
-using test::kGiB;
-using test::kMiB;
+using test::GiB;
+using test::MiB;
 
 BootRequest request(uint64_t size, uint64_t align = 8) {
     BootRequest r;
@@ -30,7 +30,7 @@ TEST(Boot, PhasesOnlyInOrder) {
     BootMachine m;
     MemorySystem &s = m.sys();
     EXPECT_EQ(s.phase(), Phase::off);
-    EXPECT_EQ(s.early_window(kGiB).code(), Errc::wrong_phase);
+    EXPECT_EQ(s.early_window(GiB).code(), Errc::wrong_phase);
     EXPECT_EQ(s.direct_map(nullptr, nullptr).code(), Errc::wrong_phase);
     EXPECT_EQ(s.running().code(), Errc::wrong_phase);
     EXPECT_EQ(s.alloc(request(64)).code(), Errc::wrong_phase);
@@ -45,7 +45,7 @@ TEST(Boot, PhasesOnlyInOrder) {
     EXPECT_EQ(s.alloc(request(64)).code(), Errc::wrong_phase);
     EXPECT_EQ(s.free(0x100000, 64).code(), Errc::wrong_phase);
 
-    EXPECT_EQ(s.early_window(kGiB + 1).code(), Errc::invalid_argument);
+    EXPECT_EQ(s.early_window(GiB + 1).code(), Errc::invalid_argument);
     EXPECT_EQ(s.phase(), Phase::firmware_map);
     ASSERT_TRUE(s.early_window(m.window()).ok());
     EXPECT_EQ(s.early_window(m.window()).code(), Errc::wrong_phase);
@@ -69,7 +69,7 @@ TEST(Boot, EarlyWindowOnlyTheWindowIsOnline) {
     BootMachine m;
     m.boot_to(Phase::early_window);
     const PhysTotals t = m.sys().phys().totals();
-    EXPECT_LE(t.managed * kPageSize, kGiB);
+    EXPECT_LE(t.managed * kPageSize, GiB);
     void *p = m.sys().slab().kmalloc(100);
     ASSERT_NE(p, nullptr); // kmalloc works before the direct map exists
     EXPECT_TRUE(m.sys().slab().kfree(p).ok());
@@ -83,12 +83,12 @@ TEST(Boot, DirectMapOnlinesEveryRangeAndTranslates) {
     uint64_t online = 0;
     for (const MemRange &r : s.phys().online_map()) online += r.size();
     EXPECT_EQ(online, m.map().usable_bytes());
-    for (uint64_t pa : {kMiB, kGiB + 12345, 4 * kGiB + 7, 6 * kGiB - 1}) {
+    for (uint64_t pa : {MiB, GiB + 12345, 4 * GiB + 7, 6 * GiB - 1}) {
         Result<Translation> tr = s.tables().translate(kDirectMapBase + pa);
         ASSERT_TRUE(tr.ok()) << pa;
         EXPECT_EQ(tr.value().pa, pa);
     }
-    EXPECT_FALSE(s.tables().translate(kDirectMapBase + 3 * kGiB).ok()); // a hole stays unmapped
+    EXPECT_FALSE(s.tables().translate(kDirectMapBase + 3 * GiB).ok()); // a hole stays unmapped
     // The tables' pages are the first record of the early report.
     ASSERT_GE(s.early_count(), 1u);
     const EarlyRecord &e = s.early(s.early_count() - 1);
@@ -136,33 +136,33 @@ TEST(Boot, PageRequestsHonourAlignmentRangeAndNode) {
     BootMachine m;
     m.boot_to(Phase::direct_map);
     MemorySystem &s = m.sys();
-    BootRequest r = request(3 * kPageSize + 5, 2 * kMiB);
+    BootRequest r = request(3 * kPageSize + 5, 2 * MiB);
     Result<uint64_t> a = s.alloc(r);
     ASSERT_TRUE(a.ok());
-    EXPECT_EQ(a.value() % (2 * kMiB), 0u);
+    EXPECT_EQ(a.value() % (2 * MiB), 0u);
     // Top-down, as memblock: the highest fitting range of node 1 or 0.
-    EXPECT_GE(a.value(), 4 * kGiB);
-    r.min = 16 * kMiB;
-    r.max = 32 * kMiB;
+    EXPECT_GE(a.value(), 4 * GiB);
+    r.min = 16 * MiB;
+    r.max = 32 * MiB;
     Result<uint64_t> b = s.alloc(r);
     ASSERT_TRUE(b.ok());
-    EXPECT_GE(b.value(), 16 * kMiB);
-    EXPECT_LE(b.value() + r.size, 32 * kMiB);
-    r = request(kMiB, kPageSize);
+    EXPECT_GE(b.value(), 16 * MiB);
+    EXPECT_LE(b.value() + r.size, 32 * MiB);
+    r = request(MiB, kPageSize);
     r.nid = 0;
     r.exact_nid = true;
     Result<uint64_t> c = s.alloc(r);
     ASSERT_TRUE(c.ok());
-    EXPECT_LT(c.value(), 2 * kGiB);
+    EXPECT_LT(c.value(), 2 * GiB);
     r.nid = 5; // no such memory: exact fails, preferred falls back
     EXPECT_EQ(s.alloc(r).code(), Errc::no_memory);
     r.exact_nid = false;
     EXPECT_TRUE(s.alloc(r).ok());
     // Larger than a max-order block (4 MiB): 16 MiB, as Linux's sparse_init asks.
-    r = request(16 * kMiB, 2 * kMiB);
+    r = request(16 * MiB, 2 * MiB);
     Result<uint64_t> d = s.alloc(r);
     ASSERT_TRUE(d.ok());
-    EXPECT_EQ(d.value() % (2 * kMiB), 0u);
+    EXPECT_EQ(d.value() % (2 * MiB), 0u);
     m.expect_books_ok();
 }
 
@@ -170,15 +170,15 @@ TEST(Boot, PartialFreesGiveBackWholePages) {
     BootMachine m;
     m.boot_to(Phase::direct_map);
     MemorySystem &s = m.sys();
-    Result<uint64_t> a = s.alloc(request(kMiB, kPageSize));
+    Result<uint64_t> a = s.alloc(request(MiB, kPageSize));
     ASSERT_TRUE(a.ok());
     const uint64_t free_before = s.phys().totals().free + s.phys().totals().pcp;
     // The last quarter, then a piece that is not whole pages (nothing), then the rest.
-    ASSERT_TRUE(s.free(a.value() + 3 * kMiB / 4, kMiB / 4).ok());
+    ASSERT_TRUE(s.free(a.value() + 3 * MiB / 4, MiB / 4).ok());
     EXPECT_EQ(s.phys().totals().free + s.phys().totals().pcp, free_before + 64);
     ASSERT_TRUE(s.free(a.value() + 100, 200).ok());
     EXPECT_EQ(s.phys().totals().free + s.phys().totals().pcp, free_before + 64);
-    ASSERT_TRUE(s.free(a.value(), 3 * kMiB / 4).ok());
+    ASSERT_TRUE(s.free(a.value(), 3 * MiB / 4).ok());
     EXPECT_EQ(s.phys().totals().free + s.phys().totals().pcp, free_before + 256);
     // Freed twice: not reserved any more.
     EXPECT_EQ(s.free(a.value(), kPageSize).code(), Errc::not_allocated);
@@ -190,19 +190,19 @@ TEST(Boot, ReservationsInEveryPhase) {
     MemorySystem &s = m.sys();
     m.boot_to(Phase::firmware_map);
     // In FirmwareMap the map itself records it; the buddy never hands it out.
-    ASSERT_TRUE(s.reserve(16 * kMiB, 2 * kMiB, false, "kernel image").ok());
-    EXPECT_EQ(s.reserve(16 * kMiB + 4096, 4096, true, "again").code(), Errc::busy);
+    ASSERT_TRUE(s.reserve(16 * MiB, 2 * MiB, false, "kernel image").ok());
+    EXPECT_EQ(s.reserve(16 * MiB + 4096, 4096, true, "again").code(), Errc::busy);
     ASSERT_TRUE(s.early_window(m.window()).ok());
-    EXPECT_EQ(s.phys().desc(pfn_of(16 * kMiB))->state(), PageState::reserved);
+    EXPECT_EQ(s.phys().desc(pfn_of(16 * MiB))->state(), PageState::reserved);
     ASSERT_TRUE(s.direct_map(test::map_into_simulation, nullptr).ok());
-    ASSERT_TRUE(s.reserve(5 * kGiB, kMiB, true, "initrd").ok());
-    EXPECT_EQ(s.reserve(5 * kGiB, 4096, true, "initrd again").code(), Errc::busy);
-    EXPECT_TRUE(s.reserve(5 * kGiB, 4096, false, "overlap is fine").ok());
+    ASSERT_TRUE(s.reserve(5 * GiB, MiB, true, "initrd").ok());
+    EXPECT_EQ(s.reserve(5 * GiB, 4096, true, "initrd again").code(), Errc::busy);
+    EXPECT_TRUE(s.reserve(5 * GiB, 4096, false, "overlap is fine").ok());
     // Reserved, not allocated, memory can be freed (free_bootmem_late of the initrd).
     const uint64_t reserved = s.phys().totals().reserved;
-    ASSERT_TRUE(s.free(5 * kGiB, kMiB).ok());
+    ASSERT_TRUE(s.free(5 * GiB, MiB).ok());
     EXPECT_EQ(s.phys().totals().reserved, reserved - 256);
-    ASSERT_TRUE(s.free(16 * kMiB, 2 * kMiB).ok()); // the image's, reserved at FirmwareMap
+    ASSERT_TRUE(s.free(16 * MiB, 2 * MiB).ok()); // the image's, reserved at FirmwareMap
     m.expect_books_ok();
 }
 
@@ -211,20 +211,20 @@ TEST(Boot, ReservationsInEveryPhase) {
 // the free lists - its pages come online as reserved. Found by the x86_64
 // demo kernel: the descriptor array of section 0 landed on its own stack.
 TEST(Boot, TakenMemoryIsNeverWritten) {
-    BootMachine m({{0, 64 * kMiB, 0}}, 64 * kMiB);
+    BootMachine m({{0, 64 * MiB, 0}}, 64 * MiB);
     m.boot_to(Phase::firmware_map);
-    uint8_t *image = hosted::physical_memory_base() + kMiB;
-    for (uint64_t i = 0; i < 20 * kMiB; ++i) image[i] = static_cast<uint8_t>(i * 131 + 7);
-    ASSERT_TRUE(m.sys().reserve(kMiB, 20 * kMiB, false, "kernel image").ok());
-    ASSERT_TRUE(m.sys().reserve(0, kMiB, false, "low 1 MiB").ok());
+    uint8_t *image = hosted::physical_memory_base() + MiB;
+    for (uint64_t i = 0; i < 20 * MiB; ++i) image[i] = static_cast<uint8_t>(i * 131 + 7);
+    ASSERT_TRUE(m.sys().reserve(MiB, 20 * MiB, false, "kernel image").ok());
+    ASSERT_TRUE(m.sys().reserve(0, MiB, false, "low 1 MiB").ok());
     ASSERT_TRUE(m.sys().early_window(m.window()).ok());
     ASSERT_TRUE(m.sys().direct_map(test::map_into_simulation, nullptr).ok());
     ASSERT_TRUE(m.sys().running().ok());
     for (int k = 0; k < 1000; ++k) ASSERT_NE(m.sys().slab().kmalloc(64 + k), nullptr);
-    for (uint64_t i = 0; i < 20 * kMiB; ++i)
+    for (uint64_t i = 0; i < 20 * MiB; ++i)
         ASSERT_EQ(image[i], static_cast<uint8_t>(i * 131 + 7)) << "byte " << i << " of the image was written";
-    EXPECT_EQ(m.sys().phys().desc(pfn_of(kMiB))->state(), PageState::reserved);
-    EXPECT_EQ(m.sys().phys().totals().reserved, 21 * kMiB / kPageSize);
+    EXPECT_EQ(m.sys().phys().desc(pfn_of(MiB))->state(), PageState::reserved);
+    EXPECT_EQ(m.sys().phys().totals().reserved, 21 * MiB / kPageSize);
     m.expect_books_ok();
 }
 
@@ -236,13 +236,13 @@ TEST(Boot, BadRequestsAreRefusedAndRecorded) {
     EXPECT_EQ(s.alloc(request(0)).code(), Errc::invalid_argument);
     EXPECT_EQ(s.alloc(request(64, 48)).code(), Errc::invalid_argument);
     BootRequest r = request(4096);
-    r.min = 8 * kMiB;
-    r.max = 8 * kMiB;
+    r.min = 8 * MiB;
+    r.max = 8 * MiB;
     EXPECT_EQ(s.alloc(r).code(), Errc::invalid_range);
     r.nid = 999;
     r.max = 0;
     EXPECT_EQ(s.alloc(r).code(), Errc::invalid_argument);
-    EXPECT_EQ(s.alloc(request(64 * kGiB)).code(), Errc::no_memory);
+    EXPECT_EQ(s.alloc(request(64 * GiB)).code(), Errc::no_memory);
     EXPECT_EQ(s.last_error().code, Errc::no_memory);
     const PhysTotals after = s.phys().totals();
     EXPECT_EQ(after.free + after.pcp, before.free + before.pcp);

@@ -13,7 +13,7 @@
 #include <kmem/memmap_parse.h>
 #include <kmem/slab.h>
 
-#include "platform/hosted/hosted.h"
+#include "slab_machine.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
@@ -56,41 +56,19 @@ std::string_view event(std::string_view line) {
     return colon == std::string_view::npos ? std::string_view{} : line.substr(0, colon);
 }
 
-struct Booted {
-    StaticMemoryMap<> map;
-    std::unique_ptr<PhysAllocator> phys;
-    std::unique_ptr<SlabAllocator> slab;
-    ~Booted() {
-        slab.reset();
-        phys.reset();
-        hosted::destroy_physical_memory();
-    }
-};
-
 TEST(KmallocReplay, LinuxBootThroughKmalloc) {
     const std::string text = test::read_file(test::data_path(kLog));
 
     // The machine: the log's own e820 map, all RAM mapped and onlined.
-    Booted m;
+    test::SlabMachine m;
     TextMapInfo info;
-    ASSERT_TRUE(parse_linux_text(text.data(), text.size(), m.map, &info).ok());
+    ASSERT_TRUE(parse_linux_text(text.data(), text.size(), m.map(), &info).ok());
     ASSERT_EQ(info.source, TextMapInfo::Source::e820);
-    ASSERT_EQ(m.map.usable_bytes(), 1073213440u); // as kmem-sim reads it
-    uint64_t top = 0;
-    for (const MemRange &r : m.map)
-        if (r.type == MemType::usable || r.type == MemType::kernel_reserved) top = std::max(top, r.end);
-    ASSERT_TRUE(hosted::create_physical_memory(top).ok());
-    for (const MemRange &r : m.map) {
-        if (r.type != MemType::usable && r.type != MemType::kernel_reserved) continue;
-        ASSERT_TRUE(
-            hosted::map_physical_range(r.start & ~(kPageSize - 1), (r.end + kPageSize - 1) & ~(kPageSize - 1)).ok());
-    }
-    m.phys = std::make_unique<PhysAllocator>();
-    m.slab = std::make_unique<SlabAllocator>();
-    ASSERT_TRUE(m.phys->bootstrap(m.map, 0, top).ok());
-    ASSERT_TRUE(m.slab->init(*m.phys).ok());
-    SlabAllocator &sa = *m.slab;
-    PhysAllocator &a = *m.phys;
+    ASSERT_EQ(m.map().usable_bytes(), 1073213440u); // as kmem-sim reads it
+    const Status booted = m.boot_with_slab({}, 0);
+    ASSERT_TRUE(booted.ok()) << booted.reason();
+    SlabAllocator &sa = m.slab();
+    PhysAllocator &a = m.phys();
     for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) a.drain_cpu_pcp(cpu);
     const PhysTotals start = a.totals();
 

@@ -48,7 +48,7 @@ TEST(Aarch64PageTables, LargestBlockThatFits) {
     A64Machine m(64 * M);
     Aarch64PageTables pt;
     EXPECT_FALSE(pt.ready());
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     EXPECT_TRUE(pt.ready());
     // 1 GiB + 2 MiB + 4 KiB at a 1 GiB-aligned va and pa: one of each.
     ASSERT_TRUE(pt.map(kBase, 4 * G, G + 2 * M + K4).ok());
@@ -81,13 +81,13 @@ TEST(Aarch64PageTables, LargestBlockThatFits) {
     EXPECT_EQ(t.value().entry & 0b11, 0b11u); // a page
     EXPECT_EQ(pt.translate(kBase + G + 2 * M + K4).code(), Errc::invalid_argument);
     EXPECT_EQ(pt.translate(kBase - 1).code(), Errc::invalid_argument);
-    ASSERT_TRUE(m.phys->check().ok());
+    ASSERT_TRUE(m.a().check().ok());
 }
 
 TEST(Aarch64PageTables, MisalignedPhysicalForcesSmallerPages) {
     A64Machine m(64 * M);
     Aarch64PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     // va 1 GiB-aligned but pa only 4 KiB-aligned: every page is 4 KiB.
     ASSERT_TRUE(pt.map(0x40000000, 0x1000, 4 * M).ok());
     EXPECT_EQ(pt.pages_4k(), 1024u);
@@ -105,7 +105,7 @@ TEST(Aarch64PageTables, MisalignedPhysicalForcesSmallerPages) {
 TEST(Aarch64PageTables, AllowedSizesAreHonoured) {
     A64Machine m(64 * M);
     Aarch64PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     ASSERT_TRUE(pt.map(0, 0, 2 * G, {}, kPage4K | kPage2M).ok());
     EXPECT_EQ(pt.pages_1g(), 0u);
     EXPECT_EQ(pt.pages_2m(), 1024u);
@@ -125,7 +125,7 @@ TEST(Aarch64PageTables, AllowedSizesAreHonoured) {
 TEST(Aarch64PageTables, EveryAttributeLandsInTheLeaf) {
     A64Machine m(64 * M);
     Aarch64PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     struct Case {
         const char *what;
         uint64_t va, pa, size;
@@ -207,7 +207,7 @@ TEST(Aarch64PageTables, WalkerTranslatesEverySizeAndRejectsMalformedTables) {
     A64Machine m(64 * M);
     Aarch64PageTables pt;
     EXPECT_EQ(pt.translate(0).code(), Errc::wrong_phase);
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     // One of each size, in separate L0 entries; every offset inside each.
     ASSERT_TRUE(pt.map(1 * (1ull << 39), 7 * G, G).ok());
     ASSERT_TRUE(pt.map(2 * (1ull << 39), 3 * G + 6 * M, 2 * M).ok());
@@ -257,8 +257,8 @@ TEST(Aarch64PageTables, BadInputIsRefusedAndChangesNothing) {
     A64Machine m(64 * M);
     Aarch64PageTables pt;
     EXPECT_EQ(pt.map(0, 0, K4).code(), Errc::wrong_phase);
-    ASSERT_TRUE(pt.init(*m.phys).ok());
-    EXPECT_EQ(pt.init(*m.phys).code(), Errc::wrong_phase);
+    ASSERT_TRUE(pt.init(m.a()).ok());
+    EXPECT_EQ(pt.init(m.a()).code(), Errc::wrong_phase);
     const uint64_t free = m.free_pages();
     // Unaligned va, pa, size.
     EXPECT_EQ(pt.map(0x1001, 0, K4).code(), Errc::invalid_argument);
@@ -289,7 +289,7 @@ TEST(Aarch64PageTables, BadInputIsRefusedAndChangesNothing) {
 TEST(Aarch64PageTables, OverlapIsRefusedWithNothingChanged) {
     A64Machine m(64 * M);
     Aarch64PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     ASSERT_TRUE(pt.map(8 * M, 8 * M, 4 * M).ok());       // two 2 MiB blocks
     ASSERT_TRUE(pt.map(2 * G, 2 * G, G).ok());             // a 1 GiB block
     ASSERT_TRUE(pt.map(3 * G + 8 * K4, 0, K4).ok());       // one 4 KiB page
@@ -325,16 +325,16 @@ TEST(Aarch64PageTables, OverlapIsRefusedWithNothingChanged) {
 TEST(Aarch64PageTables, RunningOutOfTablesChangesNothing) {
     A64Machine m(64 * M);
     Aarch64PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     // A 4 KiB mapping of 64 MiB at 16 GiB needs an L1, an L2 and 32 L3 tables.
     constexpr uint64_t kVa = 16 * G, kSize = 64 * M, kNeeded = 1 + 1 + 32;
     const uint64_t free = m.free_pages();
 
     // The buddy fails the 10th page: the 9 taken go back, nothing is written.
-    ASSERT_TRUE(m.phys->fail_nth_allocation(10).ok());
+    ASSERT_TRUE(m.a().fail_nth_allocation(10).ok());
     EXPECT_EQ(pt.map(kVa, 0, kSize, {}, kPage4K).code(), Errc::no_memory);
-    EXPECT_EQ(m.phys->injected_failures(), 1u);
-    ASSERT_TRUE(m.phys->fail_nth_allocation(0).ok());
+    EXPECT_EQ(m.a().injected_failures(), 1u);
+    ASSERT_TRUE(m.a().fail_nth_allocation(0).ok());
     EXPECT_EQ(m.free_pages(), free);
 
     // The buddy nearly empty: the first table page fails.
@@ -349,9 +349,9 @@ TEST(Aarch64PageTables, RunningOutOfTablesChangesNothing) {
     EXPECT_EQ(pt.pages_4k(), 0u);
     EXPECT_EQ(pt.table_pages(), 1u);
     for (uint64_t off = 0; off < kSize; off += K4) ASSERT_FALSE(pt.translate(kVa + off).ok());
-    for (uint64_t pa : held) ASSERT_TRUE(m.phys->free_pages(pa, 0).ok());
+    for (uint64_t pa : held) ASSERT_TRUE(m.a().free_pages(pa, 0).ok());
     EXPECT_EQ(m.free_pages(), free);
-    ASSERT_TRUE(m.phys->check().ok());
+    ASSERT_TRUE(m.a().check().ok());
 
     // With memory back, the same mapping takes exactly the counted pages.
     ASSERT_TRUE(pt.map(kVa, 0, kSize, {}, kPage4K).ok());
@@ -359,7 +359,7 @@ TEST(Aarch64PageTables, RunningOutOfTablesChangesNothing) {
     EXPECT_EQ(m.free_pages(), free - kNeeded);
     EXPECT_EQ(pt.pages_4k(), kSize / K4);
     EXPECT_EQ(pt.translate(kVa + kSize - 1).value().pa, kSize - 1);
-    ASSERT_TRUE(m.phys->check().ok());
+    ASSERT_TRUE(m.a().check().ok());
 }
 
 // The linear map of QEMU virt's RAM ([0x40000000, + ram)) at kBase + pa.
@@ -382,7 +382,7 @@ TEST(Aarch64PageTables, DirectMapOfQemuVirt) {
         ASSERT_TRUE(map.add(kVirtRam, kVirtRam + c.ram, MemType::usable).ok());
         A64Machine m(64 * M);
         Aarch64PageTables pt;
-        ASSERT_TRUE(pt.init(*m.phys).ok());
+        ASSERT_TRUE(pt.init(m.a()).ok());
         const uint64_t free = m.free_pages();
         for (const MemRange &r : map)
             ASSERT_TRUE(pt.map(kBase + r.start, r.start, r.size()).ok());
@@ -401,7 +401,7 @@ TEST(Aarch64PageTables, DirectMapOfQemuVirt) {
         EXPECT_FALSE(pt.translate(kBase + kVirtRam + c.ram).ok());
         EXPECT_FALSE(pt.translate(kBase + kVirtRam - 1).ok());
         EXPECT_FALSE(pt.translate(kBase).ok()); // the flash and MMIO below RAM
-        ASSERT_TRUE(m.phys->check().ok());
+        ASSERT_TRUE(m.a().check().ok());
     }
 }
 
@@ -412,7 +412,7 @@ TEST(Aarch64PageTables, DirectMapOfARaspberryPi4) {
     ASSERT_TRUE(parse_linux_text(text.data(), text.size(), map).ok());
     A64Machine m(64 * M);
     Aarch64PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     uint64_t ram = 0;
     for (const MemRange &r : map) {
         if (r.type != MemType::usable) continue;
@@ -435,7 +435,7 @@ TEST(Aarch64PageTables, DirectMapOfARaspberryPi4) {
             EXPECT_EQ(pt.translate(kBase + pa).value().pa, pa);
     }
     EXPECT_FALSE(pt.translate(kBase + 0x3b400000).ok());
-    ASSERT_TRUE(m.phys->check().ok());
+    ASSERT_TRUE(m.a().check().ok());
 }
 
 } // namespace

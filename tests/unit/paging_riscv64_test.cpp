@@ -32,7 +32,7 @@ uint64_t next(uint64_t entry) { return (entry & kRvPpnMask) >> kRvPpnShift << 12
 Riscv64PageTables make(RvMachine &m, RiscvMode mode, bool svpbmt = false) {
     Riscv64PageTables pt;
     EXPECT_TRUE(pt.configure(mode, svpbmt).ok());
-    EXPECT_TRUE(pt.init(*m.phys).ok());
+    EXPECT_TRUE(pt.init(m.a()).ok());
     return pt;
 }
 
@@ -63,12 +63,12 @@ TEST(Riscv64PageTables, ConfigureOnlyBeforeInit) {
     EXPECT_FALSE(pt.svpbmt());
     EXPECT_EQ(pt.configure(static_cast<RiscvMode>(10)).code(), Errc::invalid_argument); // Sv57: not written
     ASSERT_TRUE(pt.configure(RiscvMode::sv48, true).ok());
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     EXPECT_EQ(pt.mode(), RiscvMode::sv48);
     EXPECT_TRUE(pt.svpbmt());
     EXPECT_EQ(pt.configure(RiscvMode::sv39).code(), Errc::wrong_phase);
     EXPECT_EQ(pt.mode(), RiscvMode::sv48);
-    EXPECT_EQ(pt.init(*m.phys).code(), Errc::wrong_phase);
+    EXPECT_EQ(pt.init(m.a()).code(), Errc::wrong_phase);
 }
 
 TEST(Riscv64PageTables, LargestLeafThatFitsInBothModes) {
@@ -105,7 +105,7 @@ TEST(Riscv64PageTables, LargestLeafThatFitsInBothModes) {
         EXPECT_EQ(t.value().page_size, K4);
         EXPECT_EQ(pt.translate(kBase + G + 2 * M + K4).code(), Errc::invalid_argument);
         EXPECT_EQ(pt.translate(kBase - 1).code(), Errc::invalid_argument);
-        ASSERT_TRUE(m.phys->check().ok());
+        ASSERT_TRUE(m.a().check().ok());
     }
 }
 
@@ -210,7 +210,7 @@ TEST(Riscv64PageTables, WalkerTranslatesEverySizeAndRejectsMalformedEntries) {
     Riscv64PageTables pt;
     EXPECT_EQ(pt.translate(0).code(), Errc::wrong_phase);
     ASSERT_TRUE(pt.configure(RiscvMode::sv39).ok());
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     // One of each size, under separate root entries; every offset inside each.
     ASSERT_TRUE(pt.map(1 * G, 7 * G, G).ok());
     ASSERT_TRUE(pt.map(2 * G, 3 * G + 6 * M, 2 * M).ok());
@@ -262,7 +262,7 @@ TEST(Riscv64PageTables, BadInputIsRefusedAndChangesNothing) {
         Riscv64PageTables pt;
         EXPECT_EQ(pt.map(0, 0, K4).code(), Errc::wrong_phase);
         ASSERT_TRUE(pt.configure(mode).ok());
-        ASSERT_TRUE(pt.init(*m.phys).ok());
+        ASSERT_TRUE(pt.init(m.a()).ok());
         const uint64_t free = m.free_pages();
         const uint64_t half = uint64_t{1} << (riscv_va_bits(mode) - 1); // the lower half's end
         // Unaligned va, pa, size.
@@ -331,10 +331,10 @@ TEST(Riscv64PageTables, RunningOutOfTablesChangesNothing) {
     constexpr uint64_t kVa = kBase + 16 * G, kSize = 64 * M, kNeeded = 1 + 1 + 32;
     const uint64_t free = m.free_pages();
 
-    ASSERT_TRUE(m.phys->fail_nth_allocation(10).ok()); // the 10th page fails: the 9 taken go back
+    ASSERT_TRUE(m.a().fail_nth_allocation(10).ok()); // the 10th page fails: the 9 taken go back
     EXPECT_EQ(pt.map(kVa, 0, kSize, {}, kPage4K).code(), Errc::no_memory);
-    EXPECT_EQ(m.phys->injected_failures(), 1u);
-    ASSERT_TRUE(m.phys->fail_nth_allocation(0).ok());
+    EXPECT_EQ(m.a().injected_failures(), 1u);
+    ASSERT_TRUE(m.a().fail_nth_allocation(0).ok());
     EXPECT_EQ(m.free_pages(), free);
 
     std::vector<uint64_t> held;
@@ -344,14 +344,14 @@ TEST(Riscv64PageTables, RunningOutOfTablesChangesNothing) {
     EXPECT_EQ(pt.mapped_bytes(), 0u);
     EXPECT_EQ(pt.table_pages(), 1u);
     for (uint64_t off = 0; off < kSize; off += K4) ASSERT_FALSE(pt.translate(kVa + off).ok());
-    for (uint64_t pa : held) ASSERT_TRUE(m.phys->free_pages(pa, 0).ok());
+    for (uint64_t pa : held) ASSERT_TRUE(m.a().free_pages(pa, 0).ok());
     EXPECT_EQ(m.free_pages(), free);
 
     ASSERT_TRUE(pt.map(kVa, 0, kSize, {}, kPage4K).ok());
     EXPECT_EQ(pt.table_pages(), 1 + kNeeded);
     EXPECT_EQ(m.free_pages(), free - kNeeded);
     EXPECT_EQ(pt.translate(kVa + kSize - 1).value().pa, kSize - 1);
-    ASSERT_TRUE(m.phys->check().ok());
+    ASSERT_TRUE(m.a().check().ok());
 }
 
 // QEMU virt's RAM ([0x80000000, + ram)) at the RISC-V kernel's direct map.
@@ -386,7 +386,7 @@ TEST(Riscv64PageTables, DirectMapOfQemuVirt) {
             EXPECT_FALSE(pt.translate(kBase + kVirtRam + c.ram).ok());
             EXPECT_FALSE(pt.translate(kBase + kVirtRam - 1).ok());
             EXPECT_FALSE(pt.translate(kBase).ok()); // the MMIO below RAM
-            ASSERT_TRUE(m.phys->check().ok());
+            ASSERT_TRUE(m.a().check().ok());
         }
 }
 

@@ -22,7 +22,7 @@ using Machine = test::FlatMachine;
 TEST(PageTables, LargestPageSizeThatFits) {
     Machine m(64 * M);
     PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     // 1 GiB + 2 MiB + 4 KiB at a 1 GiB-aligned va and pa: one of each.
     ASSERT_TRUE(pt.map(kDirectMapBase, 4 * G, G + 2 * M + 4096).ok());
     EXPECT_EQ(pt.pages_1g(), 1u);
@@ -44,7 +44,7 @@ TEST(PageTables, LargestPageSizeThatFits) {
 TEST(PageTables, MisalignedPhysicalForcesSmallerPages) {
     Machine m(64 * M);
     PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     // va 1 GiB-aligned but pa only 4 KiB-aligned: every page is 4 KiB.
     ASSERT_TRUE(pt.map(0x40000000, 0x1000, 4 * M).ok());
     EXPECT_EQ(pt.pages_4k(), 1024u);
@@ -56,7 +56,7 @@ TEST(PageTables, MisalignedPhysicalForcesSmallerPages) {
 TEST(PageTables, AllowedSizesAreHonoured) {
     Machine m(64 * M);
     PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     ASSERT_TRUE(pt.map(0, 0, 2 * G, {}, kPage4K | kPage2M).ok());
     EXPECT_EQ(pt.pages_1g(), 0u);
     EXPECT_EQ(pt.pages_2m(), 1024u);
@@ -68,7 +68,7 @@ TEST(PageTables, AllowedSizesAreHonoured) {
 TEST(PageTables, AttributesLandInTheLeaf) {
     Machine m(64 * M);
     PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     MapAttrs ro_exec{.writable = false, .executable = true, .user = false, .global = true,
                      .cache = CacheMode::write_back};
     ASSERT_TRUE(pt.map(0xffffffff80000000, 16 * M, 2 * M, ro_exec).ok());
@@ -92,8 +92,8 @@ TEST(PageTables, BadInputIsRefusedAndChangesNothing) {
     Machine m(64 * M);
     PageTables pt;
     EXPECT_EQ(pt.map(0, 0, 4096).code(), Errc::wrong_phase);
-    ASSERT_TRUE(pt.init(*m.phys).ok());
-    EXPECT_EQ(pt.init(*m.phys).code(), Errc::wrong_phase);
+    ASSERT_TRUE(pt.init(m.a()).ok());
+    EXPECT_EQ(pt.init(m.a()).code(), Errc::wrong_phase);
     EXPECT_EQ(pt.map(0x1001, 0, 4096).code(), Errc::invalid_argument);
     EXPECT_EQ(pt.map(0, 0x1001, 4096).code(), Errc::invalid_argument);
     EXPECT_EQ(pt.map(0x0000800000000000, 0, 4096).code(), Errc::invalid_range); // non-canonical
@@ -111,19 +111,19 @@ TEST(PageTables, BadInputIsRefusedAndChangesNothing) {
 TEST(PageTables, RunningOutOfTablesUndoesTheMapping) {
     Machine m(64 * M);
     PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     // Take every free page but a few, then ask for a 4 KiB mapping of 64 MiB
     // (32 page tables): it must fail and leave no page mapped.
     std::vector<uint64_t> held;
     ASSERT_NO_FATAL_FAILURE(m.hold_all_but(4, held));
-    m.phys->drain_local_pcp();
+    m.a().drain_local_pcp();
     Status s = pt.map(16 * G, 0, 64 * M, {}, kPage4K);
     EXPECT_EQ(s.code(), Errc::no_memory);
     EXPECT_EQ(pt.mapped_bytes(), 0u);
     EXPECT_EQ(pt.pages_4k(), 0u);
     for (uint64_t off = 0; off < 64 * M; off += 4096) ASSERT_FALSE(pt.translate(16 * G + off).ok());
-    for (uint64_t pa : held) ASSERT_TRUE(m.phys->free_pages(pa, 0).ok());
-    ASSERT_TRUE(m.phys->check().ok());
+    for (uint64_t pa : held) ASSERT_TRUE(m.a().free_pages(pa, 0).ok());
+    ASSERT_TRUE(m.a().check().ok());
 }
 
 // The direct map of a real 8 GiB machine's RAM, as boot builds it.
@@ -133,7 +133,7 @@ TEST(PageTables, DirectMapOfARealMachine) {
     ASSERT_TRUE(parse_linux_text(text.data(), text.size(), map).ok());
     Machine m(64 * M);
     PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
+    ASSERT_TRUE(pt.init(m.a()).ok());
     uint64_t ram = 0;
     for (const MemRange &r : map) {
         if (r.type != MemType::usable) continue;
@@ -152,7 +152,7 @@ TEST(PageTables, DirectMapOfARealMachine) {
         for (uint64_t pa : {r.start, r.start + r.size() / 2, r.end - 1})
             EXPECT_EQ(pt.translate(kDirectMapBase + pa).value().pa, pa);
     }
-    ASSERT_TRUE(m.phys->check().ok());
+    ASSERT_TRUE(m.a().check().ok());
 }
 
 // An undone mapping leaves its (empty) tables; a later large mapping over
@@ -161,16 +161,16 @@ TEST(PageTables, DirectMapOfARealMachine) {
 TEST(PageTables, EmptyTablesLeftByAnUndoAreReused) {
     Machine m(64 * M);
     PageTables pt;
-    ASSERT_TRUE(pt.init(*m.phys).ok());
-    const uint64_t allocated = m.phys->totals().allocated;
-    ASSERT_TRUE(m.phys->fail_nth_allocation(3).ok()); // PDPT, PD, then the PT fails
+    ASSERT_TRUE(pt.init(m.a()).ok());
+    const uint64_t allocated = m.a().totals().allocated;
+    ASSERT_TRUE(m.a().fail_nth_allocation(3).ok()); // PDPT, PD, then the PT fails
     EXPECT_EQ(pt.map(4 * G, 4 * G, 8 * M, {}, kPage4K).code(), Errc::no_memory);
     EXPECT_EQ(pt.table_pages(), 3u) << "root, PDPT and PD stay, empty";
     ASSERT_TRUE(pt.map(4 * G, 4 * G, G).ok());
     EXPECT_EQ(pt.pages_1g(), 0u) << "the empty PD is reused, not overwritten";
     EXPECT_EQ(pt.pages_2m(), 512u);
     EXPECT_EQ(pt.table_pages(), 3u);
-    EXPECT_EQ(m.phys->totals().allocated - allocated, pt.table_pages() - 1) << "every table page is reachable";
+    EXPECT_EQ(m.a().totals().allocated - allocated, pt.table_pages() - 1) << "every table page is reachable";
     auto t = pt.translate(4 * G + 3 * M + 5);
     ASSERT_TRUE(t.ok());
     EXPECT_EQ(t.value().pa, 4 * G + 3 * M + 5);
