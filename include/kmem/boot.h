@@ -177,7 +177,6 @@ public:
     static MemorySystem *current();
 
 private:
-    friend struct BootInternals;
     void enter(Phase to);
     Status failed(Error e) { // remember why, and say it
         last_error_ = e;

@@ -81,55 +81,75 @@ inline constexpr uint16_t kAnyNode = 0xffff;
 
 // A free block's first bytes: the free-list link (never in the descriptor).
 struct FreeLink {
-    FreeLink *next;
-    FreeLink *prev;    // buddy lists only (per-CPU lists are singly linked)
-    uint32_t reported; // buddy lists: 1 if the block's pages after this one were
+    FreeLink *next;    // offset 0
+    FreeLink *prev;    // offset 8: buddy lists only (per-CPU lists are singly linked)
+    uint32_t reported; // offset 16: buddy lists: 1 if the block's pages after this one were
                        // handed to report_free's sink since it became free
-    uint32_t epoch;    // buddy lists: report_free's epoch when it went on the list
+    uint32_t epoch;    // offset 20: buddy lists: report_free's epoch when it went on the list
 };
+static_assert(offsetof(FreeLink, next) == 0 && offsetof(FreeLink, prev) == 8 && offsetof(FreeLink, reported) == 16);
+static_assert(offsetof(FreeLink, epoch) == 20);
 
 // One order's free list: unreported blocks first, newest at the head (frees
 // push at the head, allocation pops the head: memory that is still resident
 // goes out first, the longest free is last), then the reported ones.
 struct FreeArea {
-    FreeLink *head;
-    FreeLink *tail;
-    FreeLink *first_reported; // the reported suffix starts here (null: none)
-    uint64_t blocks;
-    uint64_t reported;        // blocks on the reported suffix
+    FreeLink *head;           // offset 0
+    FreeLink *tail;           // offset 8
+    FreeLink *first_reported; // offset 16: the reported suffix starts here (null: none)
+    uint64_t blocks;          // offset 24
+    uint64_t reported;        // offset 32: blocks on the reported suffix
 };
+static_assert(offsetof(FreeArea, head) == 0 && offsetof(FreeArea, tail) == 8);
+static_assert(offsetof(FreeArea, first_reported) == 16 && offsetof(FreeArea, blocks) == 24);
+static_assert(offsetof(FreeArea, reported) == 32);
 
 struct ZoneStats {
-    uint64_t allocs;        // blocks handed out by the zone (not counting per-CPU hits)
-    uint64_t frees;         // blocks returned to the zone
-    uint64_t fallbacks;     // allocations served here for another preferred zone
-    uint64_t carved;        // max-order blocks carved from lazy runs
-    uint64_t failed;        // allocations this zone could not serve
+    uint64_t allocs;    // offset 0: blocks handed out by the zone (not counting per-CPU hits)
+    uint64_t frees;     // offset 8: blocks returned to the zone
+    uint64_t fallbacks; // offset 16: allocations served here for another preferred zone
+    uint64_t carved;    // offset 24: max-order blocks carved from lazy runs
+    uint64_t failed;    // offset 32: allocations this zone could not serve
 };
+static_assert(offsetof(ZoneStats, allocs) == 0 && offsetof(ZoneStats, frees) == 8);
+static_assert(offsetof(ZoneStats, fallbacks) == 16 && offsetof(ZoneStats, carved) == 24);
+static_assert(offsetof(ZoneStats, failed) == 32);
 
 struct Zone {
-    uint16_t node;
-    ZoneType type;
-    bool present;          // has ever had memory onlined
-    uint64_t start_pfn;    // span (lowest online pfn)
-    uint64_t end_pfn;      // span (one past the highest)
-    uint64_t managed;      // online pages (descriptor arrays excluded)
-    uint64_t free;         // pages on buddy lists + in lazy runs
-    uint64_t lazy;         // pages in lazy runs (subset of free)
-    uint64_t reserved;     // pages in reserved blocks
-    uint64_t out;          // pages given out to per-CPU lists or callers
-    uint64_t wmark_min, wmark_low, wmark_high;
-    uint32_t lazy_head;    // section index + 1 of the first section with a lazy run
-    FreeArea area[kMaxOrder + 1];
-    ZoneStats stats;
+    uint16_t node;                // offset 0
+    ZoneType type;                // offset 2
+    bool present;                 // offset 3: has ever had memory onlined
+    uint64_t start_pfn;           // offset 8: span (lowest online pfn)
+    uint64_t end_pfn;             // offset 16: span (one past the highest)
+    uint64_t managed;             // offset 24: online pages (descriptor arrays excluded)
+    uint64_t free;                // offset 32: pages on buddy lists + in lazy runs
+    uint64_t lazy;                // offset 40: pages in lazy runs (subset of free)
+    uint64_t reserved;            // offset 48: pages in reserved blocks
+    uint64_t out;                 // offset 56: pages given out to per-CPU lists or callers
+    uint64_t wmark_min, wmark_low, wmark_high; // offset 64
+    uint32_t lazy_head;           // offset 88: section index + 1 of the first section with a lazy run
+    FreeArea area[kMaxOrder + 1]; // offset 96
+    ZoneStats stats;              // offset 536
 };
+// Offsets after the arrays sized by the configuration (kmem/config.h)
+// are those of the default one; the assertions hold for any.
+static_assert(offsetof(Zone, node) == 0 && offsetof(Zone, type) == 2 && offsetof(Zone, present) == 3);
+static_assert(offsetof(Zone, start_pfn) == 8 && offsetof(Zone, end_pfn) == 16 && offsetof(Zone, managed) == 24);
+static_assert(offsetof(Zone, free) == 32 && offsetof(Zone, lazy) == 40 && offsetof(Zone, reserved) == 48);
+static_assert(offsetof(Zone, out) == 56 && offsetof(Zone, wmark_min) == 64 && offsetof(Zone, wmark_low) == 72);
+static_assert(offsetof(Zone, wmark_high) == 80 && offsetof(Zone, lazy_head) == 88 && offsetof(Zone, area) == 96);
+static_assert(offsetof(Zone, stats) == offsetof(Zone, area) + sizeof(FreeArea) * (kMaxOrder + 1));
 
 // Per-CPU, per-zone cache of small blocks: one cache line.
 struct alignas(64) PcpList {
-    FreeLink *head[kPcpMaxOrder + 1];
-    uint32_t count[kPcpMaxOrder + 1]; // blocks per order
-    uint64_t refills, drains; // batches in and out (the fast path counts nothing)
+    FreeLink *head[kPcpMaxOrder + 1]; // offset 0
+    uint32_t count[kPcpMaxOrder + 1]; // offset 32: blocks per order
+    uint64_t refills, drains;         // offset 48: batches in and out (the fast path counts nothing)
 };
+// Offsets after the arrays sized by the configuration (kmem/config.h)
+// are those of the default one; the assertions hold for any.
+static_assert(offsetof(PcpList, head) == 0 && offsetof(PcpList, count) == 32);
+static_assert(offsetof(PcpList, refills) == offsetof(PcpList, count) + 4 * (kPcpMaxOrder + 1));
 
 struct PhysTotals {
     uint64_t managed, free, pcp, reserved, allocated, lazy;
@@ -283,10 +303,9 @@ private:
                                                         unsigned long irq);
     [[gnu::noinline]] Status free_pages_slow(uint64_t pa, unsigned order);
     [[gnu::noinline]] Status pcp_drain_restoring(unsigned cpu, unsigned zi, unsigned order, unsigned long irq);
+    // The buddy's implementer struct (src/buddy/internal.h); the steps of
+    // onlining, checking and reporting are its nested structs.
     friend struct BuddyInternals;
-    friend struct OnlineStep;
-    friend struct CheckPass;
-    friend struct ReportAccess;
 
     Zone zones_[kMaxZones]{};
     PcpList pcp_[kMaxZones][kMaxCpus]{}; // by zone: a zone's lists of all CPUs are contiguous (totals, drains)

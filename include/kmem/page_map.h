@@ -5,8 +5,10 @@
 // Physical memory is cut into 1 GiB sections. A section that has online
 // memory owns one array of 8-byte page descriptors (src/page/page_desc.h),
 // placed inside the memory it describes or borrowed from the buddy, and
-// covering whole max-order blocks up to the highest online page; pfn ->
-// descriptor is one table load and an add. A section also records which of
+// covering whole max-order blocks up to the highest online page - except
+// one gap: the largest run of whole max-order blocks with no online page
+// (below the first online range, or a hole between two), which costs no
+// descriptors. pfn -> descriptor is one table load, a compare and an add. A section also records which of
 // its pages have no descriptor worth reading: the pages of its lazy run
 // (free, never written: the buddy carves them on demand) and those that hold
 // the array itself. `readable` packs the longest stretch of pages outside
@@ -55,17 +57,21 @@ static_assert(kPagesPerSection % kMaxBlockPages == 0, "a section holds whole max
 
 // One 1 GiB section of the physical address space.
 struct Section {
-    PageDesc *descs;      // offset  0: descriptors for pages [0, cov_end) of the section, or null
-    uint32_t cov_end;     // offset  8: pages the array covers (whole max-order blocks)
-    uint32_t lazy_begin;  // offset 12: page offset of the lazy run (multiple of kMaxBlockPages)
-    uint32_t lazy_end;    // offset 16: page offset of its end (== lazy_begin: none)
-    uint32_t next_lazy;   // offset 20: next section (index + 1) with a lazy run in the same zone (buddy's list)
-    uint32_t online;      // offset 24: online pages in this section
-    uint32_t meta_begin;  // offset 28: pages [meta_begin, meta_end) of the section hold the
-    uint32_t meta_end;    // offset 32:   descriptor array (empty: the array lives elsewhere)
-    uint8_t lazy_zone;    // offset 36: zone index of the lazy run
-    uint8_t pad[3];       // offset 37
-    // offset 40: the fast readability test's one word (PageMap::readable):
+    PageDesc *descs;      // offset  0: the array (descriptors of pages [0, gap_begin) first), or null
+    PageDesc *descs_hi;   // offset  8: the array less gap_end - gap_begin entries: pages
+                          //   [gap_end, cov_end) are at descs_hi + page (== descs: no gap)
+    uint32_t cov_end;     // offset 16: pages [0, cov_end) are covered (whole max-order blocks) ...
+    uint32_t gap_begin;   // offset 20: ... but [gap_begin, gap_end), which has no descriptors
+    uint32_t gap_end;     // offset 24:   (whole max-order blocks, none online; empty: gap_begin == gap_end)
+    uint32_t lazy_begin;  // offset 28: page offset of the lazy run (multiple of kMaxBlockPages)
+    uint32_t lazy_end;    // offset 32: page offset of its end (== lazy_begin: none)
+    uint32_t next_lazy;   // offset 36: next section (index + 1) with a lazy run in the same zone (buddy's list)
+    uint32_t online;      // offset 40: online pages in this section
+    uint32_t meta_begin;  // offset 44: pages [meta_begin, meta_end) of the section hold the
+    uint32_t meta_end;    // offset 48:   descriptor array (empty: the array lives elsewhere)
+    uint8_t lazy_zone;    // offset 52: zone index of the lazy run
+    uint8_t pad[3];       // offset 53
+    // offset 56: the fast readability test's one word (PageMap::readable):
     // pages [start, start + size) have descriptors - the longest stretch of
     // the section outside its lazy run and its array, none while the section
     // is not wholly online; bits 0-31 start, 32-63 size (0: a section never
@@ -74,9 +80,14 @@ struct Section {
     // stale word is cautious, never wrong.
     uint64_t readable;
 };
-static_assert(sizeof(Section) == 48);
-static_assert(offsetof(Section, cov_end) == 8 && offsetof(Section, next_lazy) == 20);
-static_assert(offsetof(Section, lazy_zone) == 36 && offsetof(Section, readable) == 40);
+static_assert(sizeof(Section) == 64, "one cache line per section");
+static_assert(offsetof(Section, descs_hi) == 8 && offsetof(Section, cov_end) == 16 && offsetof(Section, gap_end) == 24);
+static_assert(offsetof(Section, lazy_begin) == 28 && offsetof(Section, next_lazy) == 36);
+static_assert(offsetof(Section, online) == 40 && offsetof(Section, meta_end) == 48);
+static_assert(offsetof(Section, lazy_zone) == 52 && offsetof(Section, readable) == 56);
+
+// Pages a section's array has descriptors for.
+inline uint32_t covered_pages(const Section &s) { return s.cov_end - (s.gap_end - s.gap_begin); }
 
 class PageMap {
 public:
@@ -103,13 +114,24 @@ public:
     uint32_t reason_index(const char *why);
     const char *reason(uint32_t index) const;
 
-    // Give section sn the array `array` covering `cover` pages, whose own
-    // pages are [meta_begin, meta_end) of the section (empty: elsewhere).
-    // The descriptors of the old array that are worth reading are copied;
+    // The coverage an array of section sn needs so that the pages [lo, hi)
+    // (whole max-order blocks) have descriptors, with what the current
+    // array covers: `cover` (its end) and the gap [gap_begin, gap_end) - the
+    // largest run of blocks the new array may leave out: its current gap or
+    // the blocks below or between the parts, less [lo, hi). False when the
+    // current array covers [lo, hi) already.
+    struct Coverage {
+        uint32_t cover, gap_begin, gap_end;
+        uint32_t pages() const { return cover - (gap_end - gap_begin); }
+    };
+    bool coverage_for(size_t sn, uint32_t lo, uint32_t hi, Coverage &out) const;
+    // Give section sn the array `array` with coverage c, whose own pages are
+    // [meta_begin, meta_end) of the section (empty: elsewhere). The
+    // descriptors of the old array that are worth reading are copied;
     // returns the old array (null: none), whose memory the caller frees.
-    PageDesc *install_array(size_t sn, PageDesc *array, uint32_t cover, uint32_t meta_begin, uint32_t meta_end);
-    // Pages an array covering `cover` pages takes.
-    static uint64_t array_pages(uint64_t cover);
+    PageDesc *install_array(size_t sn, PageDesc *array, const Coverage &c, uint32_t meta_begin, uint32_t meta_end);
+    // Pages an array with descriptors for `pages` pages takes.
+    static uint64_t array_pages(uint64_t pages);
     // Zero `count` descriptors from pfn (inside one section that has an array).
     void zero_descs(uint64_t pfn, uint64_t count);
     // Recompute section sn's readable word after its online count, lazy run

@@ -99,16 +99,21 @@ struct SlabHeader;
 // emptied it; its memory is the one in the cache). One cache line per CPU,
 // so CPUs never write to each other's lines.
 struct alignas(64) CacheCpu {
-    void *freelist;       // next free object of `slab` (encoded links), or null
-    SlabHeader *slab;     // the active slab, or null
-    SlabHeader *partial;  // frozen slabs with free objects this CPU owns (linked by next)
-    SlabHeader *partial_tail; // the last of them (null with partial)
-    uint32_t nr_partial;  // slabs on `partial`
-    uint32_t trim_at;     // nr_partial that makes the CPU give back its extra empty slabs
-    uint64_t alloc_slow, free_slow; // slow-path counts (the fast paths count nothing)
-    uint64_t secret;      // the cache's, copied when a slab becomes active: the
-                          // allocation fast path reads no line but this one
+    void *freelist;                 // offset 0: next free object of `slab` (encoded links), or null
+    SlabHeader *slab;               // offset 8: the active slab, or null
+    SlabHeader *partial;            // offset 16: frozen slabs with free objects this CPU owns (linked by next)
+    SlabHeader *partial_tail;       // offset 24: the last of them (null with partial)
+    uint32_t nr_partial;            // offset 32: slabs on `partial`
+    uint32_t trim_at;               // offset 36: nr_partial that makes the CPU give back its extra empty slabs
+    uint64_t alloc_slow, free_slow; // offset 40: slow-path counts (the fast paths count nothing)
+    uint64_t secret;                // offset 56: the cache's, copied when a slab becomes active: the
+                                    // allocation fast path reads no line but this one
 };
+static_assert(offsetof(CacheCpu, freelist) == 0 && offsetof(CacheCpu, slab) == 8);
+static_assert(offsetof(CacheCpu, partial) == 16 && offsetof(CacheCpu, partial_tail) == 24);
+static_assert(offsetof(CacheCpu, nr_partial) == 32 && offsetof(CacheCpu, trim_at) == 36);
+static_assert(offsetof(CacheCpu, alloc_slow) == 40 && offsetof(CacheCpu, free_slow) == 48);
+static_assert(offsetof(CacheCpu, secret) == 56);
 static_assert(sizeof(CacheCpu) == 64);
 
 // One node's slabs of one cache. A slab with every object in use is on no
@@ -116,50 +121,69 @@ static_assert(sizeof(CacheCpu) == 64);
 // partial list without a lock. Debug caches, which take every object under
 // the lock, keep their full slabs on `full`.
 struct CacheNode {
-    platform::SpinLock lock;
-    SlabHeader *partial KMEM_GUARDED_BY(lock); // slabs with free objects, owned by no CPU
-    SlabHeader *full KMEM_GUARDED_BY(lock);    // debug caches: slabs with none
-    uint32_t nr_partial KMEM_GUARDED_BY(lock);
-    uint32_t nr_empty KMEM_GUARDED_BY(lock);   // partial slabs with no object in use
-    uint64_t nr_slabs;    // all slabs of this node, the CPUs' included (changed atomically)
+    platform::SpinLock lock;                // offset 0
+    SlabHeader *partial KMEM_GUARDED_BY(lock); // offset 8: slabs with free objects, owned by no CPU
+    SlabHeader *full KMEM_GUARDED_BY(lock); // offset 16: debug caches: slabs with none
+    uint32_t nr_partial KMEM_GUARDED_BY(lock); // offset 24
+    uint32_t nr_empty KMEM_GUARDED_BY(lock); // offset 28: partial slabs with no object in use
+    uint64_t nr_slabs;                      // offset 32: all slabs of this node, the CPUs' included (changed atomically)
 };
+static_assert(offsetof(CacheNode, lock) == 0 && offsetof(CacheNode, partial) == 8 && offsetof(CacheNode, full) == 16);
+static_assert(offsetof(CacheNode, nr_partial) == 24 && offsetof(CacheNode, nr_empty) == 28);
+static_assert(offsetof(CacheNode, nr_slabs) == 32);
 
 struct KmemCache {
-    char name[kCacheNameMax];
-    uint32_t object_size;  // what ksize() reports: the usable bytes
-    uint32_t stride;       // distance between objects (red zones included)
-    uint32_t payload;      // offset of the object inside its stride (after the left red zone)
-    uint32_t align;
-    uint32_t first;        // offset of the first stride from the slab start
-    uint32_t objects;      // objects per slab
-    uint32_t reciprocal;   // ceil(2^32 / stride), to turn an offset into an index
-    uint32_t flags;        // CacheFlag
-    uint32_t object0;      // first + payload: offset of object 0 from the slab start
-    uint16_t cpu_partial;  // empty slabs a CPU's partial list keeps; x objects: its free-object bound
-    uint16_t min_partial;  // empty slabs a node keeps rather than give back to the buddy
-    uint8_t order;         // slab size: 2^order pages
-    bool dynamic;          // created by cache_create (not static storage)
-    bool fast;             // per-CPU freelists in use (no debug flags)
-    bool plain;            // fast, no constructor, no init_on_alloc/free: the inline paths apply
-    uint64_t secret;       // freelist pointer encoding
-    void (*ctor)(void *);
-    KmemCache *next;       // all caches
-    uint64_t rng;          // freelist shuffling state
+    char name[kCacheNameMax];   // offset 0
+    uint32_t object_size;       // offset 32: what ksize() reports: the usable bytes
+    uint32_t stride;            // offset 36: distance between objects (red zones included)
+    uint32_t payload;           // offset 40: offset of the object inside its stride (after the left red zone)
+    uint32_t align;             // offset 44
+    uint32_t first;             // offset 48: offset of the first stride from the slab start
+    uint32_t objects;           // offset 52: objects per slab
+    uint32_t reciprocal;        // offset 56: ceil(2^32 / stride), to turn an offset into an index
+    uint32_t flags;             // offset 60: CacheFlag
+    uint32_t object0;           // offset 64: first + payload: offset of object 0 from the slab start
+    uint16_t cpu_partial;       // offset 68: empty slabs a CPU's partial list keeps; x objects: its free-object bound
+    uint16_t min_partial;       // offset 70: empty slabs a node keeps rather than give back to the buddy
+    uint8_t order;              // offset 72: slab size: 2^order pages
+    bool dynamic;               // offset 73: created by cache_create (not static storage)
+    bool fast;                  // offset 74: per-CPU freelists in use (no debug flags)
+    bool plain;                 // offset 75: fast, no constructor, no init_on_alloc/free: the inline paths apply
+    uint64_t secret;            // offset 80: freelist pointer encoding
+    void (*ctor)(void *);       // offset 88
+    KmemCache *next;            // offset 96: all caches
+    uint64_t rng;               // offset 104: freelist shuffling state
     // Slab colouring: a slab's header sits in one of `colors` 64-byte slots
     // the objects leave free - those before the first object, then those
     // from color_tail to the slab's end - chosen by the slab's place in
     // memory, so the headers of a cache's slabs (whose starts share their
     // low 16 address bits) do not all compete for the same cache sets.
-    uint32_t color_tail;
-    uint16_t colors;       // 1: the header is always at offset 0 (debug caches)
-    CacheCpu cpu[kMaxCpus + 1]; // [kMaxCpus]: always empty, for callers with no CPU id yet
+    uint32_t color_tail;        // offset 112
+    uint16_t colors;            // offset 116: 1: the header is always at offset 0 (debug caches)
+    CacheCpu cpu[kMaxCpus + 1]; // offset 128: [kMaxCpus]: always empty, for callers with no CPU id yet
     // Per CPU: full slabs it filled that then got a free from another CPU,
     // frozen for it - pushed by the freeing CPUs (compare-and-swap), taken
     // all at once by the CPU. Apart from `cpu`, whose lines the fast paths
     // own.
-    alignas(64) SlabHeader *adopted[kMaxCpus];
-    CacheNode node[kMaxNodes];
+    alignas(64) SlabHeader *adopted[kMaxCpus]; // offset 4288
+    CacheNode node[kMaxNodes];  // offset 4800
 };
+// Offsets after the arrays sized by the configuration (kmem/config.h)
+// are those of the default one; the assertions hold for any.
+static_assert(offsetof(KmemCache, name) == 0 && offsetof(KmemCache, object_size) == 32);
+static_assert(offsetof(KmemCache, stride) == 36 && offsetof(KmemCache, payload) == 40);
+static_assert(offsetof(KmemCache, align) == 44 && offsetof(KmemCache, first) == 48);
+static_assert(offsetof(KmemCache, objects) == 52 && offsetof(KmemCache, reciprocal) == 56);
+static_assert(offsetof(KmemCache, flags) == 60 && offsetof(KmemCache, object0) == 64);
+static_assert(offsetof(KmemCache, cpu_partial) == 68 && offsetof(KmemCache, min_partial) == 70);
+static_assert(offsetof(KmemCache, order) == 72 && offsetof(KmemCache, dynamic) == 73);
+static_assert(offsetof(KmemCache, fast) == 74 && offsetof(KmemCache, plain) == 75);
+static_assert(offsetof(KmemCache, secret) == 80 && offsetof(KmemCache, ctor) == 88);
+static_assert(offsetof(KmemCache, next) == 96 && offsetof(KmemCache, rng) == 104);
+static_assert(offsetof(KmemCache, color_tail) == 112 && offsetof(KmemCache, colors) == 116);
+static_assert(offsetof(KmemCache, cpu) == 128);
+static_assert(offsetof(KmemCache, adopted) % 64 == 0);
+static_assert(offsetof(KmemCache, node) == offsetof(KmemCache, adopted) + sizeof(SlabHeader *) * kMaxCpus);
 
 struct SlabTotals {
     uint64_t caches, slabs, slab_pages, objects, active_objects;

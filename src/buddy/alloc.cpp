@@ -349,7 +349,7 @@ Status PhysAllocator::free_pages_slow(uint64_t pa, unsigned order) {
     default: {
         uint64_t head;
         unsigned o;
-        if (find_block(*this, pfn, head, o)) {
+        if (BI::find_block(*this, pfn, head, o)) {
             const PageState hs = BI::raw_desc(*this, head)->state();
             if (hs == PageState::free || hs == PageState::free_pcp)
                 return make_error(Errc::double_free, "double free: the page is already free");

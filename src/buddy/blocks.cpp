@@ -8,15 +8,19 @@
 #include "internal.h"
 
 namespace kmem {
+namespace {
 
 using BI = BuddyInternals;
+using Unit = BI::Walk::Unit;
+
+} // namespace
 
 PageState PhysAllocator::block_state(uint64_t pa) const {
     const uint64_t pfn = pfn_of(pa);
     if (BI::unreadable(*this, pfn)) return PageState::offline;
     uint64_t head;
     unsigned order;
-    if (!find_block(*this, pfn, head, order)) return PageState::offline;
+    if (!BI::find_block(*this, pfn, head, order)) return PageState::offline;
     return BI::raw_desc(*this, head)->state();
 }
 
@@ -63,7 +67,7 @@ Status PhysAllocator::unmark_slab(uint64_t pa, unsigned order) {
 }
 
 Status PhysAllocator::for_each_slab_block(BlockVisitor visit, void *ctx) const {
-    return walk_online(*this, 0, kMaxPfn, [&](const Unit &u, uint64_t, uint64_t) -> Status {
+    return BI::Walk::online(*this, 0, kMaxPfn, [&](const Unit &u, uint64_t, uint64_t) -> Status {
         if (u.kind != Unit::block || BI::raw_desc(*this, u.head)->state() != PageState::slab) return {};
         return visit(ctx, pa_of(u.head), u.order);
     });

@@ -19,6 +19,7 @@ namespace kmem {
 namespace {
 
 using BI = BuddyInternals;
+using Unit = BI::Walk::Unit;
 
 struct ZoneCount {
     uint64_t listed, pcp, allocated, reserved, lazy;
@@ -38,7 +39,7 @@ Status mark_listed(const PhysAllocator &a, uint64_t pfn, PageState st, unsigned 
 
 } // namespace
 
-struct CheckPass {
+struct BuddyInternals::CheckPass {
     static Status lists(const PhysAllocator &a, ZoneCount *count) {
         for (unsigned zi = 0; zi < kMaxZones; ++zi) {
             const Zone &z = a.zones_[zi];
@@ -85,7 +86,7 @@ struct CheckPass {
     }
 
     static Status blocks(const PhysAllocator &a, ZoneCount *count, uint64_t *walked_lazy) {
-        return walk_online(a, 0, kMaxPfn, [&](const Unit &u, uint64_t cb, uint64_t ce) -> Status {
+        return BI::Walk::online(a, 0, kMaxPfn, [&](const Unit &u, uint64_t cb, uint64_t ce) -> Status {
             if (cb != u.head || ce != u.end)
                 return make_error(Errc::malformed, "a block crosses the end of online memory");
             if (u.kind == Unit::meta) return {};
@@ -144,9 +145,9 @@ Status PhysAllocator::check() const {
         count[zi] = {};
         walked_lazy[zi] = 0;
     }
-    Status st = CheckPass::lists(*this, count);
-    if (st.ok()) st = CheckPass::blocks(*this, count, walked_lazy);
-    Status un = CheckPass::unmark(*this);
+    Status st = BI::CheckPass::lists(*this, count);
+    if (st.ok()) st = BI::CheckPass::blocks(*this, count, walked_lazy);
+    Status un = BI::CheckPass::unmark(*this);
     KMEM_TRY(st);
     KMEM_TRY(un);
     for (unsigned zi = 0; zi < kMaxZones; ++zi) {

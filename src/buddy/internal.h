@@ -31,6 +31,15 @@ inline unsigned max_block_order(uint64_t pfn, uint64_t end) {
 
 struct BuddyInternals {
     using Lock = platform::SpinLock;
+    // The steps of onlining (online.cpp), check() (check.cpp) and the /proc
+    // reports (report.cpp): nested, so BuddyInternals is PhysAllocator's one friend.
+    struct OnlineStep;
+    struct CheckPass;
+    struct ReportAccess;
+    struct Walk; // below
+    static bool find_block(const PhysAllocator &a, uint64_t pfn, uint64_t &head, unsigned &order) {
+        return page::find_block(a.pages_, pfn, head, order);
+    }
 
     // ---- sections and descriptors (the page layer's, src/page/page_map.h)
     static Section &section(PhysAllocator &a, uint64_t pfn) { return a.pages_.section_at(section_of(pfn)); }
@@ -138,60 +147,56 @@ struct BuddyInternals {
                           uint32_t count);
 };
 
-// ---- walking online memory block by block (shared by reserve and check)
+// ---- walking online memory block by block (shared by reserve, check and
+// the slab-block walk): BuddyInternals' part for those.
+struct BuddyInternals::Walk {
+    // One step of a walk over online memory: the unit starting at pfn.
+    struct Unit {
+        enum Kind { meta, lazy, block } kind;
+        uint64_t head;  // block: its head; lazy: pfn of the max-order block
+        unsigned order; // block order (kMaxOrder for lazy units)
+        uint64_t end;   // one past the unit
+    };
 
-// The block containing pfn (which must be readable): its head and order.
-inline bool find_block(const PhysAllocator &a, uint64_t pfn, uint64_t &head, unsigned &order) {
-    return page::find_block(a.page_map(), pfn, head, order);
-}
-
-// One step of a walk over online memory: the unit starting at pfn.
-struct Unit {
-    enum Kind { meta, lazy, block } kind;
-    uint64_t head;  // block: its head; lazy: pfn of the max-order block
-    unsigned order; // block order (kMaxOrder for lazy units)
-    uint64_t end;   // one past the unit
-};
-
-inline bool unit_at(const PhysAllocator &a, const Section &sec, uint64_t pfn, Unit &u) {
-    const uint64_t base = pfn - offset_in_section(pfn);
-    if (page::in_meta(sec, pfn)) {
-        u.kind = Unit::meta;
-        u.head = base + sec.meta_begin;
-        u.order = 0;
-        u.end = base + sec.meta_end;
-        return true;
-    }
-    if (page::in_lazy(sec, pfn)) {
-        u.kind = Unit::lazy;
-        u.head = pfn & ~(kMaxBlockPages - 1);
-        u.order = kMaxOrder;
-        u.end = u.head + kMaxBlockPages;
-        return true;
-    }
-    if (!find_block(a, pfn, u.head, u.order)) return false;
-    u.kind = Unit::block;
-    u.end = u.head + pages(u.order);
-    return true;
-}
-
-// Calls f(unit, clip_begin, clip_end) for each unit overlapping online pfns
-// in [s, e); stops at the first error f returns.
-template <class F> Status walk_online(const PhysAllocator &a, uint64_t s, uint64_t e, F &&f) {
-    for (const MemRange &r : a.online_map()) {
-        const uint64_t rs = pfn_of(r.start), re = pfn_of(r.end);
-        uint64_t p = rs > s ? rs : s;
-        const uint64_t stop = re < e ? re : e;
-        while (p < stop) {
-            Unit u;
-            if (!unit_at(a, BuddyInternals::section(a, p), p, u))
-                return make_error(Errc::malformed, "page without a block head (books corrupt)");
-            const uint64_t ce = u.end < stop ? u.end : stop;
-            KMEM_TRY(f(u, p, ce));
-            p = u.end;
+    static bool unit_at(const PhysAllocator &a, const Section &sec, uint64_t pfn, Unit &u) {
+        const uint64_t base = pfn - offset_in_section(pfn);
+        if (page::in_meta(sec, pfn)) {
+            u.kind = Unit::meta;
+            u.head = base + sec.meta_begin;
+            u.order = 0;
+            u.end = base + sec.meta_end;
+            return true;
         }
+        if (page::in_lazy(sec, pfn)) {
+            u.kind = Unit::lazy;
+            u.head = pfn & ~(kMaxBlockPages - 1);
+            u.order = kMaxOrder;
+            u.end = u.head + kMaxBlockPages;
+            return true;
+        }
+        if (!page::find_block(a.pages_, pfn, u.head, u.order)) return false;
+        u.kind = Unit::block;
+        u.end = u.head + pages(u.order);
+        return true;
     }
-    return {};
-}
 
+    // Calls f(unit, clip_begin, clip_end) for each unit overlapping online pfns
+    // in [s, e); stops at the first error f returns.
+    template <class F> static Status online(const PhysAllocator &a, uint64_t s, uint64_t e, F &&f) {
+        for (const MemRange &r : a.online_map()) {
+            const uint64_t rs = pfn_of(r.start), re = pfn_of(r.end);
+            uint64_t p = rs > s ? rs : s;
+            const uint64_t stop = re < e ? re : e;
+            while (p < stop) {
+                Unit u;
+                if (!unit_at(a, section(a, p), p, u))
+                    return make_error(Errc::malformed, "page without a block head (books corrupt)");
+                const uint64_t ce = u.end < stop ? u.end : stop;
+                KMEM_TRY(f(u, p, ce));
+                p = u.end;
+            }
+        }
+        return {};
+    }
+};
 } // namespace kmem

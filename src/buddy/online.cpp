@@ -65,19 +65,23 @@ constexpr uint64_t align_up_block(uint64_t pfn) { return align_down_block(pfn + 
 
 } // namespace
 
-struct OnlineStep {
+struct BuddyInternals::OnlineStep {
     // Make sure section sn has descriptors for the part [ss, se) being
     // onlined: a new array, or a bigger one when [ss, se) lies beyond what the
-    // current array covers (the old one is copied, then its memory given back).
+    // current array covers or in its gap (the old one is copied, then its
+    // memory given back).
     static Status ensure_descriptors(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
                                      uint16_t node, bool taken) {
         const Section &sec = a.pages_.section_at(sn);
         const uint64_t base = section_start_pfn(sn);
-        // Cover whole max-order blocks up to the end of this part: a small
-        // machine pays only for what it has.
-        const uint64_t cover = align_up_block(se) - base;
-        if (sec.descs && cover <= sec.cov_end) return {};
-        const uint64_t meta_pages = PageMap::array_pages(cover);
+        // Cover the whole max-order blocks of this part, up to the highest
+        // online page and leaving out the largest run of blocks with none:
+        // a small machine, or a section with a hole, pays for what it has.
+        PageMap::Coverage c;
+        if (!a.pages_.coverage_for(sn, static_cast<uint32_t>(align_down_block(ss) - base),
+                                   static_cast<uint32_t>(align_up_block(se) - base), c))
+            return {};
+        const uint64_t meta_pages = PageMap::array_pages(c.pages());
         PageDesc *array;
         uint64_t mb = 0, me = 0;
         if (!taken && se - ss > meta_pages) { // inside the range, at its top (low memory stays free)
@@ -95,8 +99,7 @@ struct OnlineStep {
         }
         KMEM_CHECK_MAPPED(Plat::virt_to_phys(array), meta_pages * kPageSize);
         const uint32_t old_mb = sec.meta_begin, old_me = sec.meta_end;
-        PageDesc *old = a.pages_.install_array(sn, array, static_cast<uint32_t>(cover),
-                                               static_cast<uint32_t>(mb ? mb - base : 0),
+        PageDesc *old = a.pages_.install_array(sn, array, c, static_cast<uint32_t>(mb ? mb - base : 0),
                                                static_cast<uint32_t>(me ? me - base : 0));
         // The array's own pages are never free; only those sharing a max-order
         // block with other pages can be read by a buddy lookup.
@@ -271,13 +274,13 @@ Status PhysAllocator::online_range_as(uint64_t start, uint64_t end, uint16_t nod
         const uint64_t se = section_start_pfn(sn) + kPagesPerSection < epfn
                                 ? section_start_pfn(sn) + kPagesPerSection
                                 : epfn;
-        result = OnlineStep::ensure_descriptors(*this, sn, done, se, node, taken != nullptr);
+        result = BI::OnlineStep::ensure_descriptors(*this, sn, done, se, node, taken != nullptr);
         if (!result.ok()) break;
         // Record the part as online first: edge marking asks what is online.
         (void)online_.add(pa_of(done), pa_of(se), MemType::usable, node);
-        OnlineStep::mark_edges_offline(*this, done, se);
-        if (taken) OnlineStep::online_section_part_taken(*this, done, se, node, taken);
-        else OnlineStep::online_section_part(*this, sn, done, se, node);
+        BI::OnlineStep::mark_edges_offline(*this, done, se);
+        if (taken) BI::OnlineStep::online_section_part_taken(*this, done, se, node, taken);
+        else BI::OnlineStep::online_section_part(*this, sn, done, se, node);
         done = se;
     }
     BI::refresh_home_zones(*this);

@@ -15,6 +15,7 @@ namespace kmem {
 namespace {
 
 using BI = BuddyInternals;
+using Unit = BI::Walk::Unit;
 
 // Locks every zone, in index order, for a whole-range operation, with
 // interrupts off. The analysis cannot name "every zone lock": the functions
@@ -46,7 +47,7 @@ private:
 Status reserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, uint64_t e, const char *why)
     KMEM_NO_THREAD_SAFETY_ANALYSIS {
     held.assert_held();
-    KMEM_TRY(walk_online(a, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
+    KMEM_TRY(BI::Walk::online(a, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
         if (u.kind != Unit::block) return {};
         switch (BI::raw_desc(a, u.head)->state()) {
         case PageState::free_pcp:
@@ -56,7 +57,7 @@ Status reserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, 
         default: return {};
         }
     }));
-    return walk_online(a, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) KMEM_NO_THREAD_SAFETY_ANALYSIS -> Status {
+    return BI::Walk::online(a, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) KMEM_NO_THREAD_SAFETY_ANALYSIS -> Status {
         if (u.kind == Unit::meta) return {};
         unsigned zi;
         if (u.kind == Unit::lazy) {
@@ -81,11 +82,11 @@ Status reserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, 
 Status unreserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, uint64_t e)
     KMEM_NO_THREAD_SAFETY_ANALYSIS {
     held.assert_held();
-    KMEM_TRY(walk_online(a, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
+    KMEM_TRY(BI::Walk::online(a, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
         if (u.kind == Unit::block && BI::raw_desc(a, u.head)->state() == PageState::reserved) return {};
         return make_error(Errc::not_allocated, "range holds pages that are not reserved");
     }));
-    return walk_online(a, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) KMEM_NO_THREAD_SAFETY_ANALYSIS -> Status {
+    return BI::Walk::online(a, s, e, [&](const Unit &u, uint64_t cb, uint64_t ce) KMEM_NO_THREAD_SAFETY_ANALYSIS -> Status {
         const uint64_t w = BI::raw_desc(a, u.head)->word();
         const unsigned zi = PageDesc::zone_of(w);
         const uint32_t why = PageDesc::owner_of(w); // the reason's index
@@ -191,7 +192,7 @@ Result<uint64_t> PhysAllocator::alloc_reserved(uint64_t bytes, uint64_t align, u
             // The lowest unit in the way, or none.
             uint64_t blocker = 0;
             bool blocked = false;
-            Status w = walk_online(*this, c, c + count, [&](const Unit &u, uint64_t cb, uint64_t) -> Status {
+            Status w = BI::Walk::online(*this, c, c + count, [&](const Unit &u, uint64_t cb, uint64_t) -> Status {
                 const bool free = u.kind == Unit::lazy ||
                                   (u.kind == Unit::block && BI::raw_desc(*this, u.head)->state() == PageState::free);
                 if (free) return {};

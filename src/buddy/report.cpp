@@ -10,7 +10,7 @@
 #include "lib/text_out.h"
 
 namespace kmem {
-struct ReportAccess {
+struct BuddyInternals::ReportAccess {
     static uint64_t pcp_pages(const PhysAllocator &a, unsigned zi) {
         uint64_t n = 0;
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
@@ -48,7 +48,7 @@ void report_zoneinfo(const PhysAllocator &a, ReportSink sink, void *ctx) {
     TextOut out(sink, ctx);
     for_each_present_zone(a, [&](uint16_t node, ZoneType t, const Zone &z) {
         const unsigned zi = PhysAllocator::zone_index(node, t);
-        const uint64_t pcp = ReportAccess::pcp_pages(a, zi);
+        const uint64_t pcp = BuddyInternals::ReportAccess::pcp_pages(a, zi);
         out.str("Node ").num(node).str(", zone ").str_right(zone_type_name(t), 8).nl();
         out.str("  pages free     ").num(z.free + pcp).nl();
         out.str("        min      ").num(z.wmark_min).nl();

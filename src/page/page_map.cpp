@@ -37,23 +37,53 @@ const char *PageMap::reason(uint32_t index) const {
     return index && index <= reason_count_ ? reasons_[index - 1] : nullptr;
 }
 
-uint64_t PageMap::array_pages(uint64_t cover) { return (cover * sizeof(PageDesc) + kPageSize - 1) / kPageSize; }
+uint64_t PageMap::array_pages(uint64_t pages) { return (pages * sizeof(PageDesc) + kPageSize - 1) / kPageSize; }
 
-PageDesc *PageMap::install_array(size_t sn, PageDesc *array, uint32_t cover, uint32_t meta_begin,
+bool PageMap::coverage_for(size_t sn, uint32_t lo, uint32_t hi, Coverage &out) const {
+    const Section &s = sections_[sn];
+    const bool cuts_gap = lo < s.gap_end && hi > s.gap_begin;
+    if (s.descs && hi <= s.cov_end && !cuts_gap) return false;
+    const uint32_t cover = s.descs && s.cov_end > hi ? s.cov_end : hi;
+    out = {cover, cover, cover};
+    auto consider = [&](uint32_t b, uint32_t e) {
+        if (e > b && e - b > out.gap_end - out.gap_begin) out.gap_begin = b, out.gap_end = e;
+    };
+    if (!s.descs) {
+        consider(0, lo); // nothing below the first part is online
+    } else {
+        // The current gap, less [lo, hi); the blocks between the current
+        // cover and a part above it. Neither holds an online page.
+        consider(s.gap_begin, s.gap_end < lo ? s.gap_end : lo);
+        consider(s.gap_begin > hi ? s.gap_begin : hi, s.gap_end);
+        consider(s.cov_end, lo);
+    }
+    return true;
+}
+
+PageDesc *PageMap::install_array(size_t sn, PageDesc *array, const Coverage &c, uint32_t meta_begin,
                                  uint32_t meta_end) {
     Section &sec = sections_[sn];
     PageDesc *old = sec.descs;
-    const uint32_t old_cov = sec.cov_end, old_mb = sec.meta_begin, old_me = sec.meta_end;
-    // Lazy runs and the old array itself have no descriptors worth copying.
-    for (uint32_t i = 0; old && i < old_cov; ++i)
-        if ((i < sec.lazy_begin || i >= sec.lazy_end) && (i < old_mb || i >= old_me))
-            array[i].set_word(old[i].word());
+    const Section was = sec;
+    // Pages [gap_end, cov_end) follow [0, gap_begin) in the array.
+    PageDesc *hi = reinterpret_cast<PageDesc *>(reinterpret_cast<uintptr_t>(array) -
+                                                uintptr_t{c.gap_end - c.gap_begin} * sizeof(PageDesc));
+    auto slot = [&](uint32_t i) { return (i < c.gap_begin ? array : hi) + i; };
+    // Lazy runs, the old gap and the old array itself have no descriptors
+    // worth copying (the new gap lies outside everything else it covered).
+    for (uint32_t i = 0; old && i < was.cov_end; ++i)
+        if ((i < was.lazy_begin || i >= was.lazy_end) && (i < was.meta_begin || i >= was.meta_end) &&
+            (i < was.gap_begin || i >= was.gap_end))
+            slot(i)->set_word(page::raw_desc(*this, section_start_pfn(sn) + i)->word());
     sec.descs = array;
-    sec.cov_end = cover;
+    sec.descs_hi = hi;
+    sec.cov_end = c.cover;
+    sec.gap_begin = c.gap_begin;
+    sec.gap_end = c.gap_end;
     sec.meta_begin = meta_begin;
     sec.meta_end = meta_end;
-    array_bytes_ += array_pages(cover) * kPageSize;
-    if (old) array_bytes_ -= array_pages(old_cov) * kPageSize;
+    array_bytes_ += array_pages(c.pages()) * kPageSize;
+    if (old) array_bytes_ -= array_pages(covered_pages(was)) * kPageSize;
     else ++sections_used_;
     return old;
 }
@@ -61,9 +91,12 @@ PageDesc *PageMap::install_array(size_t sn, PageDesc *array, uint32_t cover, uin
 void PageMap::zero_descs(uint64_t pfn, uint64_t count) {
     // Callers stay inside one section; an empty range may start where the
     // next section begins, which may have no descriptors yet.
+    // The pages' descriptors are contiguous: a range of pages never spans
+    // the gap, which holds whole blocks with no online page.
     if (count == 0) return;
     PageDesc *d = page::raw_desc(*this, pfn);
     KMEM_CHECK_MAPPED(Plat::virt_to_phys(d), count * sizeof(PageDesc));
+    KMEM_ASSERT(d + count - 1 == page::raw_desc(*this, pfn + count - 1), "zero_descs across a section's gap");
     for (uint64_t i = 0; i < count; ++i) d[i].clear();
 }
 

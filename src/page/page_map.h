@@ -39,7 +39,9 @@ inline const Section &section(const PageMap &m, uint64_t pfn) { return m.section
 // The descriptor slot of pfn, readable or not (the caller knows the section
 // has an array that covers pfn).
 inline PageDesc *raw_desc(const PageMap &m, uint64_t pfn) {
-    return section(m, pfn).descs + offset_in_section(pfn);
+    const Section &s = section(m, pfn);
+    const uint32_t off = offset_in_section(pfn);
+    return (off < s.gap_begin ? s.descs : s.descs_hi) + off;
 }
 // Each range test is one unsigned compare: off - begin < end - begin.
 inline bool in_lazy(const Section &s, uint64_t pfn) {

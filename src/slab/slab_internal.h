@@ -34,7 +34,7 @@ inline constexpr uint8_t kRedActive = 0xcc;   // RED_ACTIVE: guard bytes of an a
 inline constexpr uint32_t kRedZoneBytes = 16; // each side
 
 struct SlabHeader {
-    KmemCache *cache;     // owner
+    KmemCache *cache;     // offset 0: owner
     // The slab's own freelist and in-use count, one word changed by
     // compare-and-swap (SLUB's freelist + counters): bits 0-31 the head as
     // object index + 1 (0: empty; the links inside the objects are encoded
@@ -42,32 +42,40 @@ struct SlabHeader {
     // (owned by a CPU). A free that changes no list (the slab stays partial,
     // or it is frozen) needs no lock; one that makes a slab on the node's
     // partial list empty takes the node lock first. See SlabInternals::state().
-    uint64_t state;
-    SlabHeader *next;     // node list (partial or full), or the CPU's partial list
-    SlabHeader *prev;
-    uint32_t local_count; // objects on local_free
-    uint32_t magic;       // kSlabMagic: this really is a slab header
-    uint16_t node;
-    uint8_t list;         // which list holds it (SlabList)
-    uint8_t cpu;          // frozen for CPU cpu - 1; 0 = not frozen (mirrors the frozen bit;
+    uint64_t state;       // offset 8
+    SlabHeader *next;     // offset 16: node list (partial or full), or the CPU's partial list
+    SlabHeader *prev;     // offset 24
+    uint32_t local_count; // offset 32: objects on local_free
+    uint32_t magic;       // offset 36: kSlabMagic: this really is a slab header
+    uint16_t node;        // offset 40
+    uint8_t list;         // offset 42: which list holds it (SlabList)
+    uint8_t cpu;          // offset 43: frozen for CPU cpu - 1; 0 = not frozen (mirrors the frozen bit;
                           // read by any CPU, written by the owner: atomic accesses)
-    uint8_t home;         // full: the CPU that filled it, plus one; the first free
+    uint8_t home;         // offset 44: full: the CPU that filled it, plus one; the first free
                           // hands it back to that CPU (mimalloc's page ownership)
-    uint8_t pad_b;
-    uint16_t pad_c;
+    uint8_t pad_b;        // offset 45
+    uint16_t pad_c;       // offset 46
     // Frees by the owning CPU to a slab on its partial list (mimalloc's
     // local free list): no atomic operation. Counted in state's in-use count
     // until the slab becomes active (they become the CPU's freelist) or thaws.
-    void *local_free;
+    void *local_free;     // offset 48
     // Objects [0, carved) have been chained at least once; the rest were
     // never handed out, never written, and are on no list (mimalloc's page
     // capacity): free, but not in state's in-use count. A lazy slab starts
     // at 0 and its owner carves a page's worth at a time (SlabInternals::
     // carve); other slabs are carved whole when made. Grows only while the
     // slab is frozen, by its owner; read by any CPU (atomic accesses).
-    uint32_t carved;
-    uint32_t offset;      // where the header sits in its slab (KmemCache::colors)
+    uint32_t carved;      // offset 56
+    uint32_t offset;      // offset 60: where the header sits in its slab (KmemCache::colors)
 };
+static_assert(offsetof(SlabHeader, cache) == 0 && offsetof(SlabHeader, state) == 8);
+static_assert(offsetof(SlabHeader, next) == 16 && offsetof(SlabHeader, prev) == 24);
+static_assert(offsetof(SlabHeader, local_count) == 32 && offsetof(SlabHeader, magic) == 36);
+static_assert(offsetof(SlabHeader, node) == 40 && offsetof(SlabHeader, list) == 42);
+static_assert(offsetof(SlabHeader, cpu) == 43 && offsetof(SlabHeader, home) == 44);
+static_assert(offsetof(SlabHeader, pad_b) == 45 && offsetof(SlabHeader, pad_c) == 46);
+static_assert(offsetof(SlabHeader, local_free) == 48 && offsetof(SlabHeader, carved) == 56);
+static_assert(offsetof(SlabHeader, offset) == 60);
 static_assert(sizeof(SlabHeader) == 64, "the header is one cache line");
 
 // SlabHeader::state unpacked.

@@ -210,12 +210,14 @@ TEST(KmemSimErrors, TooLittleRamIsToldInTheUsersTerms) {
 }
 
 TEST(KmemSimErrors, EarlyWindowTooSmallForItsDescriptors) {
-    // 64 KiB at 16 MiB: the descriptors count from the section's start (80 KiB).
-    const std::string p = write_temp("16m.txt", "BIOS-e820: [mem 0x0000000001000000-0x000000000100ffff] usable\n");
+    // 16 KiB across the 4 MiB boundary (two blocks: 16 KiB of descriptors),
+    // and the rest of the RAM above the early window.
+    const std::string p = write_temp("16k.txt", "BIOS-e820: [mem 0x00000000003fe000-0x0000000000401fff] usable\n"
+                                                "BIOS-e820: [mem 0x0000000080000000-0x0000000083ffffff] usable\n");
     expect_cannot_boot(run_sim("--map " + p),
-                       quote(p) + ": kmem could not boot on this map: the early window \\[0x1000000-0x1010000\\) holds "
-                                  "64 KiB of usable RAM, too little for the page descriptors kmem keeps for it "
-                                  "\\(16 bytes per 4 KiB page, counted from the start of its 1 GiB section\\) and its "
+                       quote(p) + ": kmem could not boot on this map: the early window \\[0x200000-0x40200000\\) holds "
+                                  "16 KiB of usable RAM, too little for the page descriptors kmem keeps for it "
+                                  "\\(8 bytes per 4 KiB page of every 4 MiB block it touches\\) and its "
                                   "first slab \\(EarlyWindow: .*\\)");
 }
 

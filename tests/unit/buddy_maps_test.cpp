@@ -69,7 +69,7 @@ uint64_t borrowed_descriptor_pages(const PhysAllocator &a) {
     for (size_t s = 0; s < kMaxSections; ++s) {
         const Section &sec = a.page_map().section_at(s);
         if (sec.descs && sec.meta_begin == sec.meta_end)
-            n += (uint64_t{sec.cov_end} * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
+            n += PageMap::array_pages(covered_pages(sec));
     }
     return n;
 }

@@ -78,8 +78,8 @@ std::string boot_failure_reason(const MemoryMap &map, const SimBoot &boot, uint6
         const uint64_t end = top - boot.window_start > boot.window ? boot.window_start + boot.window : top;
         return kCannotBoot + std::string("the early window [") + hex(boot.window_start) + "-" + hex(end) +
                ") holds " + size_words(usable_inside(map, boot.window_start, end)) +
-               " of usable RAM, too little for the page descriptors kmem keeps for it (16 bytes per "
-               "4 KiB page, counted from the start of its 1 GiB section) and its first slab" +
+               " of usable RAM, too little for the page descriptors kmem keeps for it (8 bytes per "
+               "4 KiB page of every " + size_words(kMaxBlockPages * kPageSize) + " block it touches) and its first slab" +
                core_words(boot);
     }
     if (boot.failure.code == Errc::no_memory && boot.failed_in == Phase::direct_map)

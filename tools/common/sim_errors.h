@@ -34,10 +34,10 @@ enum ExitStatus : int {
     kExitInternalError = 4,
 };
 
-// Below this much usable RAM no map boots: a section's page descriptors
-// (8 KiB at least), the direct map's page tables (4 pages) and the first
-// slab do not fit. (32 KiB at the bottom of a section does boot; elsewhere
-// more is needed - the descriptors count from the section's start.)
+// Below this much usable RAM no map boots: the page descriptors of a
+// max-order block (8 KiB at least), the direct map's page tables (4 pages)
+// and the first slab do not fit. (32 KiB inside one 4 MiB block does boot;
+// RAM that touches more blocks needs 8 KiB more for each.)
 inline constexpr uint64_t kMinBootBytes = 32 * 1024;
 
 // Why kmem cannot boot on `map` at all, seen before trying ("" if nothing
