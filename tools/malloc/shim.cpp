@@ -153,7 +153,7 @@ void *do_memalign(size_t align, size_t n) {
     }
     void *p = heap_alloc(size);
     if (p && (reinterpret_cast<uintptr_t>(p) & (align - 1)))
-        hosted::panic("malloc shim: an aligned request came back unaligned");
+        kmem::Plat::panic("malloc shim: an aligned request came back unaligned");
     return p;
 }
 
