@@ -10,11 +10,15 @@
 //
 // The library is compiled against exactly one platform (chosen when it is
 // built, see src/platform/current.h), so every call is a direct, inlinable
-// call: no virtual dispatch on any path. Two implementations exist:
+// call: no virtual dispatch on any path. Two implementations ship with the
+// core:
 //   - hosted (src/platform/hosted): "physical memory" is one big
 //     MAP_NORESERVE mapping, CPUs are threads; used by tools, tests, benches;
 //   - extern (src/platform/extern): each hook is an extern "C" function
 //     kmem_platform_*() that the kernel embedding kmem provides.
+// An embedder may bring its own type instead (KMEM_PLATFORM_HEADER and
+// KMEM_PLATFORM_TYPE, src/platform/current.h); the malloc shim does
+// (kmem::shim::Platform, tools/malloc/shim_platform.h).
 #pragma once
 
 #include <stddef.h>

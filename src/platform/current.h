@@ -2,14 +2,34 @@
 //
 // DOC: the platform this build of the library is compiled against.
 //
-// KMEM_PLATFORM_HOSTED selects the hosted platform (tools, tests, benches);
-// otherwise the extern "C" hooks of the embedding kernel are used. Library
-// code names only kmem::Plat, so both builds share every line above this.
+// Three ways to choose it, tried in this order:
+//   - KMEM_PLATFORM_HEADER and KMEM_PLATFORM_TYPE both defined: an
+//     embedder's own platform type. The header (a header name, quotes or
+//     angle brackets included, e.g. -DKMEM_PLATFORM_HEADER='"my_platform.h"')
+//     is included and the type (e.g. -DKMEM_PLATFORM_TYPE=my::Platform)
+//     becomes kmem::Plat; the concept below checks it. The malloc shim is
+//     built this way (tools/malloc/shim_platform.h, kmem::shim::Platform).
+//   - KMEM_PLATFORM_HOSTED: the hosted platform (tools, tests, benches).
+//   - neither: the extern "C" hooks of the embedding kernel.
+// Library code names only kmem::Plat, so every build shares every line below.
 // Also here: the two guards every per-CPU section (IrqGuard) and every lock
 // (LockGuard) goes through, and the debug assertion tier (KMEM_ASSERT).
 #pragma once
 
-#if defined(KMEM_PLATFORM_HOSTED)
+// What this header needs whichever platform is chosen (an embedder's header
+// only has to define its type).
+#include <kmem/platform.h>
+#include <kmem/result.h>
+#include <kmem/spinlock.h>
+
+#if defined(KMEM_PLATFORM_HEADER) && defined(KMEM_PLATFORM_TYPE)
+#include KMEM_PLATFORM_HEADER
+namespace kmem {
+using Plat = KMEM_PLATFORM_TYPE;
+}
+#elif defined(KMEM_PLATFORM_HEADER) || defined(KMEM_PLATFORM_TYPE)
+#error "kmem: define both KMEM_PLATFORM_HEADER and KMEM_PLATFORM_TYPE, or neither"
+#elif defined(KMEM_PLATFORM_HOSTED)
 #include "hosted/hosted.h"
 namespace kmem {
 using Plat = hosted::Platform;

@@ -16,7 +16,7 @@
 // the shim was loaded, or by another allocator) and goes to the next free()
 // in the lookup order - glibc's - found with dlsym(RTLD_NEXT).
 #include "shim.h"
-#include "slab/slab_internal.h"
+#include "slab/fast_path.h"
 
 #include <atomic>
 #include <dlfcn.h>
@@ -110,19 +110,17 @@ inline void *heap_alloc(size_t n) {
 // the size to ask kmalloc for so the object comes back aligned - the
 // smallest class at least as big whose objects all are (a class's objects
 // are aligned to the largest power of two dividing both its stride and its
-// first object's offset in the page-aligned slab) - or 0: whole pages.
+// first object's offset in the page-aligned slab, up to a page:
+// SlabAllocator::kmalloc_alignment) - or 0: whole pages.
 // Filled once on first use; racing fillers write the same values.
 constexpr unsigned kAlignedRows = 8;
 uint16_t g_aligned_size[kAlignedRows][kmem::kKmallocClasses];
 std::atomic<bool> g_aligned_ready{false};
 
 [[gnu::noinline]] void fill_aligned_sizes() {
-    uint32_t natural[kmem::kKmallocClasses];
-    for (unsigned cls = 0; cls < kmem::kKmallocClasses; ++cls) {
-        const kmem::KmemCache *c = slab().kmalloc_cache(kmem::SlabAllocator::class_size(cls));
-        const uint32_t both = c->stride | c->object0;
-        natural[cls] = both & -both;
-    }
+    size_t natural[kmem::kKmallocClasses];
+    for (unsigned cls = 0; cls < kmem::kKmallocClasses; ++cls)
+        natural[cls] = slab().kmalloc_alignment(kmem::SlabAllocator::class_size(cls));
     for (unsigned row = 0; row < kAlignedRows; ++row)
         for (unsigned cls = 0; cls < kmem::kKmallocClasses; ++cls) {
             unsigned k = cls;
@@ -153,7 +151,7 @@ void *do_memalign(size_t align, size_t n) {
     }
     void *p = heap_alloc(size);
     if (p && (reinterpret_cast<uintptr_t>(p) & (align - 1)))
-        hosted::panic("malloc shim: an aligned request came back unaligned");
+        kmem::Plat::panic("malloc shim: an aligned request came back unaligned");
     return p;
 }
 
@@ -195,7 +193,7 @@ void *kmem::shim::malloc_entry(size_t n) {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && n - 1 < kmem::kKmallocMaxCacheSize && enter_own(cpu)) [[likely]] {
         const size_t size = (n + 15) & ~size_t{15};
-        if (void *p = kmem::SlabInternals::kmalloc_fast(slab(), size, cpu)) [[likely]] {
+        if (void *p = kmem::fast_path::kmalloc_fast(slab(), size, cpu)) [[likely]] {
             ++g_slot_stats[cpu].mallocs;
             leave_own(cpu);
             return p;
@@ -220,7 +218,7 @@ void kmem::shim::free_entry(void *p) {
     const unsigned cpu = kmem::Plat::cpu_slot();
     if (cpu < kSharedCpu && p && enter_own(cpu)) [[likely]] { // free_local takes no null
         kmem::SlabHeader *s;
-        const uint32_t r = kmem::SlabInternals::free_local(slab(), p, cpu, s);
+        const uint32_t r = kmem::fast_path::free_local(slab(), p, cpu, s);
         if (r == 0 && !count_free(cpu)) [[likely]] {
             leave_own(cpu);
             return;
@@ -240,7 +238,7 @@ void free_own(void *p, unsigned cpu, kmem::SlabHeader *s, uint32_t r) {
         return free_full(p);
     }
     if (r) {
-        const kmem::Status st = kmem::SlabInternals::free_rest(slab(), p, s, r);
+        const kmem::Status st = kmem::fast_path::free_rest(slab(), p, s, r);
         if (!st.ok()) [[unlikely]] invalid_free(p, st.reason());
         note_free(cpu, 0);
     } else {

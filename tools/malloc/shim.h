@@ -2,9 +2,10 @@
 //
 // DOC: the malloc shim's internal interface (see docs/malloc.md).
 //
-// shim_platform.cpp: the hosted platform as the shim needs it - one huge
-//   MAP_NORESERVE reservation that is the simulated physical memory, the
-//   mapped window (everything below the onlined end), CPU slots for threads.
+// shim_platform.h, shim_platform.cpp: the shim's platform, kmem::shim::
+//   Platform (the core's kmem::Plat here) - one huge MAP_NORESERVE
+//   reservation that is the simulated physical memory, the mapped window
+//   (everything below the onlined end), CPU slots for threads, no interrupts.
 // shim_core.cpp: the PhysAllocator and SlabAllocator in static storage, the
 //   bootstrap on the first call, growth (online one more 1 GiB section),
 //   per-thread CPU scopes, thread exit, fork and the statistics.
@@ -15,7 +16,8 @@
 #pragma once
 
 #include "kmem_malloc.h"
-#include "platform/current.h"
+#include "shim_platform.h"
+#include "platform/current.h" // kmem::Plat: kmem::shim::Platform (CMakeLists.txt)
 
 #include <kmem/buddy.h>
 #include <kmem/slab.h>
@@ -57,7 +59,7 @@ void *malloc_entry(size_t n);
 void free_entry(void *p);
 void *memalign_entry(size_t align, size_t n);
 
-// ---- shim_platform.cpp
+// ---- shim_platform.cpp (the platform itself: shim_platform.h)
 bool heap_reserve();                   // once; false if no address space
 bool heap_contains(const void *p);     // inside the onlined heap range
 bool heap_map_more(uint64_t *start);   // extend the window by kGrowStep; its start

@@ -107,7 +107,7 @@ void thread_exit(void *) {
             slab().cache_shrink(const_cast<KmemCache *>(c));
         g_phys.drain_local_pcp();
         (void)return_memory(ReturnWhen::thread_exit);
-        hosted::t_cpu = kMaxCpus;
+        t_cpu = kMaxCpus;
         g_slot_stats[cpu].busy.store(0, std::memory_order_release);
         release_slot(cpu);
     }
@@ -119,7 +119,7 @@ void thread_exit(void *) {
 bool take_slot() {
     const int id = claim_slot();
     if (id < 0) return false;
-    hosted::t_cpu = static_cast<unsigned>(id);
+    t_cpu = static_cast<unsigned>(id);
     slab().set_cpu_offline(static_cast<unsigned>(id), false);
     return true;
 }
@@ -183,9 +183,9 @@ void initialise() {
     if (ok) {
         // init() allocates nothing; it may record an error per CPU: lend it slot 0
         // (no other thread runs kmem code before the state says ready).
-        hosted::t_cpu = 0;
-        ok = slab().init(g_phys, shim_slab_options(), hosted::monotonic_ns()).ok();
-        hosted::t_cpu = kMaxCpus;
+        t_cpu = 0;
+        ok = slab().init(g_phys, shim_slab_options(), Plat::now_ns()).ok();
+        t_cpu = kMaxCpus;
         // The shared slot serves threads one call at a time, now and then:
         // slabs it filled go to whoever frees into them.
         slab().set_cpu_offline(kSharedCpu, true);
@@ -258,13 +258,13 @@ void CpuScope::enter_slow() {
         return;
     }
     pthread_mutex_lock(&g_shared_lock);
-    hosted::t_cpu = kSharedCpu;
+    t_cpu = kSharedCpu;
     shared_ = true;
     count(kSharedEntries);
 }
 
 void CpuScope::leave_shared() {
-    hosted::t_cpu = kMaxCpus;
+    t_cpu = kMaxCpus;
     pthread_mutex_unlock(&g_shared_lock);
 }
 

@@ -1,39 +1,37 @@
 // SPDX-License-Identifier: MIT
 //
-// DOC: the hosted platform as the malloc shim needs it.
+// DOC: the malloc shim's platform (shim_platform.h) and its heap.
 //
-// This file replaces src/platform/hosted/hosted.cpp in libkmem-malloc.so: it
-// defines the kmem::hosted symbols the core calls (through Plat), without
-// ever calling malloc, and with nothing that needs a constructor or a
-// thread_local destructor.
+// The out-of-line half of kmem::shim::Platform, and the memory and CPU
+// slots behind it, without ever calling malloc, and with nothing that needs
+// a constructor or a thread_local destructor.
 //   - Physical memory: one MAP_NORESERVE reservation made once (1 TiB above
 //     kHeapStart, halved until the kernel agrees); physical address pa lives
-//     at base + pa. Only address space is reserved: a page costs memory when
-//     it is touched.
+//     at g_physical_base + pa. Only address space is reserved: a page costs
+//     memory when it is touched.
 //   - The mapped window is [kHeapStart, g_mapped_end): heap_map_more() moves
 //     its end up by one section before that section is onlined.
 //   - CPU slots: a bitmap of slots 0..kSharedCpu-1 that threads claim; the
 //     shim (shim_core.cpp) decides when, and releases a slot on thread exit.
-//     Plat::cpu_id() outside a CpuScope would claim one here: that is a bug,
-//     so claim_cpu() panics.
-//   - No interrupts (KMEM_HOSTED_NO_INTERRUPTS): POSIX lets no signal
-//     handler call malloc, so nothing can interrupt kmem's per-CPU sections
-//     and irq_save/irq_restore compile to nothing.
+//     Plat::cpu_id() outside a CpuScope would need a slot claimed behind the
+//     shim's back: that is a bug, so it panics (cpu_outside_scope).
+//   - No interrupts: POSIX lets no signal handler call malloc, so nothing
+//     can interrupt kmem's per-CPU sections and irq_save/irq_restore compile
+//     to nothing (they are inline in shim_platform.h).
 #include "shim.h"
 
 #include <atomic>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-namespace kmem::hosted {
+namespace kmem::shim {
 
 uint8_t *g_physical_base = nullptr;
 constinit thread_local unsigned t_cpu = kMaxCpus;
 
-unsigned claim_cpu() { panic("malloc shim: kmem asked for a CPU outside a CPU scope"); }
-
-bool is_physical_range_mapped(uint64_t pa, uint64_t len);
+void cpu_outside_scope() { panic("malloc shim: kmem asked for a CPU outside a CPU scope"); }
 
 void panic(const char *message) {
     static const char prefix[] = "kmem-malloc: panic: ";
@@ -53,7 +51,7 @@ uint64_t monotonic_ns() {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-} // namespace kmem::hosted
+} // namespace kmem::shim
 
 namespace kmem::shim {
 namespace {
@@ -72,7 +70,7 @@ bool heap_reserve() {
         if (p == MAP_FAILED) continue;
         // The range below kHeapStart is never used: give the address space back.
         munmap(p, kHeapStart);
-        hosted::g_physical_base = static_cast<uint8_t *>(p);
+        g_physical_base = static_cast<uint8_t *>(p);
         g_reserved_end = size;
         return true;
     }
@@ -81,7 +79,7 @@ bool heap_reserve() {
 
 bool heap_contains(const void *p) {
     const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    const uintptr_t base = reinterpret_cast<uintptr_t>(hosted::g_physical_base);
+    const uintptr_t base = reinterpret_cast<uintptr_t>(g_physical_base);
     return a - (base + kHeapStart) < g_mapped_end.load(std::memory_order_acquire) - kHeapStart;
 }
 
@@ -111,14 +109,9 @@ void reset_slots_after_fork(unsigned keep) {
     g_slots.store(keep < kSharedCpu ? uint64_t{1} << keep : 0);
 }
 
-} // namespace kmem::shim
-
-namespace kmem::hosted {
-
-bool is_physical_range_mapped(uint64_t pa, uint64_t len) {
-    if (len == 0) return true; // as hosted.cpp: an empty access touches nothing
-    return pa >= shim::kHeapStart && pa + len >= pa &&
-           pa + len <= shim::g_mapped_end.load(std::memory_order_acquire);
+bool heap_range_mapped(uint64_t pa, uint64_t len) {
+    if (len == 0) return true; // as the hosted platform: an empty access touches nothing
+    return pa >= kHeapStart && pa + len >= pa && pa + len <= g_mapped_end.load(std::memory_order_acquire);
 }
 
-} // namespace kmem::hosted
+} // namespace kmem::shim

@@ -56,7 +56,7 @@ uint64_t return_memory(ReturnWhen when) {
     if (when == ReturnWhen::trim) {
         pages = g_phys.report_free(1, ~uint64_t{0}, discard, nullptr);
     } else {
-        const uint64_t now = hosted::monotonic_ns();
+        const uint64_t now = Plat::now_ns();
         if (now - g_last_idle >= kReturnIdleNs) {
             g_last_idle = now;
             pages = g_phys.report_free(kReturnMinOrder, ~uint64_t{0}, discard, nullptr, true);

@@ -22,8 +22,9 @@
 // records it as pending; irq_restore that turns the flag off runs what is
 // pending. So a handler never runs inside a section kmem protects with
 // interrupts off, and runs anywhere else, as on a real CPU. A build with
-// KMEM_HOSTED_NO_INTERRUPTS (the malloc shim: a process's signal handlers
-// may not call malloc) has no interrupts: every irq_* call is empty.
+// KMEM_HOSTED_NO_INTERRUPTS has no interrupts: every irq_* call is empty
+// (the malloc shim, which has none either, has its own platform type:
+// tools/malloc/shim_platform.h).
 #pragma once
 
 #include <kmem/hosted.h> // the helpers a hosted program calls
