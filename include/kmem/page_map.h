@@ -44,6 +44,7 @@ enum class PageState : uint8_t {
     tail = 4,      // a page inside a block whose head is elsewhere
     slab = 5,      // head of a block the slab allocator owns
     reserved = 6,  // head of a reserved block (firmware, kernel image, memblock_reserve)
+    slab_tail = 7, // a page inside a live slab, after its head (names the slab's header)
 };
 
 inline constexpr unsigned kMaxOrder = KMEM_MAX_ORDER; // kmem/config.h; 10: 2^10 pages = 4 MiB blocks

@@ -72,6 +72,9 @@ concept Platform = requires(uint64_t pa, uint64_t len, const void *va, const cha
     P::console_write(msg, n);
     // Does not return.
     P::panic(msg);
+    // The lock type: kmem::platform::SpinLock (include/kmem/spinlock.h),
+    // which the public structures embed by value (src/platform/current.h
+    // asserts it for the platform a build uses).
     requires SpinLockType<typename P::SpinLock>;
 };
 

@@ -89,7 +89,8 @@ Result<uint64_t> PhysAllocator::head_of(uint64_t pfn) const {
     const uint64_t w = BI::raw_desc(*this, pfn)->word();
     if (is_head_state(PageDesc::state_of(w))) return pfn;
     const uint32_t dist = PageDesc::aux_of(w);
-    if (PageDesc::state_of(w) == PageState::tail && dist && dist <= pfn) {
+    const PageState st = PageDesc::state_of(w);
+    if ((st == PageState::tail || st == PageState::slab_tail) && dist && dist <= pfn) {
         const uint64_t h = pfn - dist;
         const PageDesc *hd = desc(h);
         if (hd && (hd->state() == PageState::allocated || hd->state() == PageState::slab) &&
@@ -214,8 +215,9 @@ Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint
             const uint64_t pfn = BI::pcp_pop(pcp, order);
             // The list's blocks carry their order and zone already.
             PageDesc *d = BI::raw_desc(*this, pfn);
-            const uint64_t w = d->word();
-            d->set_word(PageDesc::make(PageState::allocated, PageDesc::order_of(w), PageDesc::zone_of(w)));
+            constexpr uint64_t kOrderZone = PageDesc::make(PageState::offline, (1u << PageDesc::kOrderBits) - 1,
+                                                           (1u << PageDesc::kZoneBits) - 1);
+            d->set_word((d->word() & kOrderZone) | PageDesc::make(PageState::allocated, 0, 0));
             return irq_restore_then(irq, [pfn] { return Result<uint64_t>(pa_of(pfn)); });
         }
     }
@@ -304,7 +306,7 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
     const uint64_t pfn = pfn_of(pa);
     if (order <= kPcpMaxOrder && !((pa & (kPageSize - 1)) | (pfn & (pages(order) - 1))) &&
         page::readable_fast(pages_, pfn)) [[likely]] {
-        PageDesc *d = BI::raw_desc(*this, pfn);
+        PageDesc *d = page::vouched_desc(pages_, pfn);
         const uint64_t w = d->word();
         // An allocated head of this order (owner, flags and aux are anything).
         constexpr uint64_t kMatch = (uint64_t{1} << PageDesc::kZoneShift) - 1; // state and order

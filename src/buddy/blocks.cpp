@@ -36,7 +36,7 @@ Result<uint16_t> PhysAllocator::mark_slab(uint64_t pa, unsigned order, uint32_t 
     if (pa % kPageSize || order > kMaxOrder || (pfn & (pages(order) - 1)))
         return make_error(Errc::invalid_argument, "mark_slab: not an aligned block of that order");
     if (header_offset % 64 || header_offset >= pages(order) * kPageSize ||
-        header_offset / 64 + 1 > PageDesc::kMaxOwner)
+        pages(order) * kPageSize / 64 > PageDesc::kMaxOwner / 2)
         return make_error(Errc::invalid_argument, "mark_slab: header offset outside the block or not 64-aligned");
     if (const char *why = BI::unreadable(*this, pfn)) return make_error(Errc::not_allocated, why);
     PageDesc *d = BI::raw_desc(*this, pfn);
@@ -44,10 +44,12 @@ Result<uint16_t> PhysAllocator::mark_slab(uint64_t pa, unsigned order, uint32_t 
     if (PageDesc::state_of(w) != PageState::allocated || PageDesc::order_of(w) != order)
         return make_error(Errc::not_allocated, "mark_slab: not an allocated block of that order");
     const unsigned zone = PageDesc::zone_of(w);
-    const uint32_t slot = header_offset / 64 + 1;
+    // Every page names the header relative to its own start.
     for (uint64_t i = 1; i < pages(order); ++i)
-        BI::write_head(*this, pfn + i, PageState::tail, 0, zone, slot, static_cast<uint32_t>(i));
-    d->set_word(PageDesc::make(PageState::slab, order, zone, PageDesc::flags_of(w), 0, slot));
+        BI::write_head(*this, pfn + i, PageState::slab_tail, 0, zone,
+                       page::slab_owner(int64_t{header_offset} - static_cast<int64_t>(i * kPageSize)),
+                       static_cast<uint32_t>(i));
+    d->set_word(PageDesc::make(PageState::slab, order, zone, PageDesc::flags_of(w), 0, page::slab_owner(header_offset)));
     return static_cast<uint16_t>(zone / kZoneTypes);
 }
 
@@ -59,9 +61,10 @@ Status PhysAllocator::unmark_slab(uint64_t pa, unsigned order) {
     const uint64_t w = d->word();
     if (PageDesc::state_of(w) != PageState::slab || PageDesc::order_of(w) != order)
         return make_error(Errc::not_allocated, "unmark_slab: not a slab block of that order");
-    // Tails keep state and distance but stop naming the header (the slab
+    // Plain tails that keep their distance and name no header (the slab
     // free path's lookup finds no slab here any more).
-    for (uint64_t i = 1; i < pages(order); ++i) BI::raw_desc(*this, pfn + i)->set_owner(0);
+    for (uint64_t i = 1; i < pages(order); ++i)
+        BI::write_head(*this, pfn + i, PageState::tail, 0, PageDesc::zone_of(w), 0, static_cast<uint32_t>(i));
     d->set_word(PageDesc::make(PageState::allocated, order, PageDesc::zone_of(w), PageDesc::flags_of(w)));
     return {};
 }

@@ -30,7 +30,7 @@ inline unsigned max_block_order(uint64_t pfn, uint64_t end) {
 }
 
 struct BuddyInternals {
-    using Lock = platform::SpinLock;
+    using Lock = Plat::SpinLock;
     // The steps of onlining (online.cpp), check() (check.cpp) and the /proc
     // reports (report.cpp): nested, so BuddyInternals is PhysAllocator's one friend.
     struct OnlineStep;

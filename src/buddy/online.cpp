@@ -66,12 +66,26 @@ constexpr uint64_t align_up_block(uint64_t pfn) { return align_down_block(pfn + 
 } // namespace
 
 struct BuddyInternals::OnlineStep {
+    // How many whole sections share one in-place array block (array_group):
+    // a wholly online section's array is 2 MiB, half a max-order block with
+    // the default MAX_ORDER; alone at the top of its section it would leave
+    // the rest of its block to be freed eagerly - descriptors and a free-list
+    // link written, three pages touched per GiB. Two such arrays fill the
+    // block, and the second section's lazy run then covers all of it.
+    static constexpr uint64_t kWholeArrayPages = (kPagesPerSection * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
+    static constexpr unsigned kArrayGroup =
+        kWholeArrayPages < kMaxBlockPages && kMaxBlockPages % kWholeArrayPages == 0
+            ? static_cast<unsigned>(kMaxBlockPages / kWholeArrayPages)
+            : 1;
+
     // Make sure section sn has descriptors for the part [ss, se) being
     // onlined: a new array, or a bigger one when [ss, se) lies beyond what the
     // current array covers or in its gap (the old one is copied, then its
-    // memory given back).
+    // memory given back). group > 1: sn and the group - 1 sections after it
+    // are wholly onlined now and have no array; their arrays go together at
+    // the top of sn (array_group).
     static Status ensure_descriptors(PhysAllocator &a, size_t sn, uint64_t ss, uint64_t se,
-                                     uint16_t node, bool taken) {
+                                     uint16_t node, bool taken, unsigned group) {
         const Section &sec = a.pages_.section_at(sn);
         const uint64_t base = section_start_pfn(sn);
         // Cover the whole max-order blocks of this part, up to the highest
@@ -84,7 +98,17 @@ struct BuddyInternals::OnlineStep {
         const uint64_t meta_pages = PageMap::array_pages(c.pages());
         PageDesc *array;
         uint64_t mb = 0, me = 0;
-        if (!taken && se - ss > meta_pages) { // inside the range, at its top (low memory stays free)
+        if (group > 1) { // whole sections: one block at the top of sn holds all their arrays
+            mb = se - group * meta_pages;
+            me = se;
+            array = static_cast<PageDesc *>(Plat::phys_to_virt(pa_of(mb)));
+            for (unsigned j = 1; j < group; ++j) {
+                PageMap::Coverage whole;
+                (void)a.pages_.coverage_for(sn + j, 0, static_cast<uint32_t>(kPagesPerSection), whole);
+                (void)a.pages_.install_array(sn + j, array + j * meta_pages * (kPageSize / sizeof(PageDesc)), whole,
+                                             0, 0);
+            }
+        } else if (!taken && se - ss > meta_pages) { // inside the range, at its top (low memory stays free)
             mb = se - meta_pages;
             me = se;
             array = static_cast<PageDesc *>(Plat::phys_to_virt(pa_of(mb)));
@@ -97,7 +121,7 @@ struct BuddyInternals::OnlineStep {
             a.desc(pfn_of(r.value()))->set_owner(a.pages_.reason_index(kDescriptorOwner));
             array = static_cast<PageDesc *>(Plat::phys_to_virt(r.value()));
         }
-        KMEM_CHECK_MAPPED(Plat::virt_to_phys(array), meta_pages * kPageSize);
+        KMEM_CHECK_MAPPED(Plat::virt_to_phys(array), (me > mb ? me - mb : meta_pages) * kPageSize);
         const uint32_t old_mb = sec.meta_begin, old_me = sec.meta_end;
         PageDesc *old = a.pages_.install_array(sn, array, c, static_cast<uint32_t>(mb ? mb - base : 0),
                                                static_cast<uint32_t>(me ? me - base : 0));
@@ -274,7 +298,17 @@ Status PhysAllocator::online_range_as(uint64_t start, uint64_t end, uint16_t nod
         const uint64_t se = section_start_pfn(sn) + kPagesPerSection < epfn
                                 ? section_start_pfn(sn) + kPagesPerSection
                                 : epfn;
-        result = BI::OnlineStep::ensure_descriptors(*this, sn, done, se, node, taken != nullptr);
+        // Whole sections onlined together, none with an array yet, share
+        // array blocks (OnlineStep::kArrayGroup).
+        unsigned group = 1;
+        const uint64_t group_end = section_start_pfn(sn) + uint64_t{BI::OnlineStep::kArrayGroup} * kPagesPerSection;
+        if (BI::OnlineStep::kArrayGroup > 1 && !taken && done == section_start_pfn(sn) && group_end <= epfn &&
+            sn + BI::OnlineStep::kArrayGroup <= kMaxSections) {
+            group = BI::OnlineStep::kArrayGroup;
+            for (unsigned j = 0; j < group; ++j)
+                if (pages_.section_at(sn + j).descs) group = 1;
+        }
+        result = BI::OnlineStep::ensure_descriptors(*this, sn, done, se, node, taken != nullptr, group);
         if (!result.ok()) break;
         // Record the part as online first: edge marking asks what is online.
         (void)online_.add(pa_of(done), pa_of(se), MemType::usable, node);

@@ -17,19 +17,23 @@
 //  3-7   order  heads: log2 of the block's size in pages (0..kMaxOrder <= 18)
 //  8-15  zone   heads: index of the zone the block belongs to (< 256)
 // 16-18  flags  kPageChecked, kPageTailsWritten, kPageExact
-// 19-38  aux    tails (when written): distance to the head in pages;
+// 19-38  aux    tails and slab tails: distance to the head in pages;
 //               exact allocations' heads: the pages kept (<= 2^18)
-// 39-63  owner  slab heads and tails: the slab header's slot + 1 (its offset
-//               in the slab / 64; 0: names no slab); reserved heads and
-//               allocated ones: a reason's index + 1 in the page map's table
+// 39-63  owner  slab and slab_tail pages: where the slab's header is, as a
+//               signed count of 64-byte units from the page's own start
+//               (two's complement in 25 bits: the header is at page address
+//               + (int64_t(word) >> 39) * 64); reserved and allocated heads:
+//               a reason's index + 1 in the page map's table
 //               (PageMap::reason; 0: none)
 //
 // What moved out of the 16-byte descriptor: the owner was a 64-bit pointer
-// (slab header, a reason string); now the slab header is found from the
-// head's address (tail: pfn - aux) plus a 64-byte slot, and a reason is an
-// index into a table of at most kMaxReasons strings. A slab lookup costs a
-// subtract and a shift more; a reason costs one table search when a range
-// is reserved.
+// (slab header, a reason string). Now any page of a live slab finds its
+// header from its own address - one arithmetic shift and an add, with no
+// translation and no visit to the head page's descriptor - and a reason is
+// an index into a table of at most PageMap::kMaxReasons strings (one table
+// search when a range is reserved). The tails of a live slab have their own
+// state, slab_tail, so a lookup needs no second test to know the page
+// names a header.
 //
 // Every access is a relaxed atomic load or store of the whole word: owners
 // write their heads without a zone lock while a buddy lookup on another CPU
@@ -113,6 +117,11 @@ static_assert(PageDesc::kFlagsShift + PageDesc::kFlagsBits == PageDesc::kAuxShif
 static_assert(PageDesc::kZoneShift + PageDesc::kZoneBits == PageDesc::kFlagsShift);
 static_assert(PageDesc::kOrderShift + PageDesc::kOrderBits == PageDesc::kZoneShift);
 static_assert(PageDesc::kStateShift + PageDesc::kStateBits == PageDesc::kOrderShift);
-static_assert(static_cast<unsigned>(PageState::reserved) < (1u << PageDesc::kStateBits));
+static_assert(static_cast<unsigned>(PageState::slab_tail) < (1u << PageDesc::kStateBits));
+// The slab lookup's one test: state & 5 == 5 exactly for slab and slab_tail.
+static_assert((static_cast<unsigned>(PageState::slab) & 5) == 5 && (static_cast<unsigned>(PageState::slab_tail) & 5) == 5);
+static_assert((static_cast<unsigned>(PageState::offline) & 5) != 5 && (static_cast<unsigned>(PageState::free) & 5) != 5 &&
+              (static_cast<unsigned>(PageState::free_pcp) & 5) != 5 && (static_cast<unsigned>(PageState::allocated) & 5) != 5 &&
+              (static_cast<unsigned>(PageState::tail) & 5) != 5 && (static_cast<unsigned>(PageState::reserved) & 5) != 5);
 
 } // namespace kmem

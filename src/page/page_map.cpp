@@ -103,7 +103,8 @@ void PageMap::zero_descs(uint64_t pfn, uint64_t count) {
 void PageMap::publish_readable(size_t sn) {
     Section &s = sections_[sn];
     uint32_t begin = 0, size = 0;
-    if (s.online == kPagesPerSection && s.descs) {
+    // Wholly online, so no gap (vouched_desc relies on it).
+    if (s.online == kPagesPerSection && s.descs && s.gap_begin == s.gap_end) {
         struct Hole {
             uint32_t begin, end;
         };

@@ -63,6 +63,11 @@ inline bool in_meta(const Section &s, uint64_t pfn) {
     const uint64_t w = __atomic_load_n(&section(m, pfn).readable, __ATOMIC_ACQUIRE);
     return offset_in_section(pfn) - static_cast<uint32_t>(w) < static_cast<uint32_t>(w >> 32);
 }
+// The descriptor of a pfn readable_fast vouched for: its section is wholly
+// online, so it has no gap and needs no compare.
+[[gnu::always_inline]] inline PageDesc *vouched_desc(const PageMap &m, uint64_t pfn) {
+    return section(m, pfn).descs + offset_in_section(pfn);
+}
 // Why pfn has no readable descriptor, or null if it has one.
 inline const char *unreadable(const PageMap &m, uint64_t pfn, const MemoryMap &online) {
     if (readable_fast(m, pfn)) [[likely]] return nullptr;
@@ -84,15 +89,23 @@ inline bool find_block(const PageMap &m, uint64_t pfn, uint64_t &head, unsigned 
     return false;
 }
 
-// A slab page's descriptor word (head: state slab; tail: state tail, aux =
-// distance to the head) names its slab's header by slot: the header's
-// address, or null when the word names none.
-[[gnu::always_inline]] inline void *slab_header_named(uint64_t pfn, uint64_t w) {
-    const PageState st = PageDesc::state_of(w);
-    const uint32_t slot = PageDesc::owner_of(w);
-    if ((st != PageState::slab && st != PageState::tail) || slot == 0) return nullptr;
-    const uint64_t head = pfn - PageDesc::aux_of(w);
-    return static_cast<uint8_t *>(Plat::phys_to_virt(pa_of(head))) + (uint64_t{slot} - 1) * 64;
+// The owner field of a slab page: the header's place relative to the
+// page's start, in 64-byte units (negative: an earlier page of the slab).
+inline constexpr uint32_t slab_owner(int64_t header_minus_page) {
+    return static_cast<uint32_t>(header_minus_page / 64) & PageDesc::kMaxOwner;
+}
+// Does descriptor word w belong to a page of a live slab (state slab or
+// slab_tail: PageDesc's bits 0-2 are 5 or 7)?
+[[gnu::always_inline]] inline bool names_slab(uint64_t w) { return (w & 5) == 5; }
+// The header a live slab's page names: `page` is the page's virtual
+// address (or any address inside it), w its descriptor word.
+[[gnu::always_inline]] inline void *slab_header_at(const void *page, uint64_t w) {
+    const uintptr_t base = reinterpret_cast<uintptr_t>(page) & ~uintptr_t{kPageSize - 1};
+    return reinterpret_cast<void *>(base + static_cast<uintptr_t>((static_cast<int64_t>(w) >> PageDesc::kOwnerShift) * 64));
+}
+// The same, or null when the page is no live slab's.
+inline void *slab_header_named(const void *page, uint64_t w) {
+    return names_slab(w) ? slab_header_at(page, w) : nullptr;
 }
 
 } // namespace page

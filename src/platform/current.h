@@ -44,6 +44,12 @@ using Plat = platform::Extern;
 namespace kmem {
 
 static_assert(Platform<Plat>);
+// The lock every lock of the core is: the public structures (Zone locks,
+// CacheNode, the cache list) embed it by value, so a platform's SpinLock is
+// kmem::platform::SpinLock (include/kmem/spinlock.h) or the build stops
+// here. Code takes locks through LockGuard, whatever their type.
+static_assert(same_as<Plat::SpinLock, platform::SpinLock>,
+              "the platform's SpinLock must be kmem::platform::SpinLock: the public structures embed it");
 
 // ---- the debug assertion tier (KMEM_DEBUG: debug and sanitizer builds, the
 // demo kernels' -debug variants). A failed assertion is a bug in kmem or a

@@ -169,7 +169,7 @@ Status SlabInternals::init_kmalloc_zone(SlabAllocator &sa, unsigned z) {
 
 KmemCache *SlabAllocator::kmalloc_zone_cache(unsigned z, unsigned cls) {
     if (!__atomic_load_n(&kmalloc_ready_[z], __ATOMIC_ACQUIRE)) [[unlikely]] { // zone 0: since init()
-        LockGuard<platform::SpinLock> g(caches_lock_);
+        LockGuard g(caches_lock_);
         if (!__atomic_load_n(&kmalloc_ready_[z], __ATOMIC_ACQUIRE)) {
             // Sizes and flags init() accepted for zone 0: this cannot fail.
             if (Status s = SI::init_kmalloc_zone(*this, z); !s.ok()) {
@@ -192,7 +192,7 @@ Result<KmemCache *> SlabAllocator::cache_create(const char *name, size_t size, s
         return s.error();
     }
     c->dynamic = true;
-    LockGuard<platform::SpinLock> g(caches_lock_);
+    LockGuard g(caches_lock_);
     c->next = caches_;
     __atomic_store_n(&caches_, c, __ATOMIC_RELEASE); // walkers see it whole
     return c;
@@ -204,14 +204,14 @@ Status SlabAllocator::cache_destroy(KmemCache *c) {
     for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) flush_cpu(c, cpu);
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = c->node[n];
-        LockGuard<platform::SpinLock> g(cn.lock);
+        LockGuard g(cn.lock);
         // Every slab is on the partial list now, or full on no list.
         if (cn.nr_slabs != cn.nr_empty)
             return make_error(Errc::busy, "the cache still has allocated objects");
     }
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = c->node[n];
-        LockGuard<platform::SpinLock> g(cn.lock);
+        LockGuard g(cn.lock);
         while (SlabHeader *s = cn.partial) {
             SI::list_del(cn.partial, s);
             --cn.nr_partial;
@@ -220,7 +220,7 @@ Status SlabAllocator::cache_destroy(KmemCache *c) {
         }
     }
     {
-        LockGuard<platform::SpinLock> g(caches_lock_);
+        LockGuard g(caches_lock_);
         KmemCache **link = &caches_;
         while (*link && *link != c) link = &(*link)->next;
         if (*link) *link = c->next;
@@ -233,7 +233,7 @@ uint64_t SlabInternals::shrink_nodes(SlabAllocator &sa, KmemCache *c) {
     uint64_t freed = 0;
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = c->node[n];
-        LockGuard<platform::SpinLock> g(cn.lock);
+        LockGuard g(cn.lock);
         for (SlabHeader *s = cn.partial, *next; s; s = next) {
             next = s->next;
             if (SI::state(s).inuse) continue;
@@ -344,7 +344,7 @@ void cache_counts(const KmemCache *c, uint64_t &slabs, uint64_t &objects, uint64
     uint64_t free = 0;
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = const_cast<KmemCache *>(c)->node[n];
-        LockGuard<platform::SpinLock> g(cn.lock);
+        LockGuard g(cn.lock);
         const uint64_t node_slabs = __atomic_load_n(&cn.nr_slabs, __ATOMIC_RELAXED);
         slabs += node_slabs;
         for (const SlabHeader *s = cn.partial; s; s = s->next) free += c->objects - SI::state(s).inuse;

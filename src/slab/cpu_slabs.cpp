@@ -53,7 +53,7 @@ bool SlabInternals::thaw(SlabAllocator &sa, KmemCache *c, SlabHeader *s, void *l
     }
     CacheNode &cn = node_of(c, s);
     count_node_lock(sa);
-    LockGuard<platform::SpinLock> g(cn.lock);
+    LockGuard g(cn.lock);
     return thaw_locked(sa, c, cn, s, list, tail, count);
 }
 
@@ -82,7 +82,7 @@ void thaw_list(SlabAllocator &sa, KmemCache *c, SlabHeader *list) {
     while (list) {
         CacheNode &cn = SI::node_of(c, list);
         SI::count_node_lock(sa);
-        LockGuard<platform::SpinLock> g(cn.lock);
+        LockGuard g(cn.lock);
         for (SlabHeader *s; (s = list) && &SI::node_of(c, s) == &cn;) {
             list = s->next;
             s->next = nullptr;
@@ -273,7 +273,7 @@ bool SlabInternals::refill(SlabAllocator &sa, KmemCache *c, unsigned cpu, uint16
     {
         CacheNode &cn = c->node[want];
         count_node_lock(sa);
-        LockGuard<platform::SpinLock> g(cn.lock);
+        LockGuard g(cn.lock);
         if (SlabHeader *s = cn.partial) {
             void *freelist = freeze(c, cn, s, true);
             activate(s, freelist ? freelist : carve(c, s));

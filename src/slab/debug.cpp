@@ -113,7 +113,7 @@ struct SlabCheck {
         const uint64_t head = pfn_of(Plat::virt_to_phys(SI::base(s)));
         for (uint64_t i = 1; i < pages(c->order); ++i) {
             const PageDesc *d = page::raw_desc(sa.phys().page_map(), head + i);
-            if (d->state() != PageState::tail || d->aux() != i || SI::slab_named(sa.phys(), head + i) != s)
+            if (d->state() != PageState::slab_tail || d->aux() != i || SI::slab_named(sa.phys(), head + i) != s)
                 return make_error(Errc::malformed, "slab page whose descriptor does not name its slab");
         }
         if ((owner_cpu < 0 && s->cpu) || (owner_cpu >= 0 && s->cpu != owner_cpu + 1))
@@ -173,7 +173,7 @@ Status SlabAllocator::check_cache(const KmemCache *c) const {
     KMEM_NOT_IN_INTERRUPT("check_cache");
     for (unsigned n = 0; n < kMaxNodes; ++n) {
         CacheNode &cn = const_cast<KmemCache *>(c)->node[n];
-        LockGuard<platform::SpinLock> g(cn.lock);
+        LockGuard g(cn.lock);
         uint64_t slabs = 0, partial = 0, empty = 0;
         uint32_t free_count;
         for (const SlabHeader *s = cn.partial; s; s = s->next, ++slabs, ++partial) {

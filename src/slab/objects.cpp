@@ -60,14 +60,14 @@ static void *alloc_debug(SlabAllocator &sa, KmemCache *c, uint16_t node, uint16_
     {
         CacheNode &cn = c->node[want];
         SI::count_node_lock(sa);
-        LockGuard<platform::SpinLock> g(cn.lock);
+        LockGuard g(cn.lock);
         if (SlabHeader *s = cn.partial) return pop_debug(c, cn, s);
     }
     SlabHeader *s = SI::new_slab(sa, c, node, flags);
     if (!s) return nullptr;
     CacheNode &cn = SI::node_of(c, s);
     SI::count_node_lock(sa);
-    LockGuard<platform::SpinLock> g(cn.lock);
+    LockGuard g(cn.lock);
     __atomic_fetch_add(&cn.nr_slabs, 1, __ATOMIC_RELAXED);
     SI::list_add(cn.partial, s, kListPartial);
     ++cn.nr_partial;
@@ -208,7 +208,7 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
             // The last object of a slab on the node's partial list: it
             // empties there, under the node lock.
             SI::count_node_lock(*this);
-            LockGuard<platform::SpinLock> g(cn.lock);
+            LockGuard g(cn.lock);
             old = SI::load_state(s); // refills may have frozen it meanwhile
             if (old != seen) continue;
             SI::set_next(c, obj, SI::head_object(c, s, st.head));
@@ -238,7 +238,7 @@ Status SlabAllocator::free_shared(KmemCache *c, SlabHeader *s, void *obj, uint32
 Status SlabAllocator::free_debug(KmemCache *c, SlabHeader *s, void *obj, uint32_t mine, Status result) {
     CacheNode &cn = SI::node_of(c, s);
     SI::count_node_lock(*this);
-    LockGuard<platform::SpinLock> g(cn.lock);
+    LockGuard g(cn.lock);
     const SlabState st = SI::state(s);
     if (st.head == mine || st.inuse == 0)
         return make_error(Errc::double_free, "double free: the object is already free");

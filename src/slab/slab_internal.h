@@ -190,22 +190,24 @@ struct SlabInternals {
     }
     // The free fast path's lookup, with no call: the slab when the page's
     // readable descriptor names it; null when slab_of must decide. Every page
-    // of a live slab names its header (PhysAllocator::mark_slab: the head in
-    // state slab, the others in state tail with their distance to the head,
-    // all with the header's 64-byte slot), and free_slab clears the tails'
-    // slot and turns the head into an ordinary allocated block, so a slab
-    // or tail page with a nonzero slot is a live slab's (a readable
-    // descriptor is kmem's own writing, never garbage).
+    // of a live slab names its header relative to its own start
+    // (PhysAllocator::mark_slab: the head in state slab, the others in state
+    // slab_tail), and free_slab turns them back into an allocated block and
+    // plain tails first, so a page in state slab or slab_tail is a live
+    // slab's (a readable descriptor is kmem's own writing, never garbage).
     [[gnu::always_inline]] static SlabHeader *slab_fast(const PhysAllocator &a, const void *p) {
         const uint64_t pfn = pfn_of(Plat::virt_to_phys(p));
         if (!page::readable_fast(a.page_map(), pfn)) return nullptr;
-        SlabHeader *s = slab_named(a, pfn);
-        return s && s->magic == kSlabMagic ? s : nullptr;
+        const uint64_t w = page::vouched_desc(a.page_map(), pfn)->word();
+        if (!page::names_slab(w)) return nullptr;
+        auto *s = static_cast<SlabHeader *>(page::slab_header_at(p, w));
+        return s->magic == kSlabMagic ? s : nullptr;
     }
-    // The header pfn's readable descriptor names, or null (both lookups,
-    // fast and slow, end here).
-    [[gnu::always_inline]] static SlabHeader *slab_named(const PhysAllocator &a, uint64_t pfn) {
-        return static_cast<SlabHeader *>(page::slab_header_named(pfn, page::raw_desc(a.page_map(), pfn)->word()));
+    // The header pfn's readable descriptor names, or null (the slow lookup
+    // and the checker).
+    static SlabHeader *slab_named(const PhysAllocator &a, uint64_t pfn) {
+        return static_cast<SlabHeader *>(
+            page::slab_header_named(Plat::phys_to_virt(pa_of(pfn)), page::raw_desc(a.page_map(), pfn)->word()));
     }
     static SlabHeader *slab_of_slow(const SlabAllocator &sa, const void *p, const char **why);
 
