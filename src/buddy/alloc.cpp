@@ -213,11 +213,14 @@ Result<uint64_t> PhysAllocator::alloc_pages(unsigned order, uint32_t flags, uint
         PcpList &pcp = pcp_[home_zone_[cpu]][cpu];
         if (pcp.head[order]) [[likely]] {
             const uint64_t pfn = BI::pcp_pop(pcp, order);
-            // The list's blocks carry their order and zone already.
+            // A listed block's word is free_pcp, its order and zone, nothing
+            // else (every path that lists one writes it so): allocated is
+            // one bit more.
+            static_assert((static_cast<unsigned>(PageState::free_pcp) | 1) == static_cast<unsigned>(PageState::allocated));
             PageDesc *d = BI::raw_desc(*this, pfn);
-            constexpr uint64_t kOrderZone = PageDesc::make(PageState::offline, (1u << PageDesc::kOrderBits) - 1,
-                                                           (1u << PageDesc::kZoneBits) - 1);
-            d->set_word((d->word() & kOrderZone) | PageDesc::make(PageState::allocated, 0, 0));
+            KMEM_ASSERT(d->word() == PageDesc::make(PageState::free_pcp, d->order(), d->zone()),
+                        "a block on a per-CPU list whose descriptor is not free_pcp alone");
+            d->set_word(d->word() | 1);
             return irq_restore_then(irq, [pfn] { return Result<uint64_t>(pa_of(pfn)); });
         }
     }
@@ -315,7 +318,10 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
             const unsigned cpu = Plat::cpu_id();
             const unsigned zi = PageDesc::zone_of(w);
             PcpList &pcp = pcp_[zi][cpu];
-            d->set_word(PageDesc::make(PageState::free_pcp, order, zi));
+            // free_pcp with the order and zone it has, nothing else.
+            constexpr uint64_t kOrderZone = PageDesc::make(PageState::offline, (1u << PageDesc::kOrderBits) - 1,
+                                                           (1u << PageDesc::kZoneBits) - 1);
+            d->set_word((w & kOrderZone) | PageDesc::make(PageState::free_pcp, 0, 0));
             if (BI::pcp_push(pcp, order, pfn) > BI::pcp_high(order)) [[unlikely]]
                 return pcp_drain_restoring(cpu, zi, order, irq);
             return irq_restore_ok(irq);
