@@ -212,6 +212,9 @@ public:
     Status free_pages_exact(uint64_t pa, uint64_t count);
     // Take [start, end) out of the free memory (page-rounded outward).
     Status reserve_range(uint64_t start, uint64_t end, const char *why);
+    // The same, but Errc::busy (and nothing reserved) when any page of the
+    // range is reserved already: checked and reserved under the same locks.
+    Status reserve_range_exclusive(uint64_t start, uint64_t end, const char *why);
     // memblock-style allocation: the highest free range of `bytes` (whole
     // pages) aligned to `align` inside physical [min, max) (max 0: no limit)
     // on `node` (kAnyNode: any), reserved with `why` as its owner. Returns

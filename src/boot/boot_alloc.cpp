@@ -102,21 +102,15 @@ Status MemorySystem::reserve(uint64_t pa, uint64_t size, bool exclusive, const c
     if (pa + size < pa) return failed(make_error(Errc::invalid_range, "range wraps past 2^64"));
     if (size == 0) return {};
     if (!why) why = "reserved";
-    if (exclusive) {
-        // Busy if any page of it is reserved already (in the map before
-        // EarlyWindow, in the buddy's books after).
-        for (uint64_t a = pa & ~(kPageSize - 1); a < pa + size; a += kPageSize) {
-            bool taken = false;
-            if (phase_ == Phase::firmware_map) {
-                const MemRange *m = map_.find(a);
-                taken = m && m->type == MemType::kernel_reserved;
-            } else {
-                taken = phys_.block_state(a) == PageState::reserved;
-            }
-            if (taken) return failed(make_error(Errc::busy, "exclusive reservation overlaps a reserved range"));
-        }
-    }
+    // Exclusive: busy if any page of it is reserved already - in the map
+    // before EarlyWindow, in the buddy's books after (checked and reserved
+    // under the same locks).
+    if (exclusive && phase_ == Phase::firmware_map)
+        for (uint64_t a = pa & ~(kPageSize - 1); a < pa + size; a += kPageSize)
+            if (const MemRange *m = map_.find(a); m && m->type == MemType::kernel_reserved)
+                return failed(make_error(Errc::busy, "exclusive reservation overlaps a reserved range"));
     const Status s = phase_ == Phase::firmware_map ? map_.reserve(pa, pa + size, why)
+                     : exclusive                   ? phys_.reserve_range_exclusive(pa, pa + size, why)
                                                    : phys_.reserve_range(pa, pa + size, why);
     return s.ok() ? s : failed(s.error());
 }

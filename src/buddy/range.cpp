@@ -161,6 +161,23 @@ Status PhysAllocator::reserve_range(uint64_t start, uint64_t end, const char *wh
     return reserve_locked(*this, locked, s, e, why);
 }
 
+Status PhysAllocator::reserve_range_exclusive(uint64_t start, uint64_t end, const char *why) {
+    KMEM_NOT_IN_INTERRUPT("reserve_range_exclusive");
+    if (end < start) return make_error(Errc::invalid_range, "range ends before it starts");
+    if (end > kMaxPhysMemory) return make_error(Errc::invalid_range, "range beyond 64 TiB");
+    if (start == end) return {};
+    if (!why) why = "reserved";
+    const uint64_t s = pfn_of(start), e = pfn_of(end + kPageSize - 1);
+    drain_local_pcp();
+    AllZonesLocked locked(*this);
+    KMEM_TRY(BI::Walk::online(*this, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
+        if (u.kind == Unit::block && BI::raw_desc(*this, u.head)->state() == PageState::reserved)
+            return make_error(Errc::busy, "exclusive reservation overlaps a reserved range");
+        return {};
+    }));
+    return reserve_locked(*this, locked, s, e, why);
+}
+
 // memblock's allocation: the highest free range that fits, reserved. Walks
 // down from the top of each online range of the node, jumping below
 // whatever is in the way, as memblock's top-down search does.

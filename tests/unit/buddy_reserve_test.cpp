@@ -9,6 +9,7 @@
 #include <kmem/buddy.h>
 
 #include "buddy_test_util.h"
+#include "page/page_desc.h"
 
 #include <gtest/gtest.h>
 
@@ -21,6 +22,29 @@ namespace {
 using namespace test;
 
 // ============================================================= reservations
+
+// Proves: an exclusive reservation that touches a reserved page fails with
+// Errc::busy and changes nothing; one beside it (and one over lazy, never
+// written memory) succeeds; the reasons read back by content.
+TEST(BuddyReserve, ExclusiveReservationRefusesReservedPages) {
+    HostedMachine m;
+    standard_machine(m);
+    PhysAllocator &a = m.a();
+    ASSERT_TRUE(a.reserve_range(8 * MiB, 9 * MiB, "first").ok());
+    a.drain_local_pcp();
+    const PhysTotals t0 = a.totals();
+    EXPECT_EQ(a.reserve_range_exclusive(9 * MiB - 4 * KiB, 10 * MiB, "second").code(), Errc::busy);
+    EXPECT_EQ(a.reserve_range_exclusive(7 * MiB, 8 * MiB + 1, "second").code(), Errc::busy);
+    a.drain_local_pcp();
+    EXPECT_SAME_BOOKS(a.totals(), t0);
+    ASSERT_BOOKS(a);
+    ASSERT_TRUE(a.reserve_range_exclusive(9 * MiB, 10 * MiB, "second").ok());
+    ASSERT_TRUE(a.reserve_range_exclusive(40 * MiB, 48 * MiB, "third").ok());
+    EXPECT_EQ(a.totals().reserved, t0.reserved + pfn(9 * MiB));
+    EXPECT_STREQ(a.page_map().reason(a.desc(pfn(9 * MiB))->owner()), "second");
+    EXPECT_STREQ(a.page_map().reason(a.desc(pfn(8 * MiB))->owner()), "first");
+    ASSERT_BOOKS(a);
+}
 
 // Proves: reserved pages (here across the 16 MiB zone boundary, partly lazy)
 // are never handed out even when everything else is taken, are counted in
