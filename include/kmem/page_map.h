@@ -34,6 +34,7 @@
 namespace kmem {
 
 class PageDesc;
+inline constexpr uint64_t kPageDescBytes = 8; // sizeof(PageDesc), asserted in src/page/page_desc.h
 
 // What a page is; every descriptor starts with it (src/page/page_desc.h).
 enum class PageState : uint8_t {
@@ -103,7 +104,6 @@ public:
 
     // Sections that have a descriptor array, and the bytes those arrays take.
     uint64_t sections_used() const { return sections_used_; }
-    uint64_t array_bytes() const { return array_bytes_; }
     // Descriptor arrays plus the section entries in use.
     uint64_t metadata_bytes() const { return array_bytes_ + sections_used_ * sizeof(Section); }
 
@@ -132,7 +132,9 @@ public:
     // returns the old array (null: none), whose memory the caller frees.
     PageDesc *install_array(size_t sn, PageDesc *array, const Coverage &c, uint32_t meta_begin, uint32_t meta_end);
     // Pages an array with descriptors for `pages` pages takes.
-    static uint64_t array_pages(uint64_t pages);
+    static constexpr uint64_t array_pages(uint64_t pages) {
+        return (pages * kPageDescBytes + kPageSize - 1) / kPageSize;
+    }
     // Zero `count` descriptors from pfn (inside one section that has an array).
     void zero_descs(uint64_t pfn, uint64_t count);
     // Recompute section sn's readable word after its online count, lazy run

@@ -66,17 +66,29 @@ constexpr uint64_t align_up_block(uint64_t pfn) { return align_down_block(pfn + 
 } // namespace
 
 struct BuddyInternals::OnlineStep {
-    // How many whole sections share one in-place array block (array_group):
-    // a wholly online section's array is 2 MiB, half a max-order block with
-    // the default MAX_ORDER; alone at the top of its section it would leave
-    // the rest of its block to be freed eagerly - descriptors and a free-list
+    // How many whole sections share one in-place array block: a wholly
+    // online section's array is 2 MiB, half a max-order block with the
+    // default MAX_ORDER; alone at the top of its section it would leave the
+    // rest of its block to be freed eagerly - descriptors and a free-list
     // link written, three pages touched per GiB. Two such arrays fill the
     // block, and the second section's lazy run then covers all of it.
-    static constexpr uint64_t kWholeArrayPages = (kPagesPerSection * sizeof(PageDesc) + kPageSize - 1) / kPageSize;
+    static constexpr uint64_t kWholeArrayPages = PageMap::array_pages(kPagesPerSection);
     static constexpr unsigned kArrayGroup =
         kWholeArrayPages < kMaxBlockPages && kMaxBlockPages % kWholeArrayPages == 0
             ? static_cast<unsigned>(kMaxBlockPages / kWholeArrayPages)
             : 1;
+
+    // The sections whose arrays go together at the top of section sn when
+    // [done, end) is being onlined: kArrayGroup when that many whole
+    // sections from sn's start are, none of them with an array yet; else 1.
+    static unsigned array_group(const PhysAllocator &a, size_t sn, uint64_t done, uint64_t end, bool taken) {
+        if (kArrayGroup == 1 || taken || done != section_start_pfn(sn) || sn + kArrayGroup > kMaxSections ||
+            section_start_pfn(sn) + uint64_t{kArrayGroup} * kPagesPerSection > end)
+            return 1;
+        for (unsigned j = 0; j < kArrayGroup; ++j)
+            if (a.pages_.section_at(sn + j).descs) return 1;
+        return kArrayGroup;
+    }
 
     // Make sure section sn has descriptors for the part [ss, se) being
     // onlined: a new array, or a bigger one when [ss, se) lies beyond what the
@@ -102,12 +114,10 @@ struct BuddyInternals::OnlineStep {
             mb = se - group * meta_pages;
             me = se;
             array = static_cast<PageDesc *>(Plat::phys_to_virt(pa_of(mb)));
-            for (unsigned j = 1; j < group; ++j) {
-                PageMap::Coverage whole;
-                (void)a.pages_.coverage_for(sn + j, 0, static_cast<uint32_t>(kPagesPerSection), whole);
-                (void)a.pages_.install_array(sn + j, array + j * meta_pages * (kPageSize / sizeof(PageDesc)), whole,
-                                             0, 0);
-            }
+            constexpr uint32_t kAll = static_cast<uint32_t>(kPagesPerSection);
+            for (unsigned j = 1; j < group; ++j)
+                (void)a.pages_.install_array(sn + j, array + j * meta_pages * (kPageSize / sizeof(PageDesc)),
+                                             PageMap::Coverage{kAll, kAll, kAll}, 0, 0);
         } else if (!taken && se - ss > meta_pages) { // inside the range, at its top (low memory stays free)
             mb = se - meta_pages;
             me = se;
@@ -298,17 +308,8 @@ Status PhysAllocator::online_range_as(uint64_t start, uint64_t end, uint16_t nod
         const uint64_t se = section_start_pfn(sn) + kPagesPerSection < epfn
                                 ? section_start_pfn(sn) + kPagesPerSection
                                 : epfn;
-        // Whole sections onlined together, none with an array yet, share
-        // array blocks (OnlineStep::kArrayGroup).
-        unsigned group = 1;
-        const uint64_t group_end = section_start_pfn(sn) + uint64_t{BI::OnlineStep::kArrayGroup} * kPagesPerSection;
-        if (BI::OnlineStep::kArrayGroup > 1 && !taken && done == section_start_pfn(sn) && group_end <= epfn &&
-            sn + BI::OnlineStep::kArrayGroup <= kMaxSections) {
-            group = BI::OnlineStep::kArrayGroup;
-            for (unsigned j = 0; j < group; ++j)
-                if (pages_.section_at(sn + j).descs) group = 1;
-        }
-        result = BI::OnlineStep::ensure_descriptors(*this, sn, done, se, node, taken != nullptr, group);
+        result = BI::OnlineStep::ensure_descriptors(*this, sn, done, se, node, taken != nullptr,
+                                                    BI::OnlineStep::array_group(*this, sn, done, epfn, taken != nullptr));
         if (!result.ok()) break;
         // Record the part as online first: edge marking asks what is online.
         (void)online_.add(pa_of(done), pa_of(se), MemType::usable, node);

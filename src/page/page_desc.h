@@ -63,6 +63,7 @@ public:
     static constexpr unsigned kOwnerShift = 39, kOwnerBits = 25;
     static constexpr uint32_t kMaxAux = (1u << kAuxBits) - 1;
     static constexpr uint32_t kMaxOwner = (1u << kOwnerBits) - 1;
+    static constexpr uint64_t kOrderZoneMask = ((uint64_t{1} << (kOrderBits + kZoneBits)) - 1) << kOrderShift;
 
     // The word for a descriptor with these fields (each must fit its bits).
     static constexpr uint64_t make(PageState st, unsigned order, unsigned zone, unsigned flags = 0,
@@ -90,7 +91,6 @@ public:
     uint32_t aux() const { return aux_of(word()); }
     uint32_t owner() const { return owner_of(word()); }
 
-    void set_state(PageState st) { replace(kStateShift, kStateBits, static_cast<uint8_t>(st)); }
     void set_flags(uint8_t f) { replace(kFlagsShift, kFlagsBits, f); }
     void add_flags(uint8_t f) { set_flags(static_cast<uint8_t>(flags() | f)); }
     void clear_flags(uint8_t f) { set_flags(static_cast<uint8_t>(flags() & ~f)); }
@@ -109,7 +109,7 @@ private:
     uint64_t word_; // offset 0: every field above, in one word
 };
 
-static_assert(sizeof(PageDesc) == 8, "the descriptor budget is 8 bytes per page");
+static_assert(sizeof(PageDesc) == 8 && sizeof(PageDesc) == kPageDescBytes, "the descriptor budget is 8 bytes per page");
 static_assert(alignof(PageDesc) == 8);
 static_assert(PageDesc::kOwnerShift + PageDesc::kOwnerBits == 64, "the fields fill the word");
 static_assert(PageDesc::kAuxShift + PageDesc::kAuxBits == PageDesc::kOwnerShift);

@@ -37,8 +37,6 @@ const char *PageMap::reason(uint32_t index) const {
     return index && index <= reason_count_ ? reasons_[index - 1] : nullptr;
 }
 
-uint64_t PageMap::array_pages(uint64_t pages) { return (pages * sizeof(PageDesc) + kPageSize - 1) / kPageSize; }
-
 bool PageMap::coverage_for(size_t sn, uint32_t lo, uint32_t hi, Coverage &out) const {
     const Section &s = sections_[sn];
     const bool cuts_gap = lo < s.gap_end && hi > s.gap_begin;
@@ -63,29 +61,26 @@ bool PageMap::coverage_for(size_t sn, uint32_t lo, uint32_t hi, Coverage &out) c
 PageDesc *PageMap::install_array(size_t sn, PageDesc *array, const Coverage &c, uint32_t meta_begin,
                                  uint32_t meta_end) {
     Section &sec = sections_[sn];
-    PageDesc *old = sec.descs;
     const Section was = sec;
-    // Pages [gap_end, cov_end) follow [0, gap_begin) in the array.
-    PageDesc *hi = reinterpret_cast<PageDesc *>(reinterpret_cast<uintptr_t>(array) -
-                                                uintptr_t{c.gap_end - c.gap_begin} * sizeof(PageDesc));
-    auto slot = [&](uint32_t i) { return (i < c.gap_begin ? array : hi) + i; };
-    // Lazy runs, the old gap and the old array itself have no descriptors
-    // worth copying (the new gap lies outside everything else it covered).
-    for (uint32_t i = 0; old && i < was.cov_end; ++i)
-        if ((i < was.lazy_begin || i >= was.lazy_end) && (i < was.meta_begin || i >= was.meta_end) &&
-            (i < was.gap_begin || i >= was.gap_end))
-            slot(i)->set_word(page::raw_desc(*this, section_start_pfn(sn) + i)->word());
     sec.descs = array;
-    sec.descs_hi = hi;
+    // Pages [gap_end, cov_end) follow [0, gap_begin) in the array.
+    sec.descs_hi = reinterpret_cast<PageDesc *>(reinterpret_cast<uintptr_t>(array) -
+                                                uintptr_t{c.gap_end - c.gap_begin} * sizeof(PageDesc));
     sec.cov_end = c.cover;
     sec.gap_begin = c.gap_begin;
     sec.gap_end = c.gap_end;
     sec.meta_begin = meta_begin;
     sec.meta_end = meta_end;
+    // Lazy runs, the old gap and the old array itself have no descriptors
+    // worth copying (the new gap lies outside everything else it covered).
+    for (uint32_t i = 0; was.descs && i < was.cov_end; ++i)
+        if ((i < was.lazy_begin || i >= was.lazy_end) && (i < was.meta_begin || i >= was.meta_end) &&
+            (i < was.gap_begin || i >= was.gap_end))
+            page::desc_in(sec, i)->set_word(page::desc_in(was, i)->word());
     array_bytes_ += array_pages(c.pages()) * kPageSize;
-    if (old) array_bytes_ -= array_pages(covered_pages(was)) * kPageSize;
+    if (was.descs) array_bytes_ -= array_pages(covered_pages(was)) * kPageSize;
     else ++sections_used_;
-    return old;
+    return was.descs;
 }
 
 void PageMap::zero_descs(uint64_t pfn, uint64_t count) {

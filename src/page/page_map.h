@@ -38,11 +38,9 @@ namespace page {
 inline const Section &section(const PageMap &m, uint64_t pfn) { return m.section_at(section_of(pfn)); }
 // The descriptor slot of pfn, readable or not (the caller knows the section
 // has an array that covers pfn).
-inline PageDesc *raw_desc(const PageMap &m, uint64_t pfn) {
-    const Section &s = section(m, pfn);
-    const uint32_t off = offset_in_section(pfn);
-    return (off < s.gap_begin ? s.descs : s.descs_hi) + off;
-}
+// The descriptor slot of page `off` of section s (covered by its array).
+inline PageDesc *desc_in(const Section &s, uint32_t off) { return (off < s.gap_begin ? s.descs : s.descs_hi) + off; }
+inline PageDesc *raw_desc(const PageMap &m, uint64_t pfn) { return desc_in(section(m, pfn), offset_in_section(pfn)); }
 // Each range test is one unsigned compare: off - begin < end - begin.
 inline bool in_lazy(const Section &s, uint64_t pfn) {
     // Read without a lock (free_pages); the run only shrinks under the zone
