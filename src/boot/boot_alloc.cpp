@@ -105,10 +105,15 @@ Status MemorySystem::reserve(uint64_t pa, uint64_t size, bool exclusive, const c
     // Exclusive: busy if any page of it is reserved already - in the map
     // before EarlyWindow, in the buddy's books after (checked and reserved
     // under the same locks).
+    // (In the map: a kernel_reserved range that holds the start of a page
+    // of [pa, pa + size), found per range, not per page.)
     if (exclusive && phase_ == Phase::firmware_map)
-        for (uint64_t a = pa & ~(kPageSize - 1); a < pa + size; a += kPageSize)
-            if (const MemRange *m = map_.find(a); m && m->type == MemType::kernel_reserved)
+        for (const MemRange &m : map_) {
+            const uint64_t first = (m.start + kPageSize - 1) & ~(kPageSize - 1); // its first page start
+            const uint64_t lo = first > (pa & ~(kPageSize - 1)) ? first : pa & ~(kPageSize - 1);
+            if (m.type == MemType::kernel_reserved && lo < m.end && lo < pa + size)
                 return failed(make_error(Errc::busy, "exclusive reservation overlaps a reserved range"));
+        }
     const Status s = phase_ == Phase::firmware_map ? map_.reserve(pa, pa + size, why)
                      : exclusive                   ? phys_.reserve_range_exclusive(pa, pa + size, why)
                                                    : phys_.reserve_range(pa, pa + size, why);

@@ -87,9 +87,9 @@ const char *PhysAllocator::unreadable(uint64_t pfn) const { return BI::unreadabl
 Result<uint64_t> PhysAllocator::head_of(uint64_t pfn) const {
     if (const char *why = BI::unreadable(*this, pfn)) return make_error(Errc::not_allocated, why);
     const uint64_t w = BI::raw_desc(*this, pfn)->word();
-    if (is_head_state(PageDesc::state_of(w))) return pfn;
-    const uint32_t dist = PageDesc::aux_of(w);
     const PageState st = PageDesc::state_of(w);
+    if (is_head_state(st)) return pfn;
+    const uint32_t dist = PageDesc::aux_of(w);
     if ((st == PageState::tail || st == PageState::slab_tail) && dist && dist <= pfn) {
         const uint64_t h = pfn - dist;
         const PageDesc *hd = desc(h);
@@ -312,16 +312,14 @@ Status PhysAllocator::free_pages(uint64_t pa, unsigned order) {
         PageDesc *d = page::vouched_desc(pages_, pfn);
         const uint64_t w = d->word();
         // An allocated head of this order (owner, flags and aux are anything).
-        constexpr uint64_t kMatch = (uint64_t{1} << PageDesc::kZoneShift) - 1; // state and order
-        if ((w & kMatch) == PageDesc::make(PageState::allocated, order, 0)) [[likely]] {
+        constexpr uint64_t kStateOrder = (uint64_t{1} << PageDesc::kZoneShift) - 1;
+        if ((w & kStateOrder) == PageDesc::make(PageState::allocated, order, 0)) [[likely]] {
             const unsigned long irq = Plat::irq_save();
             const unsigned cpu = Plat::cpu_id();
             const unsigned zi = PageDesc::zone_of(w);
             PcpList &pcp = pcp_[zi][cpu];
             // free_pcp with the order and zone it has, nothing else.
-            constexpr uint64_t kOrderZone = PageDesc::make(PageState::offline, (1u << PageDesc::kOrderBits) - 1,
-                                                           (1u << PageDesc::kZoneBits) - 1);
-            d->set_word((w & kOrderZone) | PageDesc::make(PageState::free_pcp, 0, 0));
+            d->set_word((w & PageDesc::kOrderZoneMask) | PageDesc::make(PageState::free_pcp, 0, 0));
             if (BI::pcp_push(pcp, order, pfn) > BI::pcp_high(order)) [[unlikely]]
                 return pcp_drain_restoring(cpu, zi, order, irq);
             return irq_restore_ok(irq);

@@ -43,9 +43,10 @@ private:
 };
 
 // Reserve [s, e) (pfns), every zone locked by the caller. Validates the
-// whole range before changing anything.
-Status reserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, uint64_t e, const char *why)
-    KMEM_NO_THREAD_SAFETY_ANALYSIS {
+// whole range before changing anything; exclusive: reserved pages in it are
+// busy too.
+Status reserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, uint64_t e, const char *why,
+                      bool exclusive = false) KMEM_NO_THREAD_SAFETY_ANALYSIS {
     held.assert_held();
     KMEM_TRY(BI::Walk::online(a, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
         if (u.kind != Unit::block) return {};
@@ -54,6 +55,9 @@ Status reserve_locked(PhysAllocator &a, const AllZonesLocked &held, uint64_t s, 
             return make_error(Errc::busy, "pages are cached on another CPU's page list");
         case PageState::allocated:
         case PageState::slab: return make_error(Errc::busy, "range overlaps allocated pages");
+        case PageState::reserved:
+            if (exclusive) return make_error(Errc::busy, "exclusive reservation overlaps a reserved range");
+            return {};
         default: return {};
         }
     }));
@@ -149,33 +153,28 @@ bool BuddyInternals::take_block_in(PhysAllocator &a, unsigned zi, unsigned order
     return true;
 }
 
-Status PhysAllocator::reserve_range(uint64_t start, uint64_t end, const char *why) {
-    KMEM_NOT_IN_INTERRUPT("reserve_range");
+namespace {
+// reserve_range and reserve_range_exclusive.
+Status reserve_checked(PhysAllocator &a, uint64_t start, uint64_t end, const char *why, bool exclusive) {
     if (end < start) return make_error(Errc::invalid_range, "range ends before it starts");
     if (end > kMaxPhysMemory) return make_error(Errc::invalid_range, "range beyond 64 TiB");
     if (start == end) return {}; // empty: touches no page
     if (!why) why = "reserved";
     const uint64_t s = pfn_of(start), e = pfn_of(end + kPageSize - 1);
-    drain_local_pcp();
-    AllZonesLocked locked(*this);
-    return reserve_locked(*this, locked, s, e, why);
+    a.drain_local_pcp();
+    AllZonesLocked locked(a);
+    return reserve_locked(a, locked, s, e, why, exclusive);
+}
+} // namespace
+
+Status PhysAllocator::reserve_range(uint64_t start, uint64_t end, const char *why) {
+    KMEM_NOT_IN_INTERRUPT("reserve_range");
+    return reserve_checked(*this, start, end, why, false);
 }
 
 Status PhysAllocator::reserve_range_exclusive(uint64_t start, uint64_t end, const char *why) {
     KMEM_NOT_IN_INTERRUPT("reserve_range_exclusive");
-    if (end < start) return make_error(Errc::invalid_range, "range ends before it starts");
-    if (end > kMaxPhysMemory) return make_error(Errc::invalid_range, "range beyond 64 TiB");
-    if (start == end) return {};
-    if (!why) why = "reserved";
-    const uint64_t s = pfn_of(start), e = pfn_of(end + kPageSize - 1);
-    drain_local_pcp();
-    AllZonesLocked locked(*this);
-    KMEM_TRY(BI::Walk::online(*this, s, e, [&](const Unit &u, uint64_t, uint64_t) -> Status {
-        if (u.kind == Unit::block && BI::raw_desc(*this, u.head)->state() == PageState::reserved)
-            return make_error(Errc::busy, "exclusive reservation overlaps a reserved range");
-        return {};
-    }));
-    return reserve_locked(*this, locked, s, e, why);
+    return reserve_checked(*this, start, end, why, true);
 }
 
 // memblock's allocation: the highest free range that fits, reserved. Walks
